@@ -1,0 +1,208 @@
+"""Database plumbing: the declarative base, column types, engines, sessions and `atomic()`.
+
+Nothing here is built at import time: `Database` objects are created by `create_app()` (for the
+web), by the CLI (for commands) and by the test fixtures, each from a URL or an open connection.
+
+Transactions follow one rule (STYLE §5): services flush and never commit; exactly one place
+commits — the request wrapper for the web, `Database.atomic()` for commands and jobs. Side effects
+that must only happen once the data is really stored (notifications, scheduling) are registered
+with `on_commit()` and receive ids, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware.
+
+    SQLite keeps no time zone; PostgreSQL's ``timestamptz`` does. This type makes both behave the
+    same: naive datetimes are refused on the way in (a silent local-time guess is how follow-up
+    dates drift by an hour), and values come back aware in UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UtcDateTime column; use an aware datetime")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class LabelledEnum(enum.StrEnum):
+    """A string enum whose members carry their French label: ``Programme.CVG.label``."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> LabelledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]
+
+
+def enum_type(enum_class: type[enum.Enum], name: str) -> SAEnum:
+    """A portable enum column: VARCHAR plus a named CHECK constraint listing the values."""
+    return SAEnum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+        length=max(len(member.value) for member in enum_class),
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+        list[str]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for `url`, with SQLite made to behave like a real transactional database."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            options.setdefault("poolclass", StaticPool)
+            options.setdefault("connect_args", {"check_same_thread": False})
+        else:
+            options.setdefault("connect_args", {"timeout": 30})
+        engine = create_engine(url, **options)
+        _make_sqlite_transactional(engine)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, **options)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """Enforce foreign keys and let SQLAlchemy, not the driver, open transactions.
+
+    Python's sqlite3 module starts transactions lazily and on its own terms, which breaks
+    SAVEPOINT and transactional DDL; the documented SQLAlchemy recipe hands that back to us.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+OnCommitCallback = Callable[[], None]
+
+
+def on_commit(session: Session, callback: OnCommitCallback) -> None:
+    """Run `callback` once the current transaction is committed; dropped if it rolls back."""
+    session.info.setdefault("on_commit", []).append(callback)
+
+
+def run_on_commit_callbacks(session: Session) -> None:
+    callbacks: list[OnCommitCallback] = session.info.pop("on_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+def discard_on_commit_callbacks(session: Session) -> None:
+    session.info.pop("on_commit", None)
+
+
+class Database:
+    """An engine (or an open connection, in tests) and the sessions made from it."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
+        options: dict[str, Any] = {"expire_on_commit": False, "autoflush": True}
+        if isinstance(bind, Connection):
+            # Tests run inside an outer transaction rolled back after each test: the
+            # application's own commits become savepoints of it.
+            options["join_transaction_mode"] = "create_savepoint"
+        self.session_factory = sessionmaker(bind=bind, **options)
+
+    @classmethod
+    def from_url(cls, url: str, **engine_options: Any) -> Database:
+        return cls(make_engine(url, **engine_options))
+
+    @property
+    def engine(self) -> Engine:
+        return self.bind if isinstance(self.bind, Engine) else self.bind.engine
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    @contextmanager
+    def atomic(self) -> Iterator[Session]:
+        """One unit of work for a command or a job: commit at the end, roll back on any error.
+
+        Code inside never commits; nested atomic work uses ``session.begin_nested()``.
+        """
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            discard_on_commit_callbacks(session)
+            raise
+        finally:
+            session.close()
+        run_on_commit_callbacks(session)
+
+    def dispose(self) -> None:
+        if isinstance(self.bind, Engine):
+            self.bind.dispose()

@@ -1,0 +1,154 @@
+"""Territories, worksites (structures) and the people who use the service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral.db import Base, LabelledEnum, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from referral.reference.models import Domain
+
+
+class Programme(LabelledEnum):
+    """The two programmes a worksite may carry."""
+
+    CVG = ("CVG", "Convergence")
+    PHC = ("PHC", "Premières Heures en Chantier")
+
+
+class Role(LabelledEnum):
+    """What a user is in the network (DESIGN §8)."""
+
+    CIP = ("cip", "Conseiller·ère en insertion professionnelle (CIP)")
+    CP = ("cp", "Chargé·e de partenariats (CP)")
+    COORDINATOR = ("coordinator", "Coordinateur·rice de territoire")
+    ADMIN = ("admin", "Convergence France (administration nationale)")
+
+
+class Territory(Base):
+    """A metropolis or département running the programme (« territoire »)."""
+
+    __tablename__ = "territories"
+    __table_args__ = (
+        CheckConstraint("slug <> '' AND slug = lower(slug)", name="slug_lowercase"),
+        CheckConstraint(
+            "convergence_since IS NULL OR convergence_since BETWEEN 2000 AND 2100",
+            name="convergence_since_plausible",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    region: Mapped[str] = mapped_column(String(120))
+    departments: Mapped[list[str]] = mapped_column(default=list)
+    convergence_since: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    structures: Mapped[list[Structure]] = relationship(back_populates="territory", order_by="Structure.name")
+
+
+class Structure(Base):
+    """An insertion worksite (« atelier chantier d'insertion », « structure porteuse »)."""
+
+    __tablename__ = "structures"
+    __table_args__ = (
+        UniqueConstraint("name", "town"),
+        CheckConstraint("carries_cvg OR carries_phc", name="carries_a_programme"),
+        CheckConstraint("name <> '' AND town <> ''", name="name_town_not_empty"),
+        CheckConstraint("siret IS NULL OR length(siret) = 14", name="siret_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Premières Heures worksites outside a Convergence territory belong to no territory yet.
+    territory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("territories.id", ondelete="RESTRICT"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(160))
+    full_name: Mapped[str | None] = mapped_column(String(255))
+    town: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(120))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    carries_cvg: Mapped[bool] = mapped_column(Boolean, default=False)
+    carries_phc: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    territory: Mapped[Territory | None] = relationship(back_populates="structures")
+
+    @property
+    def programmes(self) -> list[Programme]:
+        carried = [(self.carries_cvg, Programme.CVG), (self.carries_phc, Programme.PHC)]
+        return [programme for flag, programme in carried if flag]
+
+
+cp_domains = Table(
+    "cp_domains",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain_code", ForeignKey("domains.code", ondelete="RESTRICT"), primary_key=True),
+)
+
+
+class User(Base):
+    """A person using the service, with one role and the scope that goes with it (DESIGN §8).
+
+    A CIP belongs to a structure; a CP or a coordinator to a territory; the national team to
+    neither. The database refuses any other combination.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_normalised"),
+        CheckConstraint(
+            "(role = 'cip' AND structure_id IS NOT NULL AND territory_id IS NULL)"
+            " OR (role IN ('cp', 'coordinator') AND territory_id IS NOT NULL AND structure_id IS NULL)"
+            " OR (role = 'admin' AND territory_id IS NULL AND structure_id IS NULL)",
+            name="scope_matches_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(160))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
+    structure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("structures.id", ondelete="RESTRICT"), index=True
+    )
+    territory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("territories.id", ondelete="RESTRICT"), index=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    structure: Mapped[Structure | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+    domains: Mapped[list[Domain]] = relationship(secondary=cp_domains, order_by="Domain.position")
+
+    @property
+    def scope_territory_id(self) -> int | None:
+        """The territory whose network this user works in (a CIP's is their structure's)."""
+        if self.structure is not None:
+            return self.structure.territory_id
+        return self.territory_id
+
+    @property
+    def domain_codes(self) -> list[str]:
+        return [domain.code for domain in self.domains]

@@ -1,0 +1,95 @@
+"""The one place where errors become responses.
+
+API clients (paths under ``/api/``) get ``application/problem+json`` with ``type``, ``title``,
+``status``, ``detail`` and ``errors`` (field → French messages); people get a French error page.
+The generic handler is registered last and never shows a trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from referral.exceptions import DomainError
+
+PROBLEM_JSON = "application/problem+json"
+
+# French wording for the HTTP errors Flask raises itself.
+HTTP_TITLES: dict[int, tuple[str, str]] = {
+    400: ("Requête invalide", "La requête n'a pas pu être comprise."),
+    401: ("Connexion requise", "Veuillez vous connecter pour accéder à cette page."),
+    403: ("Accès refusé", "Vous n'avez pas accès à cette page."),
+    404: ("Page introuvable", "La page demandée n'existe pas ou n'est pas accessible."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible à cette adresse."),
+    409: ("Conflit", "L'action ne correspond pas à l'état actuel des données."),
+    413: ("Envoi trop volumineux", "Le contenu envoyé dépasse la taille autorisée."),
+    415: ("Format non pris en charge", "Le contenu doit être envoyé en JSON."),
+    422: ("Données invalides", "Certaines données sont invalides."),
+    429: ("Trop de tentatives", "Trop de tentatives : veuillez patienter avant de réessayer."),
+    500: ("Erreur interne", "Une erreur inattendue est survenue. Rien n'a été enregistré."),
+}
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(
+    status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None, **extra: Any
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "errors": errors or {},
+    }
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def _page(status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None) -> Response:
+    html = render_template(
+        "errors/error.html", status=status, title=title, detail=detail, errors=errors or {}
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def respond(status: int, title: str, detail: str, errors: dict[str, list[str]] | None = None) -> Response:
+    if wants_problem_json():
+        return problem(status, title, detail, errors)
+    return _page(status, title, detail, errors)
+
+
+def _domain_error(error: DomainError) -> Response:
+    return respond(error.status, error.title, error.message, error.errors)
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    title, detail = HTTP_TITLES.get(status, (error.name, error.description or ""))
+    response = respond(status, title, detail)
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods or [])
+    return response
+
+
+def _unexpected(error: Exception) -> Response:
+    # Logged with its trace for the team; the user sees a French message and nothing else.
+    if not isinstance(error, InternalServerError):
+        from flask import current_app
+
+        current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    title, detail = HTTP_TITLES[500]
+    return respond(500, title, detail)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

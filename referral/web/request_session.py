@@ -1,0 +1,53 @@
+"""One database session per request, committed once at its end (the request's unit of work).
+
+Views and services use `db_session()`; nothing else commits. A response with an error status, or
+an exception, rolls everything back, so a refused request leaves the database as it was.
+Callbacks registered with `referral.db.on_commit` run after the commit.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy.orm import Session
+
+from referral.db import Database, discard_on_commit_callbacks, run_on_commit_callbacks
+
+
+def database() -> Database:
+    return current_app.extensions["referral.database"]
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = database().session()
+    return g.db_session
+
+
+def _commit_on_success(response: Response) -> Response:
+    session: Session | None = g.get("db_session")
+    if session is None:
+        return response
+    if response.status_code < 400:
+        session.commit()
+        g.db_committed = True
+    else:
+        session.rollback()
+    return response
+
+
+def _close_session(_exception: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is None:
+        return
+    committed = g.pop("db_committed", False)
+    if not committed:
+        session.rollback()
+        discard_on_commit_callbacks(session)
+    session.close()
+    if committed:
+        run_on_commit_callbacks(session)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_commit_on_success)
+    app.teardown_request(_close_session)
