@@ -140,6 +140,20 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def assign_changed(row: Any, **values: Any) -> bool:
+    """Set only the attributes whose value differs; tell whether anything changed.
+
+    Seeding and imports use it so that loading the same data twice writes nothing the second
+    time (no spurious update times, no audit noise).
+    """
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name, None) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
 OnCommitCallback = Callable[[], None]
 
 

@@ -86,3 +86,56 @@ def operators_for(field: str) -> frozenset[str]:
     if spec.ordered:
         allowed = allowed | {"gte", "lte", "between"}
     return allowed
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def validate_criterion(
+    field: str, op: str, value: object, known_codes: dict[str, frozenset[str]]
+) -> list[str]:
+    """French reasons why ``{field, op, value}`` is not a valid criterion (empty when valid).
+
+    `known_codes` maps a reference list name (``residence_status``, ``territory``, ``need``…) to
+    its codes, so a criterion can only name codes that exist.
+    """
+    spec = FIELDS.get(field)
+    if spec is None:
+        return [f"Champ de critère inconnu : « {field} »."]
+    if op not in OPERATORS:
+        return [f"Opérateur inconnu : « {op} »."]
+    if op not in operators_for(field):
+        return [f"L'opérateur « {OPERATORS[op]} » ne s'applique pas au champ « {spec.label} »."]
+
+    if op == "between":
+        if not (isinstance(value, list) and len(value) == 2):
+            return [f"« {spec.label} » entre deux valeurs : donnez une liste [minimum, maximum]."]
+        items = list(value)
+    elif op in ("in", "not_in"):
+        if not (isinstance(value, list) and value):
+            return [f"« {spec.label} » {OPERATORS[op]} : donnez une liste non vide de valeurs."]
+        items = list(value)
+    else:
+        items = [value]
+
+    problems: list[str] = []
+    if spec.kind is ValueKind.NUMBER:
+        if not all(_is_number(item) for item in items):
+            problems.append(f"« {spec.label} » attend un nombre.")
+        elif any(item < 0 for item in items):  # type: ignore[operator]
+            problems.append(f"« {spec.label} » ne peut pas être négatif.")
+    elif spec.kind is ValueKind.BOOLEAN:
+        if not all(isinstance(item, bool) for item in items):
+            problems.append(f"« {spec.label} » attend oui (true) ou non (false).")
+    else:
+        list_name = "need" if spec.kind is ValueKind.NEED else (spec.reference_list or field)
+        known = known_codes.get(list_name, frozenset())
+        unknown = [item for item in items if not isinstance(item, str) or item not in known]
+        if unknown:
+            shown = ", ".join(f"« {item} »" for item in unknown)
+            problems.append(f"« {spec.label} » : valeur(s) inconnue(s) {shown}.")
+    numeric_range = op == "between" and spec.kind is ValueKind.NUMBER
+    if not problems and numeric_range and items[0] > items[1]:  # type: ignore[operator]
+        problems.append(f"« {spec.label} » : le minimum dépasse le maximum.")
+    return problems

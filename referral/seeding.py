@@ -1,0 +1,226 @@
+"""`referral seed`: reference data and the demo territory, from the TOML files in `seeds/`.
+
+Everything goes through the services (``ensure_*``), keyed by stable natural keys, so seeding is
+idempotent: a second run finds every row and writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referral.cases.demo import generate_participants
+from referral.config import PROJECT_ROOT
+from referral.partners import services as partners
+from referral.reference import services as reference
+from referral.territories import services as territories
+from referral.territories.models import Territory, User
+
+SEEDS_PATH = PROJECT_ROOT / "seeds"
+DEMO_TERRITORY = "lyon"
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    full_name: str
+    role: str
+    scope: str
+
+
+@dataclass
+class SeedReport:
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def load_seed_file(relative_path: str, seeds_path: Path = SEEDS_PATH) -> dict[str, Any]:
+    with (seeds_path / relative_path).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def slugify(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+
+
+def seed_reference(session: Session, seeds_path: Path = SEEDS_PATH) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    domains = load_seed_file("reference/domains.toml", seeds_path)["domain"]
+    reference.load_domains(session, domains)
+    counts["domaines"] = len(domains)
+    counts["sous-thèmes"] = sum(len(item.get("subtype", [])) for item in domains)
+    lists = load_seed_file("reference/lists.toml", seeds_path)
+    reference.load_lists(session, lists)
+    counts["codes de référence"] = sum(len(items) for items in lists.values())
+    return counts
+
+
+def seed_territories(session: Session, seeds_path: Path = SEEDS_PATH) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for item in load_seed_file("territories.toml", seeds_path)["territory"]:
+        territories.ensure_territory(
+            session,
+            slug=item["slug"],
+            name=item["name"],
+            region=item["region"],
+            departments=item.get("departments", []),
+            convergence_since=item.get("convergence_since"),
+        )
+        counts["territoires"] += 1
+    for item in load_seed_file("structures.toml", seeds_path)["structure"]:
+        territories.ensure_structure(
+            session,
+            key=item["key"],
+            name=item["name"],
+            full_name=item.get("full_name"),
+            town=item["town"],
+            region=item["region"],
+            programmes=item["programmes"],
+            territory_slug=item.get("territory"),
+            siret=item.get("siret"),
+            is_demo=bool(item.get("demo", False)),
+        )
+        counts["structures"] += 1
+    return counts
+
+
+def seed_partners(session: Session, seeds_path: Path = SEEDS_PATH) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    data = load_seed_file("partners.toml", seeds_path)
+    for item in data.get("national_network", []):
+        partners.ensure_national_network(
+            session,
+            code=item["code"],
+            name=item["name"],
+            kind=item["kind"],
+            description=item.get("description"),
+        )
+        counts["partenariats nationaux"] += 1
+    for item in data.get("partner", []):
+        partner = partners.ensure_partner(
+            session,
+            key=item["key"],
+            name=item["name"],
+            kind=item["kind"],
+            territories=item.get("territories", []),
+            national_network=item.get("national_network"),
+            town=item.get("town"),
+            siret=item.get("siret"),
+            tags=item.get("tags", []),
+            description=item.get("description"),
+            convention_signed_on=_as_date(item.get("convention_signed_on")),
+            convention_ends_on=_as_date(item.get("convention_ends_on")),
+        )
+        counts["partenaires"] += 1
+        for offer in item.get("opportunity", []):
+            partners.ensure_opportunity(
+                session,
+                key=f"{item['key']}:{slugify(offer['title'])}",
+                partner=partner,
+                title=offer["title"],
+                domain=offer["domain"],
+                subtypes=offer.get("subtypes", []),
+                territory_slug=offer.get("territory"),
+                description=offer.get("description"),
+                capacity=offer.get("capacity", 1),
+                answer_delay_days=offer.get("answer_delay_days", 30),
+                requires_cp_validation=offer.get("requires_cp_validation", True),
+                procedure=offer.get("procedure"),
+                documents_required=offer.get("documents_required", []),
+                shared_categories=offer.get("shared_categories", []),
+                tags=offer.get("tags", []),
+                criteria=offer.get("criteria", []),
+                valid_from=_as_date(offer.get("valid_from")),
+                valid_until=_as_date(offer.get("valid_until")),
+            )
+            counts["opportunités"] += 1
+    return counts
+
+
+def seed_demo_users(session: Session, seeds_path: Path = SEEDS_PATH) -> int:
+    data = load_seed_file("demo.toml", seeds_path)
+    for item in data["user"]:
+        territories.ensure_user(
+            session,
+            email=item["email"],
+            full_name=item["full_name"],
+            role=item["role"],
+            password=data["password"],
+            structure_key=item.get("structure"),
+            territory_slug=item.get("territory"),
+            domains=item.get("domains", []),
+        )
+    return len(data["user"])
+
+
+def demo_accounts(session: Session, seeds_path: Path = SEEDS_PATH) -> tuple[str, list[DemoAccount]]:
+    """The demo password and the demo accounts present in the database, in the file's order."""
+    data = load_seed_file("demo.toml", seeds_path)
+    emails = [item["email"].lower() for item in data["user"]]
+    users = {user.email: user for user in session.scalars(select(User).where(User.email.in_(emails)))}
+    accounts: list[DemoAccount] = []
+    for email in emails:
+        user = users.get(email)
+        if user is None:
+            continue
+        if user.structure is not None:
+            scope = user.structure.full_name or user.structure.name
+        elif user.territory is not None:
+            scope = user.territory.name
+        else:
+            scope = "tous les territoires"
+        if user.domains:
+            scope += " — " + ", ".join(domain.label for domain in user.domains)
+        accounts.append(DemoAccount(user.email, user.full_name, user.role.label, scope))
+    return data["password"], accounts
+
+
+def seed_all(
+    session: Session,
+    *,
+    demo_participants: int = 0,
+    random_seed: int = 1,
+    seeds_path: Path = SEEDS_PATH,
+    progress: Progress | None = None,
+) -> SeedReport:
+    """Load everything in dependency order; the caller commits (`Database.atomic()`)."""
+    say = progress or (lambda _message: None)
+    report = SeedReport()
+    say("Référentiels (domaines, listes)…")
+    report.counts.update(seed_reference(session, seeds_path))
+    say("Territoires et structures…")
+    report.counts.update(seed_territories(session, seeds_path))
+    say("Partenaires et opportunités…")
+    report.counts.update(seed_partners(session, seeds_path))
+    say("Comptes de démonstration…")
+    report.counts["comptes de démonstration"] = seed_demo_users(session, seeds_path)
+    if demo_participants:
+        say(f"Salarié·es fictif·ves ({demo_participants})…")
+        weights = load_seed_file("demo.toml", seeds_path)["participants"]
+        demo_territory_id = session.scalar(select(Territory.id).where(Territory.slug == DEMO_TERRITORY))
+        report.counts["salarié·es créé·es"] = generate_participants(
+            session,
+            count=demo_participants,
+            random_seed=random_seed,
+            weights=weights,
+            demo_territory_id=demo_territory_id,
+        )
+    return report
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

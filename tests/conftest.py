@@ -1,0 +1,123 @@
+"""Test fixtures: every database test runs on SQLite and, when TEST_DATABASE_URL is set, again on
+PostgreSQL, each test inside a transaction rolled back at its end (a clean state every time).
+
+Two prepared databases per backend, built once per run with the real migrations:
+- ``empty``: the schema only;
+- ``demo``: the schema plus `referral seed` (reference lists, territories, partners, demo accounts
+  and a few generated participants), committed once.
+On PostgreSQL each is a schema of the TEST_DATABASE_URL database, dropped and rebuilt at the start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from referral.db import Database, make_engine
+from referral.schema import upgrade
+from referral.seeding import seed_all
+from referral.web.app import create_app
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+DEMO_PARTICIPANTS = 24
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def fresh_engine(backend: str, label: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """An engine on a brand-new, empty database named `label` for this run."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp("db") / f"{label}.sqlite3"
+        return make_engine(f"sqlite:///{path}")
+    assert TEST_DATABASE_URL is not None
+    schema = f"test_{label}"
+    admin = make_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    return make_engine(TEST_DATABASE_URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+@pytest.fixture(scope="session")
+def empty_engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = fresh_engine(backend, "empty", tmp_path_factory)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    engine = fresh_engine(backend, "demo", tmp_path_factory)
+    upgrade(engine)
+    database = Database(engine)
+    with database.atomic() as session:
+        seed_all(session, demo_participants=DEMO_PARTICIPANTS, random_seed=7)
+    yield engine
+    engine.dispose()
+
+
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
+    connection = engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def empty_connection(empty_engine: Engine) -> Iterator[Connection]:
+    yield from _rolled_back(empty_engine)
+
+
+@pytest.fixture
+def demo_connection(demo_engine: Engine) -> Iterator[Connection]:
+    yield from _rolled_back(demo_engine)
+
+
+@pytest.fixture
+def empty_db(empty_connection: Connection) -> Database:
+    """A database with the schema only, rolled back after the test."""
+    return Database(empty_connection)
+
+
+@pytest.fixture
+def db(demo_connection: Connection) -> Database:
+    """The seeded demo database, rolled back after the test."""
+    return Database(demo_connection)
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    with db.session() as session:
+        yield session
+
+
+@pytest.fixture
+def empty_session(empty_db: Database) -> Iterator[Session]:
+    with empty_db.session() as session:
+        yield session
+
+
+@pytest.fixture
+def app(db: Database) -> Flask:
+    return create_app({"TESTING": True, "DATABASE": db, "SECRET_KEY": "test-secret-key"})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
