@@ -81,3 +81,33 @@ def demo_accounts_command() -> None:
     width = max(len(account.email) for account in accounts)
     for account in accounts:
         click.echo(f"  {account.email:<{width}}  {account.role} — {account.scope}")
+
+
+BENCHMARKS = {
+    "matching": "referral.matching.bench",
+    "network": "referral.network.bench",
+    "search": "referral.network.search_bench",
+}
+
+
+@main.command("bench")
+@click.argument("name", type=click.Choice(sorted(BENCHMARKS)))
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Fichier JSON des résultats (défaut : bench-results/<nom>.json).")
+@click.option("--scale", type=click.FloatRange(min=0.0001, max=1.0), default=1.0, show_default=True,
+              help="Fraction de la taille nationale (1.0 = échelle nationale ; petit = essai rapide).")
+@click.option("--seed", type=int, default=20261123, show_default=True, help="Graine des données générées.")
+def bench(name: str, output: str | None, scale: float, seed: int) -> None:
+    """Run a benchmark on generated national-scale data and write its figures to a JSON file.
+
+    Each benchmark measures the service's implementation and its baselines in the same run and
+    reports ratios, so the figures hold on a shared, noisy machine.
+    """
+    import importlib
+    from pathlib import Path
+
+    module = importlib.import_module(BENCHMARKS[name])
+    path = Path(output or f"bench-results/{name}.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module.run(path, scale=scale, seed=seed, echo=click.echo)
+    click.echo(f"Résultats écrits dans {path}")
