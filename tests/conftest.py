@@ -35,19 +35,39 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+_created_schemas: list[str] = []
+
+
 def fresh_engine(backend: str, label: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    """An engine on a brand-new, empty database named `label` for this run."""
+    """An engine on a brand-new, empty database named `label` for this run.
+
+    On PostgreSQL the schema name carries the process id, so two runs sharing the server (a
+    developer's and CI's) never drop each other's data; it is dropped at the end of the run.
+    """
     if backend == "sqlite":
         path = tmp_path_factory.mktemp("db") / f"{label}.sqlite3"
         return make_engine(f"sqlite:///{path}")
     assert TEST_DATABASE_URL is not None
-    schema = f"test_{label}"
+    schema = f"test_{label}_{os.getpid()}"
+    _created_schemas.append(schema)
     admin = make_engine(TEST_DATABASE_URL)
     with admin.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     admin.dispose()
     return make_engine(TEST_DATABASE_URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_schemas() -> Iterator[None]:
+    yield
+    if not (TEST_DATABASE_URL and _created_schemas):
+        return
+    admin = make_engine(TEST_DATABASE_URL)
+    with admin.begin() as connection:
+        for schema in _created_schemas:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
