@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from referral.db import Database
+from referral.exceptions import DomainError
 
 
 def _database() -> Database:
@@ -67,6 +68,99 @@ def seed(demo_participants: int, random_seed: int) -> None:
         click.echo(f"{name} : {count}")
 
 
+@main.group("users")
+def users() -> None:
+    """Comptes utilisateur·rices."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True, help="Nom affiché.")
+@click.option("--role", required=True, type=click.Choice(["cip", "cp", "coordinator", "admin"]))
+@click.option("--structure", "structure_id", type=int, default=None, help="Structure d'un·e CIP (id).")
+@click.option(
+    "--territory", "territory_slug", default=None, help="Territoire d'un·e CP ou coordinateur·rice."
+)
+@click.option("--domain", "domains", multiple=True, help="Domaine d'un·e CP (répétable).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def users_create(
+    email: str,
+    full_name: str,
+    role: str,
+    structure_id: int | None,
+    territory_slug: str | None,
+    domains: tuple[str, ...],
+    password: str,
+) -> None:
+    """Create an account (the command line acts as the national team)."""
+    from referral.territories.services import create_user
+
+    try:
+        with _database().atomic() as session:
+            user = create_user(
+                session,
+                None,
+                email=email,
+                full_name=full_name,
+                role=role,
+                password=password,
+                structure_id=structure_id,
+                territory_slug=territory_slug,
+                domains=domains,
+            )
+            user_id = user.id
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    click.echo(f"Compte créé : {email} (id {user_id}).")
+
+
+@main.group("tokens")
+def tokens() -> None:
+    """Jetons d'accès à l'API."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="ligne de commande", show_default=True, help="À quoi sert ce jeton.")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 365), help="Durée de validité.")
+def tokens_create(email: str, name: str, days: int) -> None:
+    """Issue a bearer token for an account; the token is printed on the last line."""
+    from datetime import timedelta
+
+    from referral.territories.queries import user_by_email
+    from referral.territories.services import issue_token
+
+    with _database().atomic() as session:
+        user = user_by_email(session, email)
+        if user is None or not user.is_active:
+            raise click.ClickException(f"Aucun compte actif pour « {email} ».")
+        token, row = issue_token(session, user, name=name, lifetime=timedelta(days=days))
+        expires = row.expires_at
+    click.echo(f"Jeton pour {email}, valable jusqu'au {expires:%d/%m/%Y} (il ne sera plus affiché) :")
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.argument("token")
+def tokens_revoke(token: str) -> None:
+    """Revoke a token."""
+    from referral.territories.services import revoke_token
+
+    try:
+        with _database().atomic() as session:
+            revoke_token(session, token)
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    click.echo("Jeton révoqué.")
+
+
+def _explain(refusal: DomainError) -> str:
+    lines = [refusal.message]
+    for field, messages in refusal.errors.items():
+        lines.extend(f"  {field} : {message}" for message in messages)
+    return "\n".join(lines)
+
+
 @main.command("demo-accounts")
 def demo_accounts_command() -> None:
     """Print the demo accounts and their password."""
@@ -92,10 +186,19 @@ BENCHMARKS = {
 
 @main.command("bench")
 @click.argument("name", type=click.Choice(sorted(BENCHMARKS)))
-@click.option("--output", type=click.Path(dir_okay=False), default=None,
-              help="Fichier JSON des résultats (défaut : bench-results/<nom>.json).")
-@click.option("--scale", type=click.FloatRange(min=0.0001, max=1.0), default=1.0, show_default=True,
-              help="Fraction de la taille nationale (1.0 = échelle nationale ; petit = essai rapide).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Fichier JSON des résultats (défaut : bench-results/<nom>.json).",
+)
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.0001, max=1.0),
+    default=1.0,
+    show_default=True,
+    help="Fraction de la taille nationale (1.0 = échelle nationale ; petit = essai rapide).",
+)
 @click.option("--seed", type=int, default=20261123, show_default=True, help="Graine des données générées.")
 def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     """Run a benchmark on generated national-scale data and write its figures to a JSON file.

@@ -43,3 +43,15 @@ class InvalidInput(DomainError):
 
     status = 422
     title = "Données invalides"
+
+
+class Unauthenticated(DomainError):
+    """Who is asking is not known (no session, wrong credentials, expired or revoked token)."""
+
+    status = 401
+    title = "Authentification requise"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    title = "Trop de tentatives"

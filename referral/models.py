@@ -34,12 +34,13 @@ from referral.partners.models import (
 )
 from referral.reference.models import Domain, DomainSubtype, ReferenceCode
 from referral.referrals.models import Referral, ReferralTransition
-from referral.territories.models import Structure, Territory, User
+from referral.territories.models import ApiToken, LoginAttempt, Structure, Territory, User
 
 metadata = Base.metadata
 
 __all__ = [
     "AgendaItem",
+    "ApiToken",
     "AuditAction",
     "AuditEntry",
     "CaseNote",
@@ -53,6 +54,7 @@ __all__ = [
     "ExternalReferent",
     "FollowUp",
     "HealthRecord",
+    "LoginAttempt",
     "NationalNetwork",
     "Need",
     "NetworkMeeting",

@@ -11,7 +11,7 @@ On PostgreSQL each is a schema of the TEST_DATABASE_URL database, dropped and re
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -20,10 +20,17 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from referral.audit import services as audit
 from referral.db import Database, make_engine
 from referral.schema import upgrade
 from referral.seeding import seed_all
+from referral.territories.queries import user_by_email
+from referral.territories.services import issue_token
 from referral.web.app import create_app
+from tests.helpers import DEMO
+
+# Every write is audited, in tests as in the application (installed by create_app there).
+audit.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -141,3 +148,17 @@ def app(db: Database) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def bearer(session: Session) -> Callable[[str], dict[str, str]]:
+    """``bearer("cip")`` → the Authorization header of a fresh token for that demo account."""
+
+    def headers(who: str) -> dict[str, str]:
+        user = user_by_email(session, DEMO.get(who, who))
+        assert user is not None
+        token, _row = issue_token(session, user)
+        session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers

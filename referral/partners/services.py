@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral.access import opportunity_filter, partner_filter
 from referral.cases.models import DataCategory
 from referral.db import assign_changed, utcnow
-from referral.exceptions import InvalidInput
+from referral.exceptions import InvalidInput, NotFound
 from referral.matching.registry import validate_criterion
 from referral.partners.models import (
     Criterion,
@@ -28,7 +29,7 @@ from referral.partners.models import (
 )
 from referral.reference import queries as reference
 from referral.reference.models import DomainSubtype
-from referral.territories.models import Programme, Territory
+from referral.territories.models import Programme, Territory, User
 
 
 def ensure_national_network(
@@ -224,3 +225,49 @@ def _check_code(session: Session, list_name: str, code: str, field: str) -> None
         raise InvalidInput(
             f"Code inconnu « {code} » ({list_name}).", errors={field: [f"« {code} » est inconnu."]}
         )
+
+
+def list_partners(session: Session, actor: User, *, territory_slug: str | None = None) -> list[Partner]:
+    query = select(Partner).where(partner_filter(actor))
+    if territory_slug:
+        territory = _territory(session, territory_slug)
+        query = query.where(
+            Partner.id.in_(
+                select(PartnerTerritory.partner_id).where(PartnerTerritory.territory_id == territory.id)
+            )
+        )
+    return list(session.scalars(query.order_by(Partner.name, Partner.id)))
+
+
+def get_partner(session: Session, actor: User, partner_id: int) -> Partner:
+    partner = session.scalar(select(Partner).where(Partner.id == partner_id, partner_filter(actor)))
+    if partner is None:
+        raise NotFound("Ce partenaire n'existe pas ou n'intervient pas sur votre territoire.")
+    return partner
+
+
+def list_opportunities(
+    session: Session,
+    actor: User,
+    *,
+    status: str | None = None,
+    domain: str | None = None,
+    partner_id: int | None = None,
+) -> list[Opportunity]:
+    query = select(Opportunity).where(opportunity_filter(actor))
+    if status:
+        query = query.where(Opportunity.status == OpportunityStatus(status))
+    if domain:
+        query = query.where(Opportunity.domain_code == domain)
+    if partner_id is not None:
+        query = query.where(Opportunity.partner_id == partner_id)
+    return list(session.scalars(query.order_by(Opportunity.title, Opportunity.id)))
+
+
+def get_opportunity(session: Session, actor: User, opportunity_id: int) -> Opportunity:
+    opportunity = session.scalar(
+        select(Opportunity).where(Opportunity.id == opportunity_id, opportunity_filter(actor))
+    )
+    if opportunity is None:
+        raise NotFound("Cette opportunité n'existe pas ou n'est pas proposée sur votre territoire.")
+    return opportunity

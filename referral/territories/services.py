@@ -6,17 +6,22 @@ natural key (slug, structure key, e-mail), so that `referral seed` can run any n
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from referral.db import assign_changed
-from referral.exceptions import InvalidInput
+from referral.db import assign_changed, utcnow
+from referral.exceptions import InvalidInput, PermissionDenied
 from referral.reference.models import Domain
-from referral.territories.models import Programme, Role, Structure, Territory, User
+from referral.territories.exceptions import AccountAlreadyExists, LoginLockedOut, LoginRefused, TokenRefused
+from referral.territories.models import ApiToken, LoginAttempt, Programme, Role, Structure, Territory, User
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -102,6 +107,60 @@ def password_matches(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
+def _resolve_account(
+    session: Session,
+    *,
+    role: str,
+    password: str,
+    structure_key: str | None,
+    structure_id: int | None,
+    territory_slug: str | None,
+    domains: Iterable[str],
+) -> tuple[Role, dict[str, Any], list[Domain]]:
+    """Check an account's role, scope, domains and password; return what to store."""
+    errors: dict[str, list[str]] = {}
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            "Rôle inconnu.", errors={"role": [f"« {role} » n'est pas un rôle (cip, cp, coordinator, admin)."]}
+        ) from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"Au moins {MIN_PASSWORD_LENGTH} caractères."]
+    scope: dict[str, Any] = {"structure_id": None, "territory_id": None}
+    if role_value is Role.CIP:
+        if structure_id is not None:
+            structure = session.get(Structure, structure_id)
+        else:
+            structure = session.scalar(select(Structure).where(Structure.key == structure_key))
+        if structure is None:
+            errors["structure"] = ["Un·e CIP doit être rattaché·e à une structure connue."]
+        else:
+            scope["structure_id"] = structure.id
+    elif role_value in (Role.CP, Role.COORDINATOR):
+        territory = session.scalar(select(Territory).where(Territory.slug == territory_slug))
+        if territory is None:
+            errors["territory"] = [
+                "Un·e CP ou un·e coordinateur·rice doit être rattaché·e à un territoire connu."
+            ]
+        else:
+            scope["territory_id"] = territory.id
+    domain_codes = list(dict.fromkeys(domains))
+    found: list[Domain] = []
+    if domain_codes and role_value is not Role.CP:
+        errors["domains"] = ["Seul·e un·e chargé·e de partenariats a des domaines."]
+    elif domain_codes:
+        found = list(
+            session.scalars(select(Domain).where(Domain.code.in_(domain_codes)).order_by(Domain.position))
+        )
+        unknown = sorted(set(domain_codes) - {domain.code for domain in found})
+        if unknown:
+            errors["domains"] = [f"« {code} » n'est pas un domaine connu." for code in unknown]
+    if errors:
+        raise InvalidInput("Le compte ne peut pas être enregistré.", errors=errors)
+    return role_value, scope, found
+
+
 def ensure_user(
     session: Session,
     *,
@@ -113,46 +172,17 @@ def ensure_user(
     territory_slug: str | None = None,
     domains: Iterable[str] = (),
 ) -> User:
-    """Create or update an account; the password is only re-hashed when it changed."""
+    """Create or update an account (seeding); the password is only re-hashed when it changed."""
     email = email.strip().lower()
-    role_value = Role(role)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères.",
-            errors={"password": [f"Au moins {MIN_PASSWORD_LENGTH} caractères."]},
-        )
-    scope: dict[str, Any] = {"structure_id": None, "territory_id": None}
-    if role_value is Role.CIP:
-        structure = session.scalar(select(Structure).where(Structure.key == structure_key))
-        if structure is None:
-            raise InvalidInput(
-                "Un·e CIP doit être rattaché·e à une structure connue.",
-                errors={"structure": [f"Structure inconnue : « {structure_key} »."]},
-            )
-        scope["structure_id"] = structure.id
-    elif role_value in (Role.CP, Role.COORDINATOR):
-        territory = session.scalar(select(Territory).where(Territory.slug == territory_slug))
-        if territory is None:
-            raise InvalidInput(
-                "Un·e CP ou un·e coordinateur·rice doit être rattaché·e à un territoire connu.",
-                errors={"territory": [f"Territoire inconnu : « {territory_slug} »."]},
-            )
-        scope["territory_id"] = territory.id
-    domain_codes = list(dict.fromkeys(domains))
-    if domain_codes and role_value is not Role.CP:
-        raise InvalidInput(
-            "Seul·e un·e CP a des domaines.", errors={"domains": ["Réservé aux chargé·es de partenariats."]}
-        )
-    found = list(
-        session.scalars(select(Domain).where(Domain.code.in_(domain_codes)).order_by(Domain.position))
+    role_value, scope, found = _resolve_account(
+        session,
+        role=role,
+        password=password,
+        structure_key=structure_key,
+        structure_id=None,
+        territory_slug=territory_slug,
+        domains=domains,
     )
-    unknown = sorted(set(domain_codes) - {domain.code for domain in found})
-    if unknown:
-        raise InvalidInput(
-            f"Domaine(s) inconnu(s) : {', '.join(unknown)}.",
-            errors={"domains": [f"« {code} » n'est pas un domaine connu." for code in unknown]},
-        )
-
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(email=email)
@@ -164,3 +194,194 @@ def ensure_user(
         user.domains = found
     session.flush()
     return user
+
+
+def create_user(
+    session: Session,
+    actor: User | None,
+    *,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str,
+    structure_id: int | None = None,
+    territory_slug: str | None = None,
+    domains: Iterable[str] = (),
+) -> User:
+    """Open an account. Only the national team (or the command line, `actor=None`) may."""
+    if actor is not None and actor.role is not Role.ADMIN:
+        raise PermissionDenied("Seule l'équipe nationale peut créer des comptes.")
+    email = email.strip().lower()
+    if "@" not in email:
+        raise InvalidInput("Adresse e-mail invalide.", errors={"email": ["Adresse e-mail invalide."]})
+    if not full_name.strip():
+        raise InvalidInput("Le nom est obligatoire.", errors={"name": ["Champ obligatoire."]})
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountAlreadyExists(email)
+    role_value, scope, found = _resolve_account(
+        session,
+        role=role,
+        password=password,
+        structure_key=None,
+        structure_id=structure_id,
+        territory_slug=territory_slug,
+        domains=domains,
+    )
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        role=role_value,
+        password_hash=hash_password(password),
+        **scope,
+    )
+    user.domains = found
+    session.add(user)
+    session.flush()
+    return user
+
+
+# Limits on failed logins within a sliding window (per typed e-mail, and per client address).
+ATTEMPT_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+TOKEN_LIFETIME = timedelta(days=90)
+
+
+def _recent_failures(session: Session, since: datetime, **where: str) -> int:
+    ((column, value),) = where.items()
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(
+                getattr(LoginAttempt, column) == value,
+                LoginAttempt.at >= since,
+                LoginAttempt.succeeded.is_(False),
+            )
+        )
+        or 0
+    )
+
+
+def authenticate(session: Session, *, email: str, password: str, remote_addr: str) -> User:
+    """Check credentials, recording the attempt; refuse when too many recent attempts failed.
+
+    The attempt row must outlive a refused request: the caller keeps it (see
+    `referral.web.request_session.keep_on_error`).
+    """
+    email = email.strip().lower()
+    now = utcnow()
+    since = now - ATTEMPT_WINDOW
+    if (
+        _recent_failures(session, since, email=email) >= MAX_FAILURES_PER_ACCOUNT
+        or _recent_failures(session, since, remote_addr=remote_addr) >= MAX_FAILURES_PER_ADDRESS
+    ):
+        session.add(LoginAttempt(email=email, remote_addr=remote_addr, at=now, succeeded=False))
+        session.flush()
+        raise LoginLockedOut()
+    user = session.scalar(select(User).where(User.email == email))
+    # A hash is checked even for an unknown e-mail, so timing does not reveal which accounts exist.
+    candidate_hash = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    valid = check_password_hash(candidate_hash, password) and user is not None and user.is_active
+    session.add(LoginAttempt(email=email, remote_addr=remote_addr, at=now, succeeded=valid))
+    if not valid or user is None:
+        session.flush()
+        raise LoginRefused()
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16), method="scrypt")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, *, name: str = "", lifetime: timedelta = TOKEN_LIFETIME
+) -> tuple[str, ApiToken]:
+    """A new bearer token for `user`; the plain token is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = ApiToken(
+        user_id=user.id, token_hash=_token_digest(token), name=name, created_at=now, expires_at=now + lifetime
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def user_for_token(session: Session, token: str) -> User:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+        raise TokenRefused()
+    row.last_used_at = now
+    return row.user
+
+
+def revoke_token(session: Session, token: str) -> None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        raise TokenRefused()
+    row.revoked_at = utcnow()
+    session.flush()
+
+
+def revoke_tokens_of(session: Session, user: User) -> int:
+    """Revoke every live token of `user` (account closed, password changed…)."""
+    now = utcnow()
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return len(rows)
+
+
+def territory_overview(session: Session, territory_id: int) -> dict[str, Any]:
+    """Aggregated counts of a territory for its coordinator: no names, only numbers."""
+    from referral.access import offered_in_territory
+    from referral.cases.models import Participant
+    from referral.partners.models import Opportunity, OpportunityStatus, PartnerTerritory
+    from referral.referrals.models import Referral
+
+    structure_ids = select(Structure.id).where(Structure.territory_id == territory_id)
+    participants = session.scalar(
+        select(func.count())
+        .select_from(Participant)
+        .where(Participant.structure_id.in_(structure_ids), Participant.anonymised_at.is_(None))
+    )
+    partners = session.scalar(
+        select(func.count())
+        .select_from(PartnerTerritory)
+        .where(PartnerTerritory.territory_id == territory_id)
+    )
+    published = session.scalar(
+        select(func.count())
+        .select_from(Opportunity)
+        .where(offered_in_territory(territory_id), Opportunity.status == OpportunityStatus.PUBLISHED)
+    )
+    referral_states = dict(
+        session.execute(
+            select(Referral.state, func.count())
+            .where(
+                Referral.participant_id.in_(
+                    select(Participant.id).where(Participant.structure_id.in_(structure_ids))
+                )
+            )
+            .group_by(Referral.state)
+        ).all()
+    )
+    return {
+        "structures": session.scalar(select(func.count()).select_from(structure_ids.subquery())),
+        "participants": participants or 0,
+        "partners": partners or 0,
+        "published_opportunities": published or 0,
+        "referrals_by_state": referral_states,
+    }

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+from flask_bootstrap import Bootstrap5
+from flask_wtf.csrf import CSRFProtect
 
 from referral.config import INSTANCE_PATH, config_class, default_database_url, instance_secret_key
 from referral.db import Database
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    # Every asset is served by the application itself: nothing from elsewhere may load.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'"
+    ),
+}
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -19,6 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=False)
     app.config.from_object(config_class())
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # no CDN: Bootstrap-Flask serves its copy
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=10))
     if config:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
@@ -31,12 +46,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         database = Database.from_url(url)
     app.extensions["referral.database"] = database
 
-    from referral.web import errors, request_session
-    from referral.web.api import api
+    from referral.audit import services as audit
+    from referral.web import api, auth, errors, request_session
+    from referral.web.navigation import navigation
     from referral.web.pages import pages
 
+    audit.install()
     request_session.init_app(app)
+    auth.init_app(app)
+    Bootstrap5(app)
+    csrf = CSRFProtect(app)
     app.register_blueprint(pages)
-    app.register_blueprint(api)
+    api.init_app(app)
+    # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken header,
+    # checked in auth.load_user), not with form tokens.
+    for name, blueprint in app.blueprints.items():
+        if name != "pages":
+            csrf.exempt(blueprint)
     errors.init_app(app)
+    app.add_template_global(navigation, "navigation")
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
     return app

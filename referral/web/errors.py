@@ -70,10 +70,46 @@ def _domain_error(error: DomainError) -> Response:
     return respond(error.status, error.title, error.message, error.errors)
 
 
+# Messages webargs writes itself (outside any schema), in French.
+WEBARGS_MESSAGES = {
+    "Invalid JSON body.": "Corps JSON invalide.",
+    "Invalid input type.": "Objet JSON attendu.",
+}
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as ``{"field.sub.0": [messages]}``."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, name))
+        return flat
+    if isinstance(messages, list | tuple) and all(isinstance(item, str) for item in messages):
+        return {prefix or "_": [WEBARGS_MESSAGES.get(item, item) for item in messages]}
+    return {prefix or "_": [WEBARGS_MESSAGES.get(str(messages), str(messages))]}
+
+
+def _request_errors(error: HTTPException) -> dict[str, list[str]]:
+    """Field errors of a request that failed parsing (webargs puts them in ``error.data``)."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if not messages:
+        return {}
+    flat: dict[str, list[str]] = {}
+    # The first level is where the value came from (json, query…): not part of the field name.
+    for location_messages in messages.values() if isinstance(messages, dict) else [messages]:
+        flat.update(flatten_messages(location_messages))
+    return flat
+
+
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     title, detail = HTTP_TITLES.get(status, (error.name, error.description or ""))
-    response = respond(status, title, detail)
+    errors = _request_errors(error)
+    if errors and status in (400, 422):
+        detail = "Certaines données sont invalides : voir le détail par champ."
+    response = respond(status, title, detail, errors)
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods or [])
     return response

@@ -23,11 +23,20 @@ def db_session() -> Session:
     return g.db_session
 
 
+def keep_on_error() -> None:
+    """Commit this request's writes even if it answers an error.
+
+    Only for security records that must outlive a refusal (a failed login attempt): everything
+    else follows the rule that a refused request leaves the database as it was.
+    """
+    g.keep_on_error = True
+
+
 def _commit_on_success(response: Response) -> Response:
     session: Session | None = g.get("db_session")
     if session is None:
         return response
-    if response.status_code < 400:
+    if response.status_code < 400 or g.get("keep_on_error"):
         session.commit()
         g.db_committed = True
     else:

@@ -18,10 +18,18 @@ def test_healthz_checks_the_database(client: FlaskClient) -> None:
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_home_page_is_french_and_accessible(client: FlaskClient) -> None:
+def test_home_page_asks_to_sign_in(client: FlaskClient) -> None:
     response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/connexion")
+
+
+def test_login_page_is_french_and_accessible(client: FlaskClient) -> None:
+    response = client.get("/connexion")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
+    assert '<label for="email"' in html
+    assert '<label for="password"' in html
     assert '<html lang="fr">' in html
     assert 'href="#contenu"' in html  # skip link
     assert "Réseau Convergence" in html
@@ -63,6 +71,8 @@ def _register_probe_routes(app: Flask, calls: list[str]) -> None:
         if outcome == "crash":
             raise RuntimeError("boom")
         return {"ok": True}
+
+    app.extensions["csrf"].exempt(probe)  # an API-like route: no form token
 
 
 def _probe_count(app: Flask) -> int:

@@ -1,0 +1,38 @@
+"""Reads of territories, structures and accounts (no rules, no HTTP)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy.orm import Session
+
+from referral.territories.models import Structure, Territory, User
+
+
+def territories(session: Session) -> list[Territory]:
+    return list(session.scalars(select(Territory).order_by(Territory.name, Territory.id)))
+
+
+def territory_by_slug(session: Session, slug: str) -> Territory | None:
+    return session.scalar(select(Territory).where(Territory.slug == slug))
+
+
+def structures(
+    session: Session, *, where: ColumnElement[bool] | None = None, territory_id: int | None = None
+) -> list[Structure]:
+    query = select(Structure).where(where if where is not None else true())
+    if territory_id is not None:
+        query = query.where(Structure.territory_id == territory_id)
+    return list(session.scalars(query.order_by(Structure.name, Structure.town, Structure.id)))
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def count_structures_by_territory(session: Session) -> dict[int, int]:
+    rows = session.execute(
+        select(Structure.territory_id, func.count())
+        .where(Structure.territory_id.is_not(None))
+        .group_by(Structure.territory_id)
+    )
+    return dict(rows)

@@ -1,0 +1,39 @@
+"""The JSON API under ``/api/v1`` (DESIGN §9), described by ``/api/v1/openapi.json``.
+
+flask-smorest builds the OpenAPI document from the marshmallow schemas the views declare. Errors
+take the single problem+json shape of `referral.web.errors` (registered after this, so it wins).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+API_SETTINGS = {
+    "API_TITLE": "Réseau Convergence — API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def init_app(app: Flask) -> Api:
+    for key, value in API_SETTINGS.items():
+        app.config.setdefault(key, value)
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "API de l'outil partagé des réseaux Convergence. Authentification : "
+                "`POST /api/v1/tokens` puis en-tête `Authorization: Bearer <jeton>`."
+            }
+        },
+    )
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+
+    from referral.web.api import participants, partners, reference, tokens
+
+    for module in (tokens, reference, partners, participants):
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
+    return api

@@ -1,0 +1,46 @@
+"""Reference data: territories and structures (any signed-in user)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from referral.exceptions import NotFound
+from referral.territories import queries
+from referral.web.auth import login_required
+from referral.web.request_session import db_session
+from referral.web.schemas import StructureQuerySchema, StructureSchema, TerritorySchema
+
+blp = Blueprint("reference", __name__, description="Territoires et structures")
+
+
+@blp.route("/")
+def index() -> dict[str, str]:
+    return {"name": "referral", "version": "v1", "openapi": "/api/v1/openapi.json"}
+
+
+@blp.route("/territories")
+@blp.response(200, TerritorySchema(many=True))
+@blp.doc(security=[{"bearer": []}])
+@login_required
+def list_territories() -> Any:
+    """Les territoires du programme."""
+    return queries.territories(db_session())
+
+
+@blp.route("/structures")
+@blp.arguments(StructureQuerySchema, location="query")
+@blp.response(200, StructureSchema(many=True))
+@blp.doc(security=[{"bearer": []}])
+@login_required
+def list_structures(query: dict[str, Any]) -> Any:
+    """Les structures (chantiers d'insertion), éventuellement d'un territoire (`?territory=lyon`)."""
+    session = db_session()
+    territory_id = None
+    if "territory" in query:
+        territory = queries.territory_by_slug(session, query["territory"])
+        if territory is None:
+            raise NotFound(f"Territoire inconnu : « {query['territory']} ».")
+        territory_id = territory.id
+    return queries.structures(session, territory_id=territory_id)

@@ -1,0 +1,39 @@
+"""`POST /api/v1/tokens`: exchange an e-mail and a password for a bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from referral.territories.services import authenticate, issue_token, revoke_token
+from referral.web.auth import bearer_token, client_address, login_required
+from referral.web.request_session import db_session, keep_on_error
+from referral.web.schemas import TokenRequestSchema, TokenSchema
+
+blp = Blueprint("tokens", __name__, description="Jetons d'accès à l'API")
+
+
+@blp.route("/tokens", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenSchema)
+def create_token(payload: dict[str, Any]) -> dict[str, Any]:
+    """Obtenir un jeton « Bearer » (valable 90 jours), avec les identifiants d'un compte."""
+    session = db_session()
+    keep_on_error()  # a refused attempt is recorded: it counts towards the limit
+    user = authenticate(
+        session, email=payload["email"], password=payload["password"], remote_addr=client_address()
+    )
+    token, row = issue_token(session, user, name=payload["name"])
+    return {"token": token, "token_type": "Bearer", "expires_at": row.expires_at}
+
+
+@blp.route("/tokens/current", methods=["DELETE"])
+@blp.response(204)
+@blp.doc(security=[{"bearer": []}])
+@login_required
+def revoke_current_token() -> None:
+    """Révoquer le jeton utilisé pour cette requête."""
+    token = bearer_token()
+    if token is not None:
+        revoke_token(db_session(), token)

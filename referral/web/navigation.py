@@ -1,0 +1,17 @@
+"""The navigation of each role: only pages that role may use (links, not permissions — the
+services still refuse what a role may not do)."""
+
+from __future__ import annotations
+
+from referral.territories.models import Role, User
+
+NAVIGATION: dict[Role, list[tuple[str, str]]] = {
+    Role.CIP: [("pages.home", "Mes salarié·es")],
+    Role.CP: [("pages.home", "Mon territoire")],
+    Role.COORDINATOR: [("pages.home", "Vue d'ensemble")],
+    Role.ADMIN: [("pages.home", "Territoires")],
+}
+
+
+def navigation(user: User) -> list[tuple[str, str]]:
+    return NAVIGATION.get(user.role, [])

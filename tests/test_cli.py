@@ -1,0 +1,75 @@
+"""The `referral` command line: accounts and tokens."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referral.cli import main
+from referral.territories.models import Role, User
+
+
+def run(app: Flask, *args: str):
+    return app.test_cli_runner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_users_create_a_cp_with_domains(app: Flask, session: Session) -> None:
+    result = run(
+        app,
+        "users",
+        "create",
+        "--email",
+        "Nouvelle.CP@Exemple.org",
+        "--name",
+        "Nouvelle CP",
+        "--role",
+        "cp",
+        "--territory",
+        "lyon",
+        "--domain",
+        "logement",
+        "--domain",
+        "hebergement",
+        "--password",
+        "un-mot-de-passe-long",
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User).where(User.email == "nouvelle.cp@exemple.org"))
+    assert user.role is Role.CP
+    assert user.domain_codes == ["logement", "hebergement"]
+
+
+def test_users_create_refuses_in_french(app: Flask, session: Session) -> None:
+    result = run(
+        app,
+        "users",
+        "create",
+        "--email",
+        "x@exemple.org",
+        "--name",
+        "X",
+        "--role",
+        "cp",
+        "--territory",
+        "atlantide",
+        "--domain",
+        "cuisine",
+        "--password",
+        "court",
+    )
+    assert result.exit_code == 1
+    assert "territoire connu" in result.output
+    assert "« cuisine » n'est pas un domaine connu." in result.output
+    assert "Au moins 12 caractères." in result.output
+    assert session.scalar(select(User).where(User.email == "x@exemple.org")) is None
+
+
+def test_tokens_create_prints_the_token_last(app: Flask) -> None:
+    result = run(app, "tokens", "create", "--email", "cip.fndsa@demo.convergence.test")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    client = app.test_client()
+    assert client.get("/api/v1/participants", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert run(app, "tokens", "revoke", token).exit_code == 0
+    assert client.get("/api/v1/participants", headers={"Authorization": f"Bearer {token}"}).status_code == 401
