@@ -10,7 +10,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -347,15 +347,21 @@ def revoke_tokens_of(session: Session, user: User) -> int:
 def territory_overview(session: Session, territory_id: int) -> dict[str, Any]:
     """Aggregated counts of a territory for its coordinator: no names, only numbers."""
     from referral.access import offered_in_territory
-    from referral.cases.models import Participant
+    from referral.cases.models import Exit, Participant
     from referral.partners.models import Opportunity, OpportunityStatus, PartnerTerritory
     from referral.referrals.models import Referral
 
     structure_ids = select(Structure.id).where(Structure.territory_id == territory_id)
+    # « File active »: people currently accompanied, i.e. not yet out of the programme.
+    exited = select(Exit.participant_id).where(Exit.exited_on <= date.today())
     participants = session.scalar(
         select(func.count())
         .select_from(Participant)
-        .where(Participant.structure_id.in_(structure_ids), Participant.anonymised_at.is_(None))
+        .where(
+            Participant.structure_id.in_(structure_ids),
+            Participant.anonymised_at.is_(None),
+            Participant.id.not_in(exited),
+        )
     )
     partners = session.scalar(
         select(func.count())

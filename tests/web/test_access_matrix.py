@@ -160,3 +160,34 @@ def test_each_role_has_its_home(client: FlaskClient, world: dict[str, int], who:
     html = client.get("/").get_data(as_text=True)
     assert heading in html
     assert "Proprestructure" not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "field"),
+    [
+        ("/api/v1/opportunities?status=nimporte", 422, "status"),
+        ("/api/v1/opportunities?partner_id=abc", 422, "partner_id"),
+        ("/api/v1/partners?territory=atlantide", 422, "territory"),
+    ],
+)
+def test_bad_query_parameters_name_the_field(
+    client: FlaskClient, bearer, path: str, status: int, field: str
+) -> None:
+    response = client.get(path, headers=bearer("cp_emploi"))
+    assert response.status_code == status
+    assert field in response.get_json()["errors"]
+
+
+def test_coordinator_counts_the_active_file_only(client: FlaskClient, session: Session) -> None:
+    from datetime import date, timedelta
+
+    from referral.cases.models import Exit
+    from referral.territories.services import territory_overview
+
+    lyon = factories.territory(session, "lyon")
+    before = territory_overview(session, lyon.id)["participants"]
+    person = factories.participant(session)
+    assert territory_overview(session, lyon.id)["participants"] == before + 1
+    session.add(Exit(participant_id=person.id, exited_on=date.today() - timedelta(days=1), exit_type="cdi"))
+    session.flush()
+    assert territory_overview(session, lyon.id)["participants"] == before
