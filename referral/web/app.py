@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
     from referral.web.pages import pages
+    from referral.web.views import blueprints as page_blueprints
 
     audit.install()
     request_session.init_app(app)
@@ -57,11 +58,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Bootstrap5(app)
     csrf = CSRFProtect(app)
     app.register_blueprint(pages)
+    for blueprint in page_blueprints():
+        app.register_blueprint(blueprint)
     api.init_app(app)
     # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken header,
     # checked in auth.load_user), not with form tokens.
+    page_names = {"pages", "bootstrap", *(blueprint.name for blueprint in page_blueprints())}
     for name, blueprint in app.blueprints.items():
-        if name != "pages":
+        if name not in page_names:
             csrf.exempt(blueprint)
     errors.init_app(app)
     app.add_template_global(navigation, "navigation")

@@ -20,7 +20,7 @@ from referral.territories.models import Role
 from referral.territories.services import authenticate, territory_overview
 from referral.web.auth import client_address, current_user, log_in, log_out, login_required
 from referral.web.request_session import db_session, keep_on_error
-from referral.web.schemas import LoginFormSchema
+from referral.web.schemas.forms import LoginFormSchema
 
 pages = Blueprint("pages", __name__)
 

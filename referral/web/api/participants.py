@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from referral.cases import services
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
-from referral.web.schemas import ParticipantSchema
+from referral.web.schemas.participants import ParticipantSchema
 
 blp = Blueprint("participants", __name__, description="Dossiers des salarié·es")
 

@@ -9,7 +9,12 @@ from flask_smorest import Blueprint
 from referral.partners import services
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
-from referral.web.schemas import OpportunityQuerySchema, OpportunitySchema, PartnerQuerySchema, PartnerSchema
+from referral.web.schemas.partners import (
+    OpportunityQuerySchema,
+    OpportunitySchema,
+    PartnerQuerySchema,
+    PartnerSchema,
+)
 
 blp = Blueprint("partners", __name__, description="Partenaires et opportunités")
 

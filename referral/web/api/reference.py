@@ -10,7 +10,7 @@ from referral.exceptions import NotFound
 from referral.territories import queries
 from referral.web.auth import login_required
 from referral.web.request_session import db_session
-from referral.web.schemas import StructureQuerySchema, StructureSchema, TerritorySchema
+from referral.web.schemas.reference import StructureQuerySchema, StructureSchema, TerritorySchema
 
 blp = Blueprint("reference", __name__, description="Territoires et structures")
 

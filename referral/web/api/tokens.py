@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from referral.territories.services import authenticate, issue_token, revoke_token
 from referral.web.auth import bearer_token, client_address, login_required
 from referral.web.request_session import db_session, keep_on_error
-from referral.web.schemas import TokenRequestSchema, TokenSchema
+from referral.web.schemas.tokens import TokenRequestSchema, TokenSchema
 
 blp = Blueprint("tokens", __name__, description="Jetons d'accès à l'API")
 

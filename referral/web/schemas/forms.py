@@ -1,0 +1,16 @@
+"""Forms of the pages (parsed with marshmallow too)."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from referral.web.schemas.base import BaseSchema, length
+
+
+class LoginFormSchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"  # the form also carries csrf_token
+
+    email = fields.String(required=True, validate=length(minimum=3, maximum=254))
+    password = fields.String(required=True, validate=length(minimum=1, maximum=1024))
+    next = fields.String(load_default="", validate=length(maximum=500))

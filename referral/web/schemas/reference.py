@@ -1,0 +1,35 @@
+"""Territories and structures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import fields
+
+from referral.web.schemas.base import BaseSchema, length
+
+
+class TerritorySchema(BaseSchema):
+    id = fields.Integer()
+    slug = fields.String()
+    name = fields.String()
+    region = fields.String()
+    departments = fields.List(fields.String())
+    convergence_since = fields.Integer(allow_none=True)
+
+
+class StructureQuerySchema(BaseSchema):
+    territory = fields.String(validate=length(maximum=60))
+
+
+class StructureSchema(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    full_name = fields.String(allow_none=True)
+    town = fields.String()
+    region = fields.String()
+    territory_id = fields.Integer(allow_none=True)
+    programmes = fields.Method("_programmes")
+
+    def _programmes(self, structure: Any) -> list[str]:
+        return [programme.value for programme in structure.programmes]

@@ -1,0 +1,19 @@
+"""Page blueprints of each domain (the login and home pages are in `referral.web.pages`).
+
+Each module defines ``bp``; `blueprints()` lists them for `create_app()`.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Blueprint
+
+# One line per domain's pages; the order does not matter.
+MODULES = [
+    "referral.web.views.cases",
+]
+
+
+def blueprints() -> list[Blueprint]:
+    return [import_module(name).bp for name in MODULES]
