@@ -60,13 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages)
     for blueprint in page_blueprints():
         app.register_blueprint(blueprint)
-    api.init_app(app)
-    # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken header,
-    # checked in auth.load_user), not with form tokens.
-    page_names = {"pages", "bootstrap", *(blueprint.name for blueprint in page_blueprints())}
-    for name, blueprint in app.blueprints.items():
-        if name not in page_names:
-            csrf.exempt(blueprint)
+    api.init_app(app, csrf)
     errors.init_app(app)
     app.add_template_global(navigation, "navigation")
 

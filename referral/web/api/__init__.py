@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Api
+from flask_wtf.csrf import CSRFProtect
 
 API_SETTINGS = {
     "API_TITLE": "Réseau Convergence — API",
@@ -18,7 +19,7 @@ API_SETTINGS = {
 }
 
 
-def init_app(app: Flask) -> Api:
+def init_app(app: Flask, csrf: CSRFProtect) -> Api:
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
     api = Api(
@@ -36,4 +37,7 @@ def init_app(app: Flask) -> Api:
 
     for module in (tokens, reference, partners, participants):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+        # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken
+        # header, checked in auth.load_user), not with form tokens.
+        csrf.exempt(module.blp)
     return api
