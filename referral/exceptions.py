@@ -17,6 +17,8 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        # Extra members of the problem+json body (e.g. duplicate `candidates`).
+        self.extra: dict[str, object] = {}
 
 
 class NotFound(DomainError):

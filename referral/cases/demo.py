@@ -38,6 +38,7 @@ from referral.cases.models import (
     RenewalDecision,
     RenewalOutcome,
 )
+from referral.cases.rules import add_months
 from referral.reference import queries as reference
 from referral.territories.models import Programme, Role, Structure, User
 
@@ -55,17 +56,6 @@ class Identity:
     first_name: str
     last_name: str
     birth_date: date
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate_day in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, candidate_day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
 
 
 def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:

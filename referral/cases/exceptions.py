@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from referral.exceptions import NotFound, PermissionDenied
+from collections.abc import Sequence
+from typing import Any
+
+from referral.exceptions import Conflict, NotFound, PermissionDenied
 
 
 class ParticipantNotFound(NotFound):
@@ -19,3 +22,30 @@ class RecordsNotVisible(PermissionDenied):
             "la personne. Les chargé·es de partenariats voient ce que partage une orientation ; les "
             "coordinateur·rices et l'équipe nationale, des indicateurs agrégés."
         )
+
+
+class LikelyDuplicate(Conflict):
+    """Another structure of the territory probably follows this person: transfer, don't copy."""
+
+    def __init__(self, candidates: Sequence[Any]) -> None:
+        super().__init__(
+            "Cette personne semble déjà suivie par une autre structure du territoire. Demandez plutôt "
+            "le transfert de son dossier (avec son accord), ou confirmez qu'il s'agit d'une autre personne.",
+        )
+        self.candidates = list(candidates)
+        self.extra = {
+            "candidates": [
+                {
+                    "participant_id": c.participant_id,
+                    "structure_id": c.structure_id,
+                    "structure_name": c.structure_name,
+                    "score": round(c.score, 1),
+                    "reason": c.reason,
+                }
+                for c in self.candidates
+            ]
+        }
+
+
+class TransferNotAllowed(Conflict):
+    pass

@@ -24,6 +24,11 @@ SECURITY_HEADERS = {
 }
 
 
+def options(items: Any) -> list[tuple[str, str]]:
+    """``(value, label)`` pairs for a <select>: reference codes, domains or labelled enums."""
+    return [(getattr(item, "code", None) or item.value, item.label) for item in items]
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
@@ -63,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app, csrf)
     errors.init_app(app)
     app.add_template_global(navigation, "navigation")
+    app.add_template_filter(options, "options")
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

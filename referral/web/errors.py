@@ -67,7 +67,9 @@ def respond(status: int, title: str, detail: str, errors: dict[str, list[str]] |
 
 
 def _domain_error(error: DomainError) -> Response:
-    return respond(error.status, error.title, error.message, error.errors)
+    if wants_problem_json():
+        return problem(error.status, error.title, error.message, error.errors, **error.extra)
+    return _page(error.status, error.title, error.message, error.errors)
 
 
 # Messages webargs writes itself (outside any schema), in French.

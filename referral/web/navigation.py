@@ -6,7 +6,7 @@ from __future__ import annotations
 from referral.territories.models import Role, User
 
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
-    Role.CIP: [("pages.home", "Mes salarié·es")],
+    Role.CIP: [("pages.home", "Accueil"), ("cases.index", "Mes salarié·es")],
     Role.CP: [("pages.home", "Mon territoire")],
     Role.COORDINATOR: [("pages.home", "Vue d'ensemble")],
     Role.ADMIN: [("pages.home", "Territoires")],

@@ -9,24 +9,236 @@ from flask_smorest import Blueprint
 from referral.cases import services
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
-from referral.web.schemas.participants import ParticipantSchema
+from referral.web.schemas.participants import (
+    ConsentInSchema,
+    ConsentRevokeSchema,
+    ConsentSchema,
+    ContractInSchema,
+    ContractSchema,
+    ExitInSchema,
+    ExitSchema,
+    FollowUpInSchema,
+    FollowUpSchema,
+    HealthSchema,
+    HealthUpdateSchema,
+    NeedInSchema,
+    NeedPatchSchema,
+    NeedSchema,
+    NoteInSchema,
+    NoteSchema,
+    ParticipantCreateSchema,
+    ParticipantDetailSchema,
+    ParticipantPatchSchema,
+    ParticipantSchema,
+    ReferentInSchema,
+    ReferentSchema,
+    RenewalDecisionInSchema,
+    RenewalInSchema,
+    RenewalSchema,
+    TimelineEventSchema,
+    TransferDecisionSchema,
+    TransferInSchema,
+    TransferSchema,
+)
 
 blp = Blueprint("participants", __name__, description="Dossiers des salarié·es")
+SECURITY = [{"bearer": []}]
 
 
-@blp.route("/participants")
+@blp.route("/participants", methods=["GET"])
 @blp.response(200, ParticipantSchema(many=True))
-@blp.doc(security=[{"bearer": []}])
+@blp.doc(security=SECURITY)
 @login_required
 def list_participants() -> Any:
     """Les salarié·es accompagné·es par la structure de la ou du CIP."""
     return services.list_participants(db_session(), current_user())
 
 
-@blp.route("/participants/<int:participant_id>")
-@blp.response(200, ParticipantSchema)
-@blp.doc(security=[{"bearer": []}])
+@blp.route("/participants", methods=["POST"])
+@blp.arguments(ParticipantCreateSchema)
+@blp.response(201, ParticipantDetailSchema)
+@blp.alt_response(409, description="Personne probablement suivie par une autre structure : `candidates`.")
+@blp.doc(security=SECURITY)
+@login_required
+def create_participant(payload: dict[str, Any]) -> Any:
+    """Ouvrir un dossier dans sa structure (409 avec `candidates` si la personne semble déjà
+    suivie ailleurs dans le territoire, sauf `confirm_new: true`)."""
+    confirm_new = payload.pop("confirm_new")
+    return services.create_participant(db_session(), current_user(), payload, confirm_new=confirm_new)
+
+
+@blp.route("/participants/<int:participant_id>", methods=["GET"])
+@blp.response(200, ParticipantDetailSchema)
+@blp.doc(security=SECURITY)
 @login_required
 def get_participant(participant_id: int) -> Any:
     """Un dossier ; 404 s'il n'existe pas ou n'est pas dans le périmètre (même réponse)."""
     return services.get_participant(db_session(), current_user(), participant_id)
+
+
+@blp.route("/participants/<int:participant_id>", methods=["PATCH"])
+@blp.arguments(ParticipantPatchSchema)
+@blp.response(200, ParticipantDetailSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def update_participant(payload: dict[str, Any], participant_id: int) -> Any:
+    payload.pop("confirm_new", None)
+    return services.update_participant(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/contracts", methods=["POST"])
+@blp.arguments(ContractInSchema)
+@blp.response(201, ContractSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def add_contract(payload: dict[str, Any], participant_id: int) -> Any:
+    """Ajouter un contrat (règles : PHC 4–20 h progressif, 35 h au plus en cumul CDI + CDDI,
+    pas de chevauchement d'un même type, pas au-delà de la fin de parcours autorisée)."""
+    return services.add_contract(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/needs", methods=["POST"])
+@blp.arguments(NeedInSchema)
+@blp.response(201, NeedSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def add_need(payload: dict[str, Any], participant_id: int) -> Any:
+    return services.add_need(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/needs/<int:need_id>", methods=["PATCH"])
+@blp.arguments(NeedPatchSchema)
+@blp.response(200, NeedSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def update_need(payload: dict[str, Any], participant_id: int, need_id: int) -> Any:
+    return services.update_need(db_session(), current_user(), participant_id, need_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/consents", methods=["POST"])
+@blp.arguments(ConsentInSchema)
+@blp.response(201, ConsentSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def record_consent(payload: dict[str, Any], participant_id: int) -> Any:
+    return services.record_consent(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/consents/<int:consent_id>/revoke", methods=["POST"])
+@blp.arguments(ConsentRevokeSchema)
+@blp.response(200, ConsentSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def revoke_consent(payload: dict[str, Any], participant_id: int, consent_id: int) -> Any:
+    return services.revoke_consent(
+        db_session(), current_user(), participant_id, consent_id, payload["revoked_on"]
+    )
+
+
+@blp.route("/participants/<int:participant_id>/referents", methods=["POST"])
+@blp.arguments(ReferentInSchema)
+@blp.response(201, ReferentSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def add_referent(payload: dict[str, Any], participant_id: int) -> Any:
+    return services.add_referent(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/notes", methods=["POST"])
+@blp.arguments(NoteInSchema)
+@blp.response(201, NoteSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def add_note(payload: dict[str, Any], participant_id: int) -> Any:
+    return services.add_note(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/health", methods=["GET"])
+@blp.response(200, HealthSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def get_health(participant_id: int) -> Any:
+    """Les informations de santé, tenues à part du dossier (CIP de la structure seulement)."""
+    record = services.get_health(db_session(), current_user(), participant_id)
+    return record or {
+        "has_treating_doctor": False,
+        "rqth": False,
+        "css": False,
+        "psychological_follow_up": False,
+    }
+
+
+@blp.route("/participants/<int:participant_id>/health", methods=["PUT"])
+@blp.arguments(HealthUpdateSchema)
+@blp.response(200, HealthSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def update_health(payload: dict[str, Any], participant_id: int) -> Any:
+    return services.update_health(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/renewals", methods=["POST"])
+@blp.arguments(RenewalInSchema)
+@blp.response(201, RenewalSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def request_renewal(payload: dict[str, Any], participant_id: int) -> Any:
+    """Demande motivée de renouvellement (parcours Convergence, à partir de la troisième année)."""
+    return services.request_renewal(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/renewals/<int:renewal_id>/decision", methods=["POST"])
+@blp.arguments(RenewalDecisionInSchema)
+@blp.response(200, RenewalSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def decide_renewal(payload: dict[str, Any], participant_id: int, renewal_id: int) -> Any:
+    return services.decide_renewal(db_session(), current_user(), participant_id, renewal_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/exit", methods=["POST"])
+@blp.arguments(ExitInSchema)
+@blp.response(201, ExitSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def record_exit(payload: dict[str, Any], participant_id: int) -> Any:
+    """Enregistrer la sortie ; les suivis à 6 et 12 mois sont créés avec elle."""
+    return services.record_exit(db_session(), current_user(), participant_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/followups", methods=["POST"])
+@blp.arguments(FollowUpInSchema)
+@blp.response(200, FollowUpSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def record_follow_up(payload: dict[str, Any], participant_id: int) -> Any:
+    follow_up_id = payload.pop("follow_up_id")
+    return services.record_follow_up(db_session(), current_user(), participant_id, follow_up_id, payload)
+
+
+@blp.route("/participants/<int:participant_id>/timeline", methods=["GET"])
+@blp.response(200, TimelineEventSchema(many=True))
+@blp.doc(security=SECURITY)
+@login_required
+def timeline(participant_id: int) -> Any:
+    """Tous les événements du dossier, dans l'ordre des dates."""
+    return services.timeline(db_session(), current_user(), participant_id)
+
+
+@blp.route("/transfers", methods=["POST"])
+@blp.arguments(TransferInSchema)
+@blp.response(201, TransferSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def request_transfer(payload: dict[str, Any]) -> Any:
+    """Demander le transfert d'un dossier suivi par une autre structure du territoire."""
+    return services.request_transfer(db_session(), current_user(), payload.pop("participant_id"), **payload)
+
+
+@blp.route("/transfers/<int:transfer_id>/decision", methods=["POST"])
+@blp.arguments(TransferDecisionSchema)
+@blp.response(200, TransferSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def decide_transfer(payload: dict[str, Any], transfer_id: int) -> Any:
+    return services.decide_transfer(db_session(), current_user(), transfer_id, accept=payload["accept"])

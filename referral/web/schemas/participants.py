@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema
+from referral.web.schemas.base import BaseSchema, length, number_range, one_of
 
 
 class ParticipantSchema(BaseSchema):
@@ -26,3 +28,270 @@ class ParticipantSchema(BaseSchema):
     household_size = fields.Integer()
     children = fields.Integer()
     monthly_resources = fields.Integer(allow_none=True)
+
+
+CODE = {"validate": length(minimum=1, maximum=60)}
+
+
+class ParticipantCreateSchema(BaseSchema):
+    first_name = fields.String(required=True, validate=length(minimum=1, maximum=120))
+    last_name = fields.String(required=True, validate=length(minimum=1, maximum=120))
+    birth_date = fields.Date(required=True)
+    programme = fields.String(required=True, validate=one_of(("CVG", "PHC")))
+    entered_on = fields.Date(required=True)
+    housing_status = fields.String(required=True, **CODE)
+    health_coverage = fields.String(required=True, **CODE)
+    residence_status = fields.String(required=True, **CODE)
+    residence_permit_expires_on = fields.Date(load_default=None, allow_none=True)
+    language_level = fields.String(load_default=None, allow_none=True, validate=length(maximum=10))
+    driving_licence = fields.Boolean(load_default=False)
+    household_size = fields.Integer(load_default=1, strict=True, validate=number_range(minimum=1, maximum=30))
+    children = fields.Integer(load_default=0, strict=True, validate=number_range(minimum=0, maximum=29))
+    monthly_resources = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=number_range(minimum=0, maximum=100_000)
+    )
+    confirm_new = fields.Boolean(load_default=False)
+
+
+class ParticipantPatchSchema(ParticipantCreateSchema):
+    """Every field optional: only those given change."""
+
+    class Meta:
+        partial = True
+
+
+class ContractInSchema(BaseSchema):
+    kind = fields.String(required=True, validate=one_of(("cddi", "cddi_cvg", "cddi_phc", "cdi")))
+    weekly_hours = fields.Float(required=True, validate=number_range(minimum=0.5, maximum=35))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    employer_name = fields.String(load_default=None, allow_none=True, validate=length(maximum=200))
+
+
+class ContractSchema(BaseSchema):
+    id = fields.Integer()
+    kind = fields.Function(lambda c: c.kind.value)
+    kind_label = fields.Function(lambda c: c.kind.label)
+    employer_name = fields.String(allow_none=True)
+    weekly_hours = fields.Float()
+    starts_on = fields.Date()
+    ends_on = fields.Date(allow_none=True)
+
+
+class NeedInSchema(BaseSchema):
+    domain = fields.String(required=True, validate=length(minimum=1, maximum=40))
+    subtype = fields.String(load_default=None, allow_none=True, validate=length(maximum=80))
+    priority = fields.Integer(load_default=2, strict=True, validate=number_range(minimum=1, maximum=3))
+    opened_on = fields.Date(load_default=None, allow_none=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
+
+
+class NeedPatchSchema(BaseSchema):
+    priority = fields.Integer(strict=True, validate=number_range(minimum=1, maximum=3))
+    status = fields.String(validate=one_of(("open", "in_progress", "resolved")))
+    resolved_on = fields.Date(allow_none=True)
+
+
+class NeedSchema(BaseSchema):
+    id = fields.Integer()
+    domain = fields.String(attribute="domain_code")
+    subtype = fields.String(attribute="subtype_code", allow_none=True)
+    priority = fields.Integer()
+    status = fields.Function(lambda n: n.status.value)
+    opened_on = fields.Date()
+    resolved_on = fields.Date(allow_none=True)
+    at_entry = fields.Boolean()
+    comment = fields.String(allow_none=True)
+
+
+class ConsentInSchema(BaseSchema):
+    recipient = fields.String(required=True, validate=one_of(("cp", "external_referent", "partner")))
+    data_category = fields.String(required=True, validate=one_of(("situation", "resources", "health")))
+    partner_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    given_on = fields.Date(load_default=None, allow_none=True)
+    expires_on = fields.Date(load_default=None, allow_none=True)
+
+
+class ConsentRevokeSchema(BaseSchema):
+    revoked_on = fields.Date(load_default=None, allow_none=True)
+
+
+class ConsentSchema(BaseSchema):
+    id = fields.Integer()
+    recipient = fields.Function(lambda c: c.recipient.value)
+    data_category = fields.Function(lambda c: c.data_category.value)
+    partner_id = fields.Integer(allow_none=True)
+    given_on = fields.Date()
+    expires_on = fields.Date(allow_none=True)
+    revoked_on = fields.Date(allow_none=True)
+
+
+class ReferentInSchema(BaseSchema):
+    name = fields.String(required=True, validate=length(minimum=1, maximum=160))
+    organisation = fields.String(load_default=None, allow_none=True, validate=length(maximum=200))
+    role = fields.String(required=True, **CODE)
+    email = fields.Email(load_default=None, allow_none=True, validate=length(maximum=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=length(maximum=40))
+    started_on = fields.Date(load_default=None, allow_none=True)
+
+
+class ReferentSchema(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    organisation = fields.String(allow_none=True)
+    role = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    started_on = fields.Date(allow_none=True)
+
+
+class NoteInSchema(BaseSchema):
+    body = fields.String(required=True, validate=length(minimum=1, maximum=10_000))
+    domain = fields.String(load_default=None, allow_none=True, validate=length(maximum=40))
+
+
+class NoteSchema(BaseSchema):
+    id = fields.Integer()
+    body = fields.String()
+    domain = fields.String(attribute="domain_code", allow_none=True)
+    written_at = fields.DateTime()
+    author_id = fields.Integer(allow_none=True)
+
+
+class RenewalInSchema(BaseSchema):
+    motivation = fields.String(required=True, validate=length(minimum=1, maximum=10_000))
+    accompaniment_evaluation = fields.String(
+        load_default=None, allow_none=True, validate=length(maximum=10_000)
+    )
+    mobilisation_evaluation = fields.String(
+        load_default=None, allow_none=True, validate=length(maximum=10_000)
+    )
+    requested_on = fields.Date(load_default=None, allow_none=True)
+
+
+class RenewalDecisionInSchema(BaseSchema):
+    granted = fields.Boolean(required=True)
+    decided_on = fields.Date(load_default=None, allow_none=True)
+    decided_by = fields.String(load_default=None, allow_none=True, validate=length(maximum=200))
+
+
+class RenewalSchema(BaseSchema):
+    id = fields.Integer()
+    requested_on = fields.Date()
+    motivation = fields.String()
+    accompaniment_evaluation = fields.String(allow_none=True)
+    mobilisation_evaluation = fields.String(allow_none=True)
+    outcome = fields.Function(lambda r: r.outcome.value)
+    decided_on = fields.Date(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+
+
+class ExitInSchema(BaseSchema):
+    exited_on = fields.Date(required=True)
+    exit_type = fields.String(required=True, **CODE)
+    detail = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
+    housing_status = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
+    health_coverage = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
+    has_treating_doctor = fields.Boolean(load_default=None, allow_none=True)
+    rights_opened = fields.List(fields.String(validate=length(maximum=80)), load_default=list)
+    continued_accompaniment = fields.Boolean(load_default=False)
+
+
+class FollowUpSchema(BaseSchema):
+    id = fields.Integer()
+    kind = fields.Function(lambda f: f.kind.value)
+    due_on = fields.Date()
+    done_on = fields.Date(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class ExitSchema(BaseSchema):
+    id = fields.Integer()
+    exited_on = fields.Date()
+    exit_type = fields.String()
+    detail = fields.String(allow_none=True)
+    housing_status = fields.String(allow_none=True)
+    health_coverage = fields.String(allow_none=True)
+    has_treating_doctor = fields.Boolean(allow_none=True)
+    rights_opened = fields.List(fields.String())
+    continued_accompaniment = fields.Boolean()
+    follow_ups = fields.List(fields.Nested(FollowUpSchema))
+
+
+class FollowUpInSchema(BaseSchema):
+    follow_up_id = fields.Integer(required=True, strict=True)
+    outcome = fields.String(required=True, **CODE)
+    done_on = fields.Date(load_default=None, allow_none=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
+
+
+class TransferInSchema(BaseSchema):
+    participant_id = fields.Integer(required=True, strict=True)
+    consent_given_on = fields.Date(required=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
+
+
+class TransferDecisionSchema(BaseSchema):
+    accept = fields.Boolean(required=True)
+
+
+class TransferSchema(BaseSchema):
+    id = fields.Integer()
+    participant_id = fields.Integer()
+    from_structure_id = fields.Integer()
+    to_structure_id = fields.Integer()
+    state = fields.Function(lambda t: t.state.value)
+    consent_given_on = fields.Date()
+    requested_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+
+
+class TimelineEventSchema(BaseSchema):
+    on = fields.Date()
+    kind = fields.String()
+    title = fields.String()
+    detail = fields.String()
+
+
+class PathSchema(BaseSchema):
+    authorised_end = fields.Date()
+    hard_limit = fields.Date()
+    next_decision_due = fields.Date(allow_none=True)
+
+
+class ParticipantDetailSchema(ParticipantSchema):
+    """The whole record as its CIP sees it (health details apart, at …/health)."""
+
+    path = fields.Method("_path")
+    contracts = fields.List(fields.Nested(ContractSchema))
+    needs = fields.List(fields.Nested(NeedSchema))
+    consents = fields.List(fields.Nested(ConsentSchema))
+    external_referents = fields.List(fields.Nested(ReferentSchema))
+    renewals = fields.List(fields.Nested(RenewalSchema))
+    exit = fields.Nested(ExitSchema, allow_none=True)
+
+    def _path(self, person: Any) -> dict[str, Any]:
+        from referral.cases.services import path_of
+
+        return PathSchema().dump(path_of(person))
+
+
+class HealthSchema(BaseSchema):
+    has_treating_doctor = fields.Boolean()
+    treating_doctor = fields.String(allow_none=True, validate=length(maximum=200))
+    rqth = fields.Boolean()
+    rqth_expires_on = fields.Date(allow_none=True)
+    css = fields.Boolean()
+    css_expires_on = fields.Date(allow_none=True)
+    addictions = fields.String(allow_none=True, validate=length(maximum=5000))
+    psychological_follow_up = fields.Boolean()
+    notes = fields.String(allow_none=True, validate=length(maximum=10_000))
+
+
+class HealthUpdateSchema(HealthSchema):
+    """Health details to change: only the fields given."""
+
+    class Meta:
+        partial = True

@@ -1,7 +1,345 @@
-"""The case-record pages of a CIP (« dossier »)."""
+"""The case-record pages of a CIP (« Mes salarié·es », « dossier », « chronologie »).
+
+Every form posts to a small view that loads it with the API's schema, calls one service and
+redirects to the record (post/redirect/get); a refusal re-renders the page with the French
+messages beside the offending fields, status 422, nothing written.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from marshmallow import Schema
+from werkzeug.wrappers import Response
+
+from referral.cases import services
+from referral.cases.exceptions import LikelyDuplicate
+from referral.cases.models import ConsentRecipient, ContractKind, DataCategory, NeedStatus
+from referral.exceptions import DomainError, InvalidInput
+from referral.reference import queries as reference
+from referral.web.auth import current_user, login_required
+from referral.web.forms import load_form
+from referral.web.request_session import db_session
+from referral.web.schemas import participants as schemas
 
 bp = Blueprint("cases", __name__, url_prefix="/salaries")
+
+
+def _choices() -> dict[str, Any]:
+    """Labels of every coded list the forms offer, in the reference order."""
+    session = db_session()
+    lists = (
+        "housing_status",
+        "health_coverage",
+        "residence_status",
+        "language_level",
+        "exit_type",
+        "followup_outcome",
+        "referent_role",
+    )
+    choices: dict[str, Any] = {name: reference.codes(session, name) for name in lists}
+    choices["domains"] = reference.domains(session)
+    choices["contract_kinds"] = list(ContractKind)
+    choices["recipients"] = list(ConsentRecipient)
+    choices["categories"] = list(DataCategory)
+    choices["need_statuses"] = list(NeedStatus)
+    return choices
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    args = request.args
+    within = args.get("fin_dans", "")
+    summaries = services.search_participants(
+        db_session(),
+        current_user(),
+        query=args.get("q") or None,
+        programme=args.get("programme") or None,
+        need_domain=args.get("frein") or None,
+        path_ends_within_months=int(within) if within.isdigit() else None,
+        follow_ups_due=args.get("suivis") == "1",
+    )
+    transfers = services.pending_transfers(db_session(), current_user())
+    return render_template(
+        "cases/list.html", summaries=summaries, transfers=transfers, args=args, **_choices()
+    )
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@login_required
+def create() -> Any:
+    if request.method == "GET":
+        return render_template("cases/new.html", values={}, errors={}, **_choices())
+    try:
+        payload = load_form(schemas.ParticipantCreateSchema(), request.form)
+        confirm_new = payload.pop("confirm_new")
+        person = services.create_participant(db_session(), current_user(), payload, confirm_new=confirm_new)
+    except LikelyDuplicate as duplicate:
+        return render_template(
+            "cases/new.html",
+            values=request.form,
+            errors={},
+            candidates=duplicate.candidates,
+            message=duplicate.message,
+            today=date.today(),
+            **_choices(),
+        ), 409
+    except DomainError as refusal:
+        return render_template(
+            "cases/new.html",
+            values=request.form,
+            errors=refusal.errors,
+            message=refusal.message,
+            **_choices(),
+        ), refusal.status
+    flash(f"Dossier de {person.first_name} {person.last_name} créé.", "success")
+    return redirect(url_for("cases.record", participant_id=person.id))
+
+
+@bp.get("/<int:participant_id>")
+@login_required
+def record(participant_id: int) -> str:
+    return _render_record(participant_id)
+
+
+def _render_record(
+    participant_id: int,
+    *,
+    form: str | None = None,
+    errors: dict[str, list[str]] | None = None,
+    message: str | None = None,
+) -> str:
+    session = db_session()
+    person = services.get_participant(session, current_user(), participant_id)
+    health = services.get_health(session, current_user(), participant_id)
+    return render_template(
+        "cases/record.html",
+        person=person,
+        path=services.path_of(person),
+        health=health,
+        attention=services.attention_points(person, date.today()),
+        failed_form=form,
+        errors=errors or {},
+        message=message,
+        values=request.form if form else {},
+        today=date.today(),
+        **_choices(),
+    )
+
+
+def _act(
+    participant_id: int, form: str, schema: Schema, action: Callable[[dict[str, Any]], Any], done: str
+) -> Any:
+    try:
+        action(load_form(schema, request.form))
+    except InvalidInput as refusal:
+        return _render_record(participant_id, form=form, errors=refusal.errors, message=refusal.message), 422
+    except DomainError as refusal:
+        if refusal.status == 404:
+            raise
+        return _render_record(
+            participant_id, form=form, errors=refusal.errors, message=refusal.message
+        ), refusal.status
+    flash(done, "success")
+    return redirect(url_for("cases.record", participant_id=participant_id) + f"#{form}")
+
+
+def _edit(participant_id: int) -> Callable[[dict[str, Any]], Any]:
+    def action(payload: dict[str, Any]) -> Any:
+        payload.pop("confirm_new", None)
+        return services.update_participant(db_session(), current_user(), participant_id, payload)
+
+    return action
+
+
+@bp.post("/<int:participant_id>/situation")
+@login_required
+def update(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "situation",
+        schemas.ParticipantPatchSchema(),
+        _edit(participant_id),
+        "Situation mise à jour.",
+    )
+
+
+@bp.post("/<int:participant_id>/contrats")
+@login_required
+def add_contract(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "contrats",
+        schemas.ContractInSchema(),
+        lambda p: services.add_contract(db_session(), current_user(), participant_id, p),
+        "Contrat enregistré.",
+    )
+
+
+@bp.post("/<int:participant_id>/freins")
+@login_required
+def add_need(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "freins",
+        schemas.NeedInSchema(),
+        lambda p: services.add_need(db_session(), current_user(), participant_id, p),
+        "Frein enregistré.",
+    )
+
+
+@bp.post("/<int:participant_id>/freins/<int:need_id>")
+@login_required
+def update_need(participant_id: int, need_id: int) -> Any:
+    return _act(
+        participant_id,
+        "freins",
+        schemas.NeedPatchSchema(),
+        lambda p: services.update_need(db_session(), current_user(), participant_id, need_id, p),
+        "Frein mis à jour.",
+    )
+
+
+@bp.post("/<int:participant_id>/consentements")
+@login_required
+def record_consent(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "consentements",
+        schemas.ConsentInSchema(),
+        lambda p: services.record_consent(db_session(), current_user(), participant_id, p),
+        "Consentement enregistré.",
+    )
+
+
+@bp.post("/<int:participant_id>/consentements/<int:consent_id>/retrait")
+@login_required
+def revoke_consent(participant_id: int, consent_id: int) -> Any:
+    return _act(
+        participant_id,
+        "consentements",
+        schemas.ConsentRevokeSchema(),
+        lambda p: services.revoke_consent(
+            db_session(), current_user(), participant_id, consent_id, p["revoked_on"]
+        ),
+        "Consentement retiré.",
+    )
+
+
+@bp.post("/<int:participant_id>/referents")
+@login_required
+def add_referent(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "referents",
+        schemas.ReferentInSchema(),
+        lambda p: services.add_referent(db_session(), current_user(), participant_id, p),
+        "Référent·e enregistré·e.",
+    )
+
+
+@bp.post("/<int:participant_id>/notes")
+@login_required
+def add_note(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "notes",
+        schemas.NoteInSchema(),
+        lambda p: services.add_note(db_session(), current_user(), participant_id, p),
+        "Note ajoutée.",
+    )
+
+
+@bp.post("/<int:participant_id>/sante")
+@login_required
+def update_health(participant_id: int) -> Any:
+    schema = schemas.HealthUpdateSchema()
+
+    # Unticked boxes are not sent by browsers: on this form, absent means « non ».
+    def action(payload: dict[str, Any]) -> Any:
+        for flag in ("has_treating_doctor", "rqth", "css", "psychological_follow_up"):
+            payload.setdefault(flag, False)
+        return services.update_health(db_session(), current_user(), participant_id, payload)
+
+    return _act(participant_id, "sante", schema, action, "Informations de santé enregistrées.")
+
+
+@bp.post("/<int:participant_id>/renouvellements")
+@login_required
+def request_renewal(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "parcours",
+        schemas.RenewalInSchema(),
+        lambda p: services.request_renewal(db_session(), current_user(), participant_id, p),
+        "Demande de renouvellement enregistrée.",
+    )
+
+
+@bp.post("/<int:participant_id>/renouvellements/<int:renewal_id>/decision")
+@login_required
+def decide_renewal(participant_id: int, renewal_id: int) -> Any:
+    return _act(
+        participant_id,
+        "parcours",
+        schemas.RenewalDecisionInSchema(),
+        lambda p: services.decide_renewal(db_session(), current_user(), participant_id, renewal_id, p),
+        "Décision de la commission enregistrée.",
+    )
+
+
+@bp.post("/<int:participant_id>/sortie")
+@login_required
+def record_exit(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "sortie",
+        schemas.ExitInSchema(),
+        lambda p: services.record_exit(db_session(), current_user(), participant_id, p),
+        "Sortie enregistrée ; les suivis à 6 et 12 mois sont programmés.",
+    )
+
+
+@bp.post("/<int:participant_id>/suivis")
+@login_required
+def record_follow_up(participant_id: int) -> Any:
+    def action(payload: dict[str, Any]) -> Any:
+        follow_up_id = payload.pop("follow_up_id")
+        return services.record_follow_up(db_session(), current_user(), participant_id, follow_up_id, payload)
+
+    return _act(participant_id, "sortie", schemas.FollowUpInSchema(), action, "Suivi enregistré.")
+
+
+@bp.get("/<int:participant_id>/chronologie")
+@login_required
+def timeline(participant_id: int) -> str:
+    person = services.get_participant(db_session(), current_user(), participant_id)
+    events = services.timeline(db_session(), current_user(), participant_id)
+    return render_template("cases/timeline.html", person=person, events=events)
+
+
+@bp.post("/transferts")
+@login_required
+def request_transfer() -> Response:
+    payload = load_form(schemas.TransferInSchema(), request.form)
+    services.request_transfer(db_session(), current_user(), payload.pop("participant_id"), **payload)
+    flash("Demande de transfert envoyée à la structure qui suit la personne.", "success")
+    return redirect(url_for("cases.index"))
+
+
+@bp.post("/transferts/<int:transfer_id>/decision")
+@login_required
+def decide_transfer(transfer_id: int) -> Response:
+    payload = load_form(schemas.TransferDecisionSchema(), request.form)
+    services.decide_transfer(db_session(), current_user(), transfer_id, accept=payload["accept"])
+    flash(
+        "Transfert accepté : le dossier est confié à l'autre structure."
+        if payload["accept"]
+        else "Transfert refusé.",
+        "success",
+    )
+    return redirect(url_for("cases.index"))
