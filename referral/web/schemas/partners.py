@@ -1,10 +1,14 @@
-"""Partners and opportunities."""
+"""Partners and opportunities: what the API reads and writes (DESIGN §9 — add fields, never rename)."""
 
 from __future__ import annotations
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema, length, one_of
+from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
+from referral.web.schemas.base import BaseSchema, length, number_range, one_of
+
+STATUSES = ("draft", "published", "paused", "closed")
+CATEGORIES = ("situation", "resources", "health")
 
 
 class PartnerQuerySchema(BaseSchema):
@@ -14,6 +18,13 @@ class PartnerQuerySchema(BaseSchema):
 class PartnerTerritorySchema(BaseSchema):
     territory_id = fields.Integer()
     status = fields.Function(lambda link: link.status.value)
+
+
+class PartnerContactSchema(BaseSchema):
+    name = fields.String()
+    role = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
 
 
 class PartnerSchema(BaseSchema):
@@ -29,10 +40,78 @@ class PartnerSchema(BaseSchema):
     convention_ends_on = fields.Date(allow_none=True)
     tags = fields.List(fields.String())
     territories = fields.List(fields.Nested(PartnerTerritorySchema), attribute="territory_links")
+    description = fields.String(allow_none=True)
+    contacts = fields.List(fields.Nested(PartnerContactSchema))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class PartnerContactInSchema(BaseSchema):
+    name = fields.String(required=True, validate=length(minimum=1, maximum=160))
+    role = fields.String(load_default=None, allow_none=True, validate=length(maximum=160))
+    email = fields.Email(load_default=None, allow_none=True, validate=length(maximum=254))
+    phone = fields.String(load_default=None, allow_none=True, validate=length(maximum=40))
+
+
+class PartnerTerritoryInSchema(BaseSchema):
+    slug = fields.String(required=True, validate=length(minimum=1, maximum=60))
+    status = fields.String(load_default="deployed", validate=one_of(("deployed", "in_discussion")))
+
+
+class PartnerInSchema(BaseSchema):
+    """A new partner. `territories` defaults to the CP's own territory."""
+
+    name = fields.String(required=True, validate=length(minimum=1, maximum=200))
+    kind = fields.String(required=True, validate=length(minimum=1, maximum=60))
+    siret = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=length(maximum=20),
+        metadata={"description": "14 chiffres"},
+    )
+    address = fields.String(load_default=None, allow_none=True, validate=length(maximum=255))
+    postcode = fields.String(load_default=None, allow_none=True, validate=length(maximum=10))
+    town = fields.String(load_default=None, allow_none=True, validate=length(maximum=120))
+    national_network = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
+    convention_signed_on = fields.Date(load_default=None, allow_none=True)
+    convention_ends_on = fields.Date(load_default=None, allow_none=True)
+    tags = fields.List(fields.String(validate=length(maximum=80)), load_default=list)
+    description = fields.String(load_default=None, allow_none=True, validate=length(maximum=10_000))
+    contacts = fields.List(fields.Nested(PartnerContactInSchema), load_default=list)
+    territories = fields.List(fields.Nested(PartnerTerritoryInSchema))
+    confirm_new = fields.Boolean(
+        load_default=False,
+        metadata={"description": "true : créer malgré un doublon probable (nom proche dans la même commune)"},
+    )
+
+
+class PartnerPatchSchema(BaseSchema):
+    """Only the fields given change."""
+
+    name = fields.String(validate=length(minimum=1, maximum=200))
+    kind = fields.String(validate=length(minimum=1, maximum=60))
+    siret = fields.String(allow_none=True, validate=length(maximum=20))
+    address = fields.String(allow_none=True, validate=length(maximum=255))
+    postcode = fields.String(allow_none=True, validate=length(maximum=10))
+    town = fields.String(allow_none=True, validate=length(maximum=120))
+    national_network = fields.String(allow_none=True, validate=length(maximum=60))
+    convention_signed_on = fields.Date(allow_none=True)
+    convention_ends_on = fields.Date(allow_none=True)
+    tags = fields.List(fields.String(validate=length(maximum=80)))
+    description = fields.String(allow_none=True, validate=length(maximum=10_000))
+    contacts = fields.List(fields.Nested(PartnerContactInSchema))
+    territories = fields.List(fields.Nested(PartnerTerritoryInSchema))
+
+
+class DuplicateCandidateSchema(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    town = fields.String(allow_none=True)
+    reason = fields.String()
 
 
 class OpportunityQuerySchema(BaseSchema):
-    status = fields.String(validate=one_of(("draft", "published", "paused", "closed")))
+    status = fields.String(validate=one_of(STATUSES))
     domain = fields.String(validate=length(maximum=40))
     partner_id = fields.Integer(strict=True)
 
@@ -66,3 +145,100 @@ class OpportunitySchema(BaseSchema):
     shared_categories = fields.List(fields.String())
     tags = fields.List(fields.String())
     status = fields.Function(lambda offer: offer.status.value)
+    places_taken = fields.Integer()
+    version = fields.Integer(metadata={"description": "à renvoyer avec une modification (verrou optimiste)"})
+    published_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CriterionInSchema(BaseSchema):
+    field = fields.String(required=True, validate=one_of(FIELD_CODES))
+    op = fields.String(required=True, validate=one_of(OPERATOR_CODES))
+    value = fields.Raw(required=True, allow_none=False)
+    hard = fields.Boolean(load_default=True)
+    weight = fields.Float(load_default=1.0, validate=number_range(minimum=0, maximum=10))
+
+
+class OpportunityInSchema(BaseSchema):
+    """A new offer, created as a draft (« brouillon »)."""
+
+    partner_id = fields.Integer(required=True, strict=True)
+    title = fields.String(required=True, validate=length(minimum=1, maximum=200))
+    domain = fields.String(required=True, validate=length(minimum=1, maximum=40))
+    subtypes = fields.List(fields.String(validate=length(maximum=80)), load_default=list)
+    description = fields.String(load_default=None, allow_none=True, validate=length(maximum=10_000))
+    capacity = fields.Integer(load_default=1, strict=True, validate=number_range(minimum=0, maximum=100_000))
+    answer_delay_days = fields.Integer(
+        load_default=30, strict=True, validate=number_range(minimum=1, maximum=365)
+    )
+    requires_cp_validation = fields.Boolean(load_default=True)
+    valid_from = fields.Date(load_default=None, allow_none=True)
+    valid_until = fields.Date(load_default=None, allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionInSchema), load_default=list)
+    procedure = fields.String(load_default=None, allow_none=True, validate=length(maximum=10_000))
+    documents_required = fields.List(fields.String(validate=length(maximum=200)), load_default=list)
+    shared_categories = fields.List(fields.String(validate=one_of(CATEGORIES)), load_default=list)
+    tags = fields.List(fields.String(validate=length(maximum=80)), load_default=list)
+
+
+class OpportunityPatchSchema(BaseSchema):
+    """Only the fields given change; `version` is the one the client read (409 if it moved)."""
+
+    version = fields.Integer(
+        required=True, strict=True, metadata={"description": "la version lue ; 409 si l'opportunité a changé"}
+    )
+    title = fields.String(validate=length(minimum=1, maximum=200))
+    domain = fields.String(validate=length(minimum=1, maximum=40))
+    subtypes = fields.List(fields.String(validate=length(maximum=80)))
+    description = fields.String(allow_none=True, validate=length(maximum=10_000))
+    capacity = fields.Integer(strict=True, validate=number_range(minimum=0, maximum=100_000))
+    answer_delay_days = fields.Integer(strict=True, validate=number_range(minimum=1, maximum=365))
+    requires_cp_validation = fields.Boolean()
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    criteria = fields.List(fields.Nested(CriterionInSchema))
+    procedure = fields.String(allow_none=True, validate=length(maximum=10_000))
+    documents_required = fields.List(fields.String(validate=length(maximum=200)))
+    shared_categories = fields.List(fields.String(validate=one_of(CATEGORIES)))
+    tags = fields.List(fields.String(validate=length(maximum=80)))
+
+
+class OpportunityTransitionSchema(BaseSchema):
+    version = fields.Integer(
+        strict=True, metadata={"description": "facultatif : la version lue ; 409 si elle a changé depuis"}
+    )
+
+
+class OpportunityRevisionSchema(BaseSchema):
+    version = fields.Integer()
+    revised_at = fields.DateTime()
+    revised_by = fields.String(allow_none=True)
+    action = fields.String()
+    action_label = fields.String()
+    changed = fields.List(fields.String(), attribute="changed_labels")
+    before = fields.Dict()
+
+
+class SearchQuerySchema(BaseSchema):
+    q = fields.String(required=True, validate=length(minimum=1, maximum=200))
+    territory = fields.String(validate=length(maximum=60))
+    limit = fields.Integer(load_default=10, validate=number_range(minimum=1, maximum=50))
+
+
+class PartnerHitSchema(BaseSchema):
+    id = fields.Integer()
+    name = fields.String()
+    town = fields.String(allow_none=True)
+    score = fields.Float()
+
+
+class OpportunityHitSchema(BaseSchema):
+    id = fields.Integer()
+    title = fields.String()
+    partner_id = fields.Integer()
+    partner_name = fields.String()
+    town = fields.String(allow_none=True)
+    domain = fields.String()
+    status = fields.String()
+    score = fields.Float()

@@ -1,0 +1,371 @@
+"""Reads of the partner network: no rules, no HTTP, no scope decisions.
+
+The services decide who may see what and call these with ids and periods; every list has an
+ORDER BY with a deterministic tie-break (STYLE §4).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from referral.access import offered_in_territory
+from referral.cases.models import Consent, ConsentRecipient, DataCategory
+from referral.partners.models import (
+    NetworkMeeting,
+    Opportunity,
+    OpportunityRevision,
+    OpportunityStatus,
+    Partner,
+    PartnerTerritory,
+)
+from referral.referrals.models import Referral, ReferralState, ReferralTransition
+from referral.territories.models import Structure, User
+
+# A partner's answer to a referral it received (DESIGN §7): a place, the waiting list, or no.
+ANSWER_STATES = (ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED)
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    """What the search index and the duplicate check need of a partner, and nothing else."""
+
+    id: int
+    name: str
+    town: str | None
+    siret: str | None
+    tags: tuple[str, ...]
+    territory_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class OpportunityRow:
+    id: int
+    title: str
+    partner_name: str
+    town: str | None
+    tags: tuple[str, ...]
+    domain_code: str
+    status: OpportunityStatus
+    territory_id: int | None
+    partner_territory_ids: frozenset[int]
+
+
+def partners_version(session: Session) -> tuple[int, datetime | None, int]:
+    """A token that changes whenever a partner is added, edited or linked to a territory.
+
+    Partners are never deleted by the service; `updated_at` moves on every edit (the services
+    also touch it when only the territory links change).
+    """
+    count, latest = session.execute(select(func.count(Partner.id), func.max(Partner.updated_at))).one()
+    links = session.scalar(select(func.count()).select_from(PartnerTerritory)) or 0
+    return int(count or 0), latest, int(links)
+
+
+def opportunities_version(session: Session) -> tuple[int, datetime | None, int]:
+    """The same for offers; an offer is searched with its partner's name and town, so a renamed
+    partner moves it too."""
+    count, latest = session.execute(
+        select(func.count(Opportunity.id), func.max(Opportunity.updated_at))
+    ).one()
+    partners_latest = session.scalar(select(func.max(Partner.updated_at)))
+    links = session.scalar(select(func.count()).select_from(PartnerTerritory)) or 0
+    stamp = max((value for value in (latest, partners_latest) if value is not None), default=None)
+    return int(count or 0), stamp, int(links)
+
+
+def _territory_links(session: Session, partner_ids: list[int] | None) -> dict[int, set[int]]:
+    query = select(PartnerTerritory.partner_id, PartnerTerritory.territory_id)
+    if partner_ids is not None:
+        query = query.where(PartnerTerritory.partner_id.in_(partner_ids))
+    links: dict[int, set[int]] = defaultdict(set)
+    for partner_id, territory_id in session.execute(query):
+        links[partner_id].add(territory_id)
+    return links
+
+
+def partner_rows(session: Session, *, changed_since: datetime | None = None) -> list[PartnerRow]:
+    """Every partner (or those changed since a time) as plain rows for the search index."""
+    query = select(Partner.id, Partner.name, Partner.town, Partner.siret, Partner.tags)
+    if changed_since is not None:
+        query = query.where(Partner.updated_at >= changed_since)
+    rows = session.execute(query.order_by(Partner.id)).all()
+    links = _territory_links(session, [row.id for row in rows] if changed_since is not None else None)
+    return [
+        PartnerRow(
+            id=row.id,
+            name=row.name,
+            town=row.town,
+            siret=row.siret,
+            tags=tuple(row.tags or ()),
+            territory_ids=frozenset(links.get(row.id, ())),
+        )
+        for row in rows
+    ]
+
+
+def opportunity_rows(session: Session, *, changed_since: datetime | None = None) -> list[OpportunityRow]:
+    query = (
+        select(
+            Opportunity.id,
+            Opportunity.title,
+            Opportunity.tags,
+            Opportunity.domain_code,
+            Opportunity.status,
+            Opportunity.territory_id,
+            Opportunity.partner_id,
+            Partner.name.label("partner_name"),
+            Partner.town,
+        )
+        .join(Opportunity.partner)
+        .order_by(Opportunity.id)
+    )
+    if changed_since is not None:
+        query = query.where((Opportunity.updated_at >= changed_since) | (Partner.updated_at >= changed_since))
+    rows = session.execute(query).all()
+    links = _territory_links(
+        session, sorted({row.partner_id for row in rows}) if changed_since is not None else None
+    )
+    return [
+        OpportunityRow(
+            id=row.id,
+            title=row.title,
+            partner_name=row.partner_name,
+            town=row.town,
+            tags=tuple(row.tags or ()),
+            domain_code=row.domain_code,
+            status=row.status,
+            territory_id=row.territory_id,
+            partner_territory_ids=frozenset(links.get(row.partner_id, ())),
+        )
+        for row in rows
+    ]
+
+
+def partner_with_siret(session: Session, siret: str) -> Partner | None:
+    return session.scalar(select(Partner).where(Partner.siret == siret))
+
+
+def partners_by_ids(session: Session, ids: list[int]) -> dict[int, Partner]:
+    if not ids:
+        return {}
+    return {partner.id: partner for partner in session.scalars(select(Partner).where(Partner.id.in_(ids)))}
+
+
+# --- Mutualisation meetings ------------------------------------------------------------------
+
+
+def meetings_of_territory(session: Session, territory_id: int) -> list[NetworkMeeting]:
+    return list(
+        session.scalars(
+            select(NetworkMeeting)
+            .where(NetworkMeeting.territory_id == territory_id)
+            .order_by(NetworkMeeting.held_at.desc(), NetworkMeeting.id.desc())
+        )
+    )
+
+
+def previous_meeting(session: Session, meeting: NetworkMeeting) -> NetworkMeeting | None:
+    """The territory's meeting held just before `meeting` (ties broken by id)."""
+    return session.scalar(
+        select(NetworkMeeting)
+        .where(
+            NetworkMeeting.territory_id == meeting.territory_id,
+            NetworkMeeting.id != meeting.id,
+            (NetworkMeeting.held_at < meeting.held_at)
+            | and_(NetworkMeeting.held_at == meeting.held_at, NetworkMeeting.id < meeting.id),
+        )
+        .order_by(NetworkMeeting.held_at.desc(), NetworkMeeting.id.desc())
+        .limit(1)
+    )
+
+
+def opportunities_first_published_between(
+    session: Session, territory_id: int, since: datetime, until: datetime
+) -> list[Opportunity]:
+    return list(
+        session.scalars(
+            select(Opportunity)
+            .where(
+                offered_in_territory(territory_id),
+                Opportunity.status != OpportunityStatus.DRAFT,
+                Opportunity.published_at >= since,
+                Opportunity.published_at < until,
+            )
+            .options(selectinload(Opportunity.partner))
+            .order_by(Opportunity.published_at, Opportunity.id)
+        )
+    )
+
+
+def revisions_between(
+    session: Session, territory_id: int, since: datetime, until: datetime
+) -> list[OpportunityRevision]:
+    """Edits and state changes of the territory's offers in the period, oldest first."""
+    return list(
+        session.scalars(
+            select(OpportunityRevision)
+            .join(OpportunityRevision.opportunity)
+            .where(
+                offered_in_territory(territory_id),
+                OpportunityRevision.revised_at >= since,
+                OpportunityRevision.revised_at < until,
+            )
+            .options(selectinload(OpportunityRevision.opportunity).selectinload(Opportunity.partner))
+            .order_by(OpportunityRevision.revised_at, OpportunityRevision.id)
+        )
+    )
+
+
+def opportunities_closing_or_full(
+    session: Session, territory_id: int, closing_from: date, closing_until: date
+) -> list[Opportunity]:
+    """Published offers that end within the window, or whose places are all taken."""
+    return list(
+        session.scalars(
+            select(Opportunity)
+            .where(
+                offered_in_territory(territory_id),
+                Opportunity.status == OpportunityStatus.PUBLISHED,
+                (
+                    and_(Opportunity.valid_until >= closing_from, Opportunity.valid_until <= closing_until)
+                    | (Opportunity.places_taken >= Opportunity.capacity)
+                ),
+            )
+            .options(selectinload(Opportunity.partner))
+            .order_by(Opportunity.valid_until, Opportunity.title, Opportunity.id)
+        )
+    )
+
+
+def partners_added_between(
+    session: Session, territory_id: int, since: datetime, until: datetime
+) -> list[Partner]:
+    deployed_here = select(PartnerTerritory.partner_id).where(PartnerTerritory.territory_id == territory_id)
+    return list(
+        session.scalars(
+            select(Partner)
+            .where(Partner.id.in_(deployed_here), Partner.created_at >= since, Partner.created_at < until)
+            .order_by(Partner.name, Partner.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PartnerReferralStats:
+    """Referrals to one partner's offers in a period (« taux de réponse »).
+
+    `sent`: referrals transmitted to the partner in the period; `answered`: those of them the
+    partner answered (a place, the waiting list or a refusal) before the end of the period.
+    """
+
+    partner_id: int
+    partner_name: str
+    created: int
+    sent: int
+    answered: int
+
+    @property
+    def answer_rate(self) -> float | None:
+        return self.answered / self.sent if self.sent else None
+
+
+def referral_stats_by_partner(
+    session: Session, territory_id: int, since: datetime, until: datetime
+) -> list[PartnerReferralStats]:
+    offers = select(Opportunity.id).where(offered_in_territory(territory_id))
+    created_rows = session.execute(
+        select(Opportunity.partner_id, func.count(Referral.id))
+        .join(Referral.opportunity)
+        .where(Referral.opportunity_id.in_(offers), Referral.created_at >= since, Referral.created_at < until)
+        .group_by(Opportunity.partner_id)
+    ).all()
+    sent_rows = session.execute(
+        select(Opportunity.partner_id, ReferralTransition.referral_id)
+        .join(ReferralTransition.referral)
+        .join(Referral.opportunity)
+        .where(
+            Referral.opportunity_id.in_(offers),
+            ReferralTransition.to_state == ReferralState.SENT,
+            ReferralTransition.at >= since,
+            ReferralTransition.at < until,
+        )
+        .distinct()
+    ).all()
+    sent_ids = {referral_id for _partner_id, referral_id in sent_rows}
+    answered_ids: set[int] = set()
+    if sent_ids:
+        answered_ids = set(
+            session.scalars(
+                select(ReferralTransition.referral_id)
+                .where(
+                    ReferralTransition.referral_id.in_(sent_ids),
+                    ReferralTransition.to_state.in_(ANSWER_STATES),
+                    ReferralTransition.at < until,
+                )
+                .distinct()
+            )
+        )
+    created: dict[int, int] = {int(partner_id): int(count) for partner_id, count in created_rows}
+    sent: dict[int, int] = defaultdict(int)
+    answered: dict[int, int] = defaultdict(int)
+    for partner_id, referral_id in sent_rows:
+        sent[partner_id] += 1
+        if referral_id in answered_ids:
+            answered[partner_id] += 1
+    partner_ids = sorted(set(created) | set(sent))
+    names = {partner.id: partner.name for partner in partners_by_ids(session, partner_ids).values()}
+    stats = [
+        PartnerReferralStats(
+            partner_id=partner_id,
+            partner_name=names[partner_id],
+            created=created.get(partner_id, 0),
+            sent=sent.get(partner_id, 0),
+            answered=answered.get(partner_id, 0),
+        )
+        for partner_id in partner_ids
+    ]
+    return sorted(stats, key=lambda item: (-item.created - item.sent, item.partner_name, item.partner_id))
+
+
+# --- Consent, as the office hours need it ----------------------------------------------------
+
+
+def cp_may_see_situation(session: Session, participant_ids: list[int], on: date) -> set[int]:
+    """Of `participant_ids`, those whose consent to share their situation with CPs is in force
+    on `on` (given by then, not expired, not revoked) — the rule of « accompagnement concerté »."""
+    if not participant_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Consent.participant_id)
+            .where(
+                Consent.participant_id.in_(participant_ids),
+                Consent.recipient == ConsentRecipient.CP,
+                Consent.data_category == DataCategory.SITUATION,
+                Consent.given_on <= on,
+                (Consent.expires_on.is_(None)) | (Consent.expires_on > on),
+                (Consent.revoked_on.is_(None)) | (Consent.revoked_on > on),
+            )
+            .distinct()
+        )
+    )
+
+
+def territory_members(session: Session, territory_id: int) -> list[User]:
+    """Active accounts working in a territory: its CPs and coordinators, its structures' CIPs."""
+    structures = select(Structure.id).where(Structure.territory_id == territory_id)
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.is_active.is_(True),
+                (User.territory_id == territory_id) | User.structure_id.in_(structures),
+            )
+            .order_by(User.full_name, User.id)
+        )
+    )

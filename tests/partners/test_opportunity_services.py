@@ -1,0 +1,236 @@
+"""Opportunities through the services: drafts, the states table, history, optimistic locking."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from referral.exceptions import InvalidInput, NotFound, PermissionDenied
+from referral.partners import services
+from referral.partners.exceptions import OpportunityTransitionRefused, OutsideYourDomains, StaleVersion
+from referral.partners.models import Opportunity, OpportunityRevision, OpportunityStatus, Partner
+
+
+@pytest.fixture
+def landlord(session: Session) -> Partner:
+    return session.scalar(select(Partner).where(Partner.key == "habitat-rhone-solidaire-demo"))
+
+
+def new_offer(session: Session, cp, partner: Partner, **values) -> Opportunity:
+    payload = {
+        "partner_id": partner.id,
+        "title": "Bail glissant pour deux salarié·es",
+        "domain": "logement",
+        "subtypes": ["logement.intermediaire"],
+        "capacity": 2,
+        "criteria": [
+            {"field": "housing_status", "op": "in", "value": ["chu", "chrs"], "hard": True, "weight": 1},
+            {"field": "months_in_programme", "op": "gte", "value": 6, "hard": False, "weight": 2},
+        ],
+    }
+    payload.update(values)
+    return services.create_opportunity(session, cp, payload)
+
+
+def test_a_cp_writes_a_draft_with_criteria(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord)
+    assert offer.status is OpportunityStatus.DRAFT
+    assert offer.territory_id == cp.territory_id
+    assert offer.version == 1
+    assert [(c.field, c.op, c.value, c.hard, c.weight) for c in offer.criteria] == [
+        ("housing_status", "in", ["chu", "chrs"], True, 1.0),
+        ("months_in_programme", "gte", 6, False, 2.0),
+    ]
+    # A draft is for the territory's staff only.
+    with pytest.raises(NotFound):
+        services.get_opportunity(session, demo_user("cip"), offer.id)
+    assert services.get_opportunity(session, demo_user("coordinator"), offer.id) is offer
+
+
+def test_criteria_are_checked_against_the_registry(session: Session, demo_user, landlord: Partner) -> None:
+    with pytest.raises(InvalidInput) as refusal:
+        new_offer(
+            session,
+            demo_user("cp_logement"),
+            landlord,
+            criteria=[
+                {"field": "housing_status", "op": "gte", "value": "chu"},
+                {"field": "age", "op": "between", "value": [60, 18]},
+                {"field": "housing_status", "op": "in", "value": ["chateau"]},
+                {"field": "age", "op": "gte", "value": 18, "weight": 12},
+            ],
+        )
+    errors = refusal.value.errors
+    assert errors["criteria.0"] == [
+        "L'opérateur « au moins » ne s'applique pas au champ « Situation de logement »."
+    ]
+    assert errors["criteria.1"] == ["« Âge » : le minimum dépasse le maximum."]
+    assert errors["criteria.2"] == ["« Situation de logement » : valeur(s) inconnue(s) « chateau »."]
+    assert errors["criteria.3.weight"] == ["Le poids est compris entre 0 et 10."]
+
+
+def test_a_cp_acts_in_their_domains_only(session: Session, demo_user, landlord: Partner) -> None:
+    with pytest.raises(OutsideYourDomains) as refusal:
+        new_offer(session, demo_user("cp_sante"), landlord)
+    assert "Logement" in refusal.value.message
+    offer = new_offer(session, demo_user("cp_logement"), landlord)
+    with pytest.raises(OutsideYourDomains):
+        services.transition_opportunity(session, demo_user("cp_sante"), offer.id, "publish")
+    with pytest.raises(PermissionDenied):
+        services.transition_opportunity(session, demo_user("coordinator"), offer.id, "publish")
+
+
+def test_the_states_table(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord)
+    with pytest.raises(OpportunityTransitionRefused) as refusal:
+        services.transition_opportunity(session, cp, offer.id, "pause")
+    assert refusal.value.message == (
+        "Cette opportunité est à l'état « Brouillon » : elle ne peut pas être suspendue. "
+        "Seule une opportunité à l'état « Publiée » peut l'être."
+    )
+    assert offer.status is OpportunityStatus.DRAFT
+
+    services.transition_opportunity(session, cp, offer.id, "publish", version=1)
+    assert offer.status is OpportunityStatus.PUBLISHED
+    first_published = offer.published_at
+    assert first_published is not None
+    assert offer in services.list_opportunities(session, demo_user("cip"))
+
+    services.transition_opportunity(session, cp, offer.id, "pause")
+    assert offer.status is OpportunityStatus.PAUSED
+    services.transition_opportunity(session, cp, offer.id, "publish")
+    assert offer.published_at == first_published  # « new » once: republishing is not news
+    services.transition_opportunity(session, cp, offer.id, "close")
+    assert offer.status is OpportunityStatus.CLOSED
+    for action in ("publish", "pause", "close"):
+        with pytest.raises(OpportunityTransitionRefused):
+            services.transition_opportunity(session, cp, offer.id, action)
+    with pytest.raises(OpportunityTransitionRefused):
+        services.update_opportunity(session, cp, offer.id, {"capacity": 5}, version=offer.version)
+    assert offer.version == 5
+
+
+def test_an_expired_offer_is_not_published(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(
+        session,
+        cp,
+        landlord,
+        valid_from=date.today() - timedelta(days=60),
+        valid_until=date.today() - timedelta(days=1),
+    )
+    with pytest.raises(OpportunityTransitionRefused) as refusal:
+        services.transition_opportunity(session, cp, offer.id, "publish")
+    assert "fin de validité est passée" in refusal.value.message
+    assert offer.status is OpportunityStatus.DRAFT
+
+
+def test_editing_a_published_offer_keeps_its_history(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord)
+    services.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
+    assert offer.revisions == []  # a draft has no history: nobody relied on it
+    services.transition_opportunity(session, cp, offer.id, "publish")
+    version = offer.version
+    services.update_opportunity(
+        session,
+        cp,
+        offer.id,
+        {
+            "capacity": 4,
+            "criteria": [{"field": "housing_status", "op": "in", "value": ["chu", "chrs", "rue"]}],
+            "title": offer.title,  # unchanged: not reported
+        },
+        version=version,
+    )
+    assert offer.version == version + 1
+    session.expire(offer, ["revisions"])
+    edit = offer.revisions[-1]
+    assert edit.version == version
+    assert edit.snapshot["action"] == "edit"
+    assert edit.snapshot["changed"] == ["capacity", "criteria"]
+    assert edit.snapshot["state"]["capacity"] == 3
+    assert edit.snapshot["state"]["criteria"][0]["value"] == ["chu", "chrs"]
+
+    history = services.opportunity_history(session, demo_user("coordinator"), offer.id)
+    assert [(line.action_label, line.changed_labels) for line in history] == [
+        ("Modifiée", ["nombre de places", "critères d'orientation"])
+    ]
+    assert history[0].revised_by == cp.full_name
+
+
+def test_an_unchanged_edit_writes_nothing(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord)
+    services.transition_opportunity(session, cp, offer.id, "publish")
+    services.update_opportunity(session, cp, offer.id, {"capacity": offer.capacity}, version=offer.version)
+    assert offer.version == 2
+    assert (
+        session.scalars(
+            select(OpportunityRevision).where(OpportunityRevision.opportunity_id == offer.id)
+        ).all()
+        == []
+    )
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(
+    session: Session, demo_user, landlord: Partner
+) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord)
+    services.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
+    with pytest.raises(StaleVersion) as refusal:
+        services.update_opportunity(session, cp, offer.id, {"capacity": 9}, version=1)
+    assert refusal.value.status == 409
+    assert refusal.value.extra == {"current_version": 2}
+    session.expire_all()
+    stored = session.get(Opportunity, offer.id)
+    assert (stored.capacity, stored.version) == (3, 2)
+
+
+def test_capacity_cannot_go_below_the_places_taken(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord, capacity=3)
+    offer.places_taken = 2
+    session.flush()
+    with pytest.raises(InvalidInput) as refusal:
+        services.update_opportunity(session, cp, offer.id, {"capacity": 1}, version=offer.version)
+    assert refusal.value.errors["capacity"] == [
+        "2 place(s) sont déjà prises : la capacité ne peut pas descendre en dessous."
+    ]
+
+
+def test_a_national_offer_is_not_edited_by_a_local_cp(session: Session, demo_user) -> None:
+    national = session.scalar(
+        select(Opportunity)
+        .join(Opportunity.partner)
+        .where(Partner.key == "cdc-habitat-lyon", Opportunity.territory_id.is_(None))
+        .order_by(Opportunity.id)
+    )
+    if national is None:
+        pytest.skip("no national offer without a territory in the seeds")
+    with pytest.raises(PermissionDenied):
+        services.update_opportunity(
+            session, demo_user("cp_logement"), national.id, {"capacity": 9}, version=1
+        )
+
+
+def test_search_finds_offers_by_title_and_partner(session: Session, demo_user, landlord: Partner) -> None:
+    cp = demo_user("cp_logement")
+    offer = new_offer(session, cp, landlord, title="Colocation solidaire à Gerland")
+    hits = services.search_opportunities(session, cp, "colocaton gerland")
+    assert hits[0].id == offer.id
+    assert hits[0].partner_name == landlord.name
+    # A CIP only finds what is published.
+    assert offer.id not in {
+        hit.id for hit in services.search_opportunities(session, demo_user("cip"), "colocation")
+    }
+    services.transition_opportunity(session, cp, offer.id, "publish")
+    assert offer.id in {
+        hit.id for hit in services.search_opportunities(session, demo_user("cip"), "colocation")
+    }
