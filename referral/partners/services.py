@@ -13,7 +13,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -1161,6 +1161,8 @@ def _meeting_values(values: Mapping[str, Any], current: NetworkMeeting | None) -
         held_at = values.get("held_at")
         if not isinstance(held_at, datetime) or held_at.tzinfo is None:
             errors["held_at"] = ["Date et heure de la réunion obligatoires (avec fuseau horaire)."]
+        else:
+            held_at = held_at.astimezone(UTC)
         clean["held_at"] = held_at
     for name in ("place", "other_attendees", "minutes"):
         if name in values:
@@ -1557,6 +1559,7 @@ def publish_office_hour(session: Session, actor: User, values: Mapping[str, Any]
             errors["starts_at"] = ["Un créneau se propose dans le futur."]
     if errors:
         raise InvalidInput("Le créneau de permanence est invalide.", errors=errors)
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     overlapping = session.scalar(
         select(OfficeHour)
         .where(OfficeHour.cp_id == actor.id, OfficeHour.starts_at < ends_at, OfficeHour.ends_at > starts_at)

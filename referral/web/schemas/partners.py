@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
 from referral.web.schemas.base import BaseSchema, length, number_range, one_of
@@ -49,7 +49,11 @@ class PartnerSchema(BaseSchema):
 class PartnerContactInSchema(BaseSchema):
     name = fields.String(required=True, validate=length(minimum=1, maximum=160))
     role = fields.String(load_default=None, allow_none=True, validate=length(maximum=160))
-    email = fields.Email(load_default=None, allow_none=True, validate=length(maximum=254))
+    email = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=[length(maximum=254), validate.Email(error="Adresse e-mail invalide.")],
+    )
     phone = fields.String(load_default=None, allow_none=True, validate=length(maximum=40))
 
 
