@@ -3,7 +3,8 @@
 A criterion is data, never code: ``{field, op, value, hard, weight}``. `field` names an attribute
 of the participant from this registry, `op` one of the operators below. The database refuses any
 other field or operator (CHECK constraints built from these tuples), and the matching engine
-reads its French labels from here.
+reads its French labels and explanation templates from here (`explanation_for`), so that adding
+a field means adding one line here, not a branch in the engine.
 
 Pure module: no Flask, no session.
 """
@@ -11,7 +12,9 @@ Pure module: no Flask, no session.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 class ValueKind(enum.StrEnum):
@@ -24,6 +27,29 @@ class ValueKind(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ExplanationTemplate:
+    """How a criterion on one field is said in French to a social worker.
+
+    `requirement` maps an operator (or ``op:true`` / ``op:false`` for a yes/no value) to what the
+    offer asks, e.g. ``"{value} d'ancienneté requis"``; `met`, `unmet` and `missing` wrap it with
+    the participant's situation. Placeholders: ``{label}``, ``{value}``, ``{low}``, ``{high}``,
+    ``{values}`` (the criterion's value, formatted), ``{requirement}``, ``{actual}`` (the
+    participant's value, formatted) and ``{missing}`` (the field's label in lower case).
+    `unit_forms` gives the singular and plural of the unit (« 1 an », « 2 ans »).
+    """
+
+    requirement: Mapping[str, str] = field(default_factory=dict)
+    met: str = "{requirement} : {actual} ✓"
+    unmet: str = "{requirement} (situation actuelle : {actual})"
+    missing: str = "{requirement} (information manquante : {missing})"
+    unit_forms: tuple[str, str] | None = None
+
+
+def _template(requirement: Mapping[str, str], **rest: object) -> ExplanationTemplate:
+    return ExplanationTemplate(requirement=MappingProxyType(dict(requirement)), **rest)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
 class FieldSpec:
     code: str
     label: str
@@ -33,25 +59,96 @@ class FieldSpec:
     # For codes with an order (language levels), comparisons use the list's `rank`.
     ordered: bool = False
     unit: str = ""
+    # Field-specific wording; None means the default wording of the field's kind.
+    explanation: ExplanationTemplate | None = None
 
 
 FIELDS: dict[str, FieldSpec] = {
     spec.code: spec
     for spec in (
         FieldSpec("territory", "Territoire", ValueKind.CODE, "territory"),
-        FieldSpec("programme", "Programme", ValueKind.CODE, "programme"),
-        FieldSpec("months_in_programme", "Ancienneté dans le programme", ValueKind.NUMBER, unit="mois"),
+        FieldSpec(
+            "programme",
+            "Programme",
+            ValueKind.CODE,
+            "programme",
+            explanation=_template(
+                {
+                    "eq": "Programme {value} requis",
+                    "in": "Programme parmi {values}",
+                    "not_in": "Programme autre que {values}",
+                }
+            ),
+        ),
+        FieldSpec(
+            "months_in_programme",
+            "Ancienneté dans le programme",
+            ValueKind.NUMBER,
+            unit="mois",
+            explanation=_template(
+                {
+                    "eq": "Exactement {value} d'ancienneté requis",
+                    "gte": "{value} d'ancienneté requis",
+                    "lte": "Au plus {value} d'ancienneté",
+                    "between": "Entre {low} et {high} d'ancienneté",
+                    "in": "Ancienneté parmi {values}",
+                    "not_in": "Ancienneté hors {values}",
+                },
+                unmet="{requirement}, {actual} aujourd'hui",
+                unit_forms=("mois", "mois"),
+            ),
+        ),
         FieldSpec("weekly_hours", "Heures hebdomadaires", ValueKind.NUMBER, unit="h"),
-        FieldSpec("age", "Âge", ValueKind.NUMBER, unit="ans"),
+        FieldSpec(
+            "age",
+            "Âge",
+            ValueKind.NUMBER,
+            unit="ans",
+            explanation=_template(
+                {
+                    "eq": "Avoir {value}",
+                    "gte": "Avoir au moins {value}",
+                    "lte": "Avoir au plus {value}",
+                    "between": "Avoir entre {low} et {high}",
+                    "in": "Âge parmi {values}",
+                    "not_in": "Âge hors {values}",
+                },
+                unmet="{requirement} ({actual} aujourd'hui)",
+                unit_forms=("an", "ans"),
+            ),
+        ),
         FieldSpec("residence_status", "Situation administrative", ValueKind.CODE, "residence_status"),
         FieldSpec("housing_status", "Situation de logement", ValueKind.CODE, "housing_status"),
         FieldSpec("health_coverage", "Couverture santé", ValueKind.CODE, "health_coverage"),
-        FieldSpec("household_size", "Taille du foyer", ValueKind.NUMBER, unit="personnes"),
-        FieldSpec("children", "Enfants à charge", ValueKind.NUMBER),
+        FieldSpec(
+            "household_size",
+            "Taille du foyer",
+            ValueKind.NUMBER,
+            unit="personnes",
+            explanation=_template({}, unit_forms=("personne", "personnes")),
+        ),
+        FieldSpec(
+            "children",
+            "Enfants à charge",
+            ValueKind.NUMBER,
+            explanation=_template({}, unit_forms=("enfant", "enfants")),
+        ),
         FieldSpec("monthly_resources", "Ressources mensuelles", ValueKind.NUMBER, unit="€"),
         FieldSpec("language_level", "Niveau de français", ValueKind.CODE, "language_level", ordered=True),
-        FieldSpec("driving_licence", "Permis de conduire", ValueKind.BOOLEAN),
-        FieldSpec("rqth", "Reconnaissance de travailleur handicapé (RQTH)", ValueKind.BOOLEAN),
+        FieldSpec(
+            "driving_licence",
+            "Permis de conduire",
+            ValueKind.BOOLEAN,
+            explanation=_template(
+                {"eq:true": "Permis de conduire requis", "eq:false": "Sans permis de conduire"}
+            ),
+        ),
+        FieldSpec(
+            "rqth",
+            "Reconnaissance de travailleur handicapé (RQTH)",
+            ValueKind.BOOLEAN,
+            explanation=_template({"eq:true": "RQTH requise", "eq:false": "Sans RQTH"}),
+        ),
         FieldSpec("has_need", "Frein ouvert", ValueKind.NEED),
     )
 }
@@ -74,6 +171,56 @@ OPERATORS_BY_KIND: dict[ValueKind, frozenset[str]] = {
     ValueKind.BOOLEAN: frozenset({"eq"}),
     ValueKind.NEED: frozenset({"has"}),
 }
+
+# The default wording of each kind of field, used when a field has no wording of its own.
+DEFAULT_EXPLANATIONS: dict[ValueKind, ExplanationTemplate] = {
+    ValueKind.NUMBER: _template(
+        {
+            "eq": "{label} : {value}",
+            "gte": "{label} au moins {value}",
+            "lte": "{label} au plus {value}",
+            "between": "{label} entre {low} et {high}",
+            "in": "{label} parmi {values}",
+            "not_in": "{label} hors {values}",
+        }
+    ),
+    ValueKind.CODE: _template(
+        {
+            "eq": "{label} {value}",
+            "in": "{label} parmi {values}",
+            "not_in": "{label} autre que {values}",
+            "gte": "{label} au moins {value}",
+            "lte": "{label} au plus {value}",
+            "between": "{label} entre {low} et {high}",
+        }
+    ),
+    ValueKind.BOOLEAN: _template({"eq": "{label} : {value}"}),
+    ValueKind.NEED: _template(
+        {"has": "Frein ouvert : {value}"},
+        met="{requirement} ✓",
+        unmet="{requirement} (aucun frein ouvert de ce type)",
+    ),
+}
+
+
+def explanation_for(field: str, op: str, value: object = None) -> tuple[ExplanationTemplate, str]:
+    """The wording of a criterion: the field's template and its requirement sentence for `op`.
+
+    A field's own sentence wins over its kind's default; ``op:true``/``op:false`` wins over `op`
+    for yes/no values, because « Permis de conduire requis » and « Sans permis de conduire » are
+    not the same sentence with another word.
+    """
+    spec = FIELDS[field]
+    default = DEFAULT_EXPLANATIONS[spec.kind]
+    own = spec.explanation or default
+    keys = [f"{op}:{str(value).lower()}"] if isinstance(value, bool) else []
+    keys.append(op)
+    for template in (own, default):
+        for key in keys:
+            if key in template.requirement:
+                return own, template.requirement[key]
+    return own, "{label} " + OPERATORS[op] + " {value}"
+
 
 FIELD_CODES: tuple[str, ...] = tuple(FIELDS)
 OPERATOR_CODES: tuple[str, ...] = tuple(OPERATORS)

@@ -1,0 +1,329 @@
+"""Proposals (« propositions d'orientation »): the ranked result for one participant, in words.
+
+`TerritoryIndex.match` ranks with arrays; a `ProposalSet` keeps them and turns into `Proposal`
+objects — with their French reasons, blocking criteria, flags and eligibility date — only the
+proposals asked for (`eligible(limit)`, `near_misses(limit)`). A page showing ten proposals pays
+for ten explanations, not for every offer of the territory.
+
+`Proposal.to_dict()` is the API contract of DESIGN §9: ``{opportunity_id, opportunity_title,
+partner_id, partner_name, domain, score, breakdown: {factor: contribution}, reasons: [French],
+flags: [code], eligible_on?}``, plus ``blocking`` and ``criteria`` (added, never renamed).
+
+Pure module: no Flask, no session.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from referral.matching import explain
+from referral.matching.criteria import ParticipantFacts, eligible_on, evaluate
+from referral.matching.dates import add_months
+from referral.matching.scoring import FACTORS, best_need, urgency_value
+from referral.matching.snapshot import OpportunitySnapshot, ReferralHistory
+
+if TYPE_CHECKING:
+    from referral.matching.index import DayStatics, TerritoryIndex
+
+# Flags (codes of the contract).
+ALREADY_REFERRED = "already_referred"
+REFUSED_RECENTLY = "refused_recently"
+NEARLY_FULL = "nearly_full"
+FULL = "full"
+FLAGS = (ALREADY_REFERRED, REFUSED_RECENTLY, NEARLY_FULL, FULL)
+
+# A refusal by the partner counts as recent for this many months (« refusé·e récemment »).
+REFUSAL_MONTHS = 6
+# An offer is nearly full when at most this share of its capacity is left (and at least one place).
+NEARLY_FULL_SHARE = 0.2
+
+
+class CriterionOutcome(NamedTuple):
+    """One criterion of the offer checked against the person, with its French sentence."""
+
+    field: str
+    op: str
+    hard: bool
+    met: bool | None  # None: the information is not recorded
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "op": self.op, "hard": self.hard, "met": self.met, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A ranked, explained (participant, opportunity) match.
+
+    `score` is exactly the sum of `breakdown` (factor → contribution, see `scoring.FACTORS`).
+    `blocking` lists, in French, what stops the referral today (empty when `eligible`);
+    `eligible_on` is the day a near miss becomes eligible when only the calendar stands in the way.
+    """
+
+    opportunity_id: int
+    opportunity_title: str
+    partner_id: int
+    partner_name: str
+    domain: str
+    score: float
+    breakdown: Mapping[str, float]
+    reasons: tuple[str, ...]
+    flags: tuple[str, ...]
+    eligible: bool
+    blocking: tuple[str, ...] = ()
+    criteria: tuple[CriterionOutcome, ...] = ()
+    eligible_on: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API shape (DESIGN §9); ``eligible_on`` only on near misses, ISO 8601 or null."""
+        data: dict[str, Any] = {
+            "opportunity_id": self.opportunity_id,
+            "opportunity_title": self.opportunity_title,
+            "partner_id": self.partner_id,
+            "partner_name": self.partner_name,
+            "domain": self.domain,
+            "score": self.score,
+            "breakdown": dict(self.breakdown),
+            "reasons": list(self.reasons),
+            "flags": list(self.flags),
+        }
+        if not self.eligible:
+            data["eligible_on"] = self.eligible_on.isoformat() if self.eligible_on else None
+        data["blocking"] = list(self.blocking)
+        data["criteria"] = [outcome.to_dict() for outcome in self.criteria]
+        return data
+
+
+def flags_for(offer: OpportunitySnapshot, history: ReferralHistory, today: date) -> tuple[str, ...]:
+    """Flag, never hide: a person already referred there, refused by that partner lately, a full offer."""
+    return _flags(offer, history, _refusal_since(today), today)
+
+
+def _refusal_since(today: date) -> date:
+    return add_months(today, -REFUSAL_MONTHS)
+
+
+def _flags(offer: OpportunitySnapshot, history: ReferralHistory, since: date, today: date) -> tuple[str, ...]:
+    flags: list[str] = []
+    if offer.id in history.referred_opportunity_ids:
+        flags.append(ALREADY_REFERRED)
+    if history.refusals and _recent_refusal(offer, history, since, today) is not None:
+        flags.append(REFUSED_RECENTLY)
+    left = offer.places_left
+    if left <= 0:
+        flags.append(FULL)
+    elif left <= max(1, math.ceil(offer.capacity * NEARLY_FULL_SHARE)):
+        flags.append(NEARLY_FULL)
+    return tuple(flags)
+
+
+def _recent_refusal(
+    offer: OpportunitySnapshot, history: ReferralHistory, since: date, today: date
+) -> date | None:
+    days = [day for partner, day in history.refusals if partner == offer.partner_id and since <= day <= today]
+    return max(days) if days else None
+
+
+class ProposalSet:
+    """The ranking of one territory's offers for one participant on one day.
+
+    Holds the arrays the index computed (scores and contributions per offer, in the index's
+    order) and the positions of the eligible offers and near misses, best first. Words are made
+    on demand by `eligible()` and `near_misses()`.
+    """
+
+    __slots__ = (
+        "index",
+        "facts",
+        "history",
+        "today",
+        "statics",
+        "score",
+        "need",
+        "urgency",
+        "soft",
+        "blockers",
+        "eligible_positions",
+        "near_positions",
+        "_actual",
+    )
+
+    def __init__(
+        self,
+        *,
+        index: TerritoryIndex,
+        facts: ParticipantFacts,
+        history: ReferralHistory,
+        today: date,
+        statics: DayStatics,
+        score: np.ndarray,
+        need: np.ndarray,
+        urgency: np.ndarray,
+        soft: np.ndarray,
+        blockers: np.ndarray,
+        eligible_positions: np.ndarray,
+        near_positions: np.ndarray,
+    ) -> None:
+        self.index = index
+        self.facts = facts
+        self.history = history
+        self.today = today
+        self.statics = statics
+        self.score = score
+        self.need = need
+        self.urgency = urgency
+        self.soft = soft
+        self.blockers = blockers
+        self.eligible_positions = eligible_positions
+        self.near_positions = near_positions
+        self._actual: dict[str, str] = {}
+
+    @property
+    def participant_id(self) -> int:
+        return self.facts.participant.id
+
+    @property
+    def eligible_ids(self) -> list[int]:
+        """Ids of the eligible offers, best first."""
+        return self.index.ids[self.eligible_positions].tolist()  # type: ignore[no-any-return]
+
+    @property
+    def near_miss_ids(self) -> list[int]:
+        """Ids of the near misses (one or two hard conditions missing), fewest blockers first."""
+        return self.index.ids[self.near_positions].tolist()  # type: ignore[no-any-return]
+
+    def scores(self, ids: list[int] | None = None) -> dict[int, float]:
+        """Score per eligible offer id (or per given id among this territory's offers)."""
+        positions = (
+            self.eligible_positions if ids is None else np.searchsorted(self.index.ids, np.asarray(ids))
+        )
+        return dict(zip(self.index.ids[positions].tolist(), self.score[positions].tolist(), strict=True))
+
+    def eligible(self, limit: int | None = None) -> list[Proposal]:
+        """The eligible proposals, best first, explained (the first `limit` only, when given)."""
+        return self.proposals(self.eligible_positions if limit is None else self.eligible_positions[:limit])
+
+    def near_misses(self, limit: int | None = None) -> list[Proposal]:
+        """Offers missing one or two hard conditions, with what is missing and when it will not be."""
+        return self.proposals(self.near_positions if limit is None else self.near_positions[:limit])
+
+    def to_dict(self, limit: int | None = None) -> dict[str, list[dict[str, Any]]]:
+        """``{eligible: [...], near_misses: [...]}`` as `GET /participants/{id}/proposals` answers."""
+        return {
+            "eligible": [proposal.to_dict() for proposal in self.eligible(limit)],
+            "near_misses": [proposal.to_dict() for proposal in self.near_misses(limit)],
+        }
+
+    def proposal(self, position: int) -> Proposal:
+        """One offer of the territory (by its position in the index), fully explained."""
+        return self.proposals(np.array([position], dtype=np.intp))[0]
+
+    def proposals(self, positions: np.ndarray) -> list[Proposal]:
+        """Offers of the territory (by position in the index), fully explained, in that order."""
+        # Numbers leave NumPy in one go per array: element access is slow, words are per offer.
+        contributions = np.vstack(
+            (
+                self.need[positions],
+                self.urgency[positions],
+                self.soft[positions],
+                self.statics.parts[:, positions],
+            )
+        ).T.tolist()
+        scores = self.score[positions].tolist()
+        blockers = self.blockers[positions].tolist()
+        since = _refusal_since(self.today)
+        return [
+            self._proposal(position, dict(zip(FACTORS, parts, strict=True)), score, count == 0, since)
+            for position, parts, score, count in zip(
+                positions.tolist(), contributions, scores, blockers, strict=True
+            )
+        ]
+
+    def _proposal(
+        self, position: int, breakdown: dict[str, float], score: float, is_eligible: bool, since: date
+    ) -> Proposal:
+        index, facts, today = self.index, self.facts, self.today
+        offer = index.opportunities[position]
+        outcomes = [(criterion, evaluate(criterion, facts)) for criterion in index.compiled[position]]
+        criteria = tuple(
+            CriterionOutcome(
+                criterion.field,
+                criterion.op,
+                criterion.hard,
+                outcome,
+                self._sentence(words, outcome, criterion.field),
+            )
+            for (criterion, outcome), words in zip(outcomes, index.wordings(position), strict=True)
+        )
+        blocking = [outcome.text for outcome in criteria if outcome.hard and not outcome.met]
+        opens_on = offer.valid_from if offer.valid_from is not None and offer.valid_from > today else None
+        no_place = offer.places_left <= 0 and not offer.waitlist
+        if no_place:
+            blocking.append("Plus aucune place et pas de liste d'attente")
+        if opens_on is not None:
+            blocking.append(f"Offre ouverte à partir du {explain.french_date(opens_on)}")
+        when = None
+        if not is_eligible and not no_place:
+            hard = [criterion for criterion, _ in outcomes if criterion.hard]
+            failing = [criterion for criterion, outcome in outcomes if criterion.hard and not outcome]
+            when = eligible_on(failing, hard, facts, opens_on=opens_on, closes_on=offer.valid_until)
+        flags = _flags(offer, self.history, since, today)
+        return Proposal(
+            opportunity_id=offer.id,
+            opportunity_title=offer.title,
+            partner_id=offer.partner_id,
+            partner_name=offer.partner_name,
+            domain=offer.domain,
+            score=score,
+            breakdown=breakdown,
+            reasons=self._reasons(position, offer, breakdown, outcomes, flags, since),
+            flags=flags,
+            eligible=is_eligible,
+            blocking=tuple(blocking),
+            criteria=criteria,
+            eligible_on=when,
+        )
+
+    def _sentence(self, words: explain.Wording, outcome: bool | None, field: str) -> str:
+        if outcome is None:
+            return words.missing
+        actual = self._actual.get(field)
+        if actual is None:
+            actual = self._actual[field] = explain.actual(field, self.facts, self.index.reference)
+        return (words.met if outcome else words.unmet).format(actual=actual)
+
+    def _reasons(
+        self,
+        position: int,
+        offer: OpportunitySnapshot,
+        breakdown: Mapping[str, float],
+        outcomes: list[Any],
+        flags: tuple[str, ...],
+        since: date,
+    ) -> tuple[str, ...]:
+        """The breakdown in words, the largest contributions first, then the flags."""
+        facts, reference, today = self.facts, self.index.reference, self.today
+        _, need = best_need(facts.participant.needs, offer)
+        _, urgency_kind = urgency_value(facts, offer)
+        words: dict[str, str | None] = {
+            "need_match": explain.need_reason(need, offer, reference),
+            "urgency": explain.urgency_reason(urgency_kind, facts, reference),
+            "soft_criteria": explain.soft_reason(outcomes),
+            **self.index.offer_reasons(position, today),
+        }
+        order = sorted(FACTORS, key=lambda factor: -breakdown[factor])
+        reasons = [text for factor in order if (text := words[factor]) is not None]
+        for flag in flags:
+            if flag == REFUSED_RECENTLY:
+                refused_on = _recent_refusal(offer, self.history, since, today)
+                assert refused_on is not None
+                reasons.append(explain.refused_reason(refused_on))
+            elif flag != FULL:  # « Complet » is already said by the capacity reason
+                reasons.append(explain.FLAG_REASONS[flag])
+        return tuple(reasons)
