@@ -202,9 +202,9 @@ def find_followed_elsewhere(
         )
         .order_by(Participant.id)
     ).all()
-    from referral.network.search import person_duplicates
+    from referral.network.search import PersonRecord, person_duplicates
 
-    people = [(row.id, row.first_name, row.last_name, row.birth_date) for row in rows]
+    people = [PersonRecord(row.id, row.first_name, row.last_name, row.birth_date) for row in rows]
     structures = {row.id: (row.structure_id, row.name) for row in rows}
     return [
         DuplicateCandidate(match.id, *structures[match.id], score=match.score, reason=match.reason)

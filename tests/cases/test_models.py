@@ -201,7 +201,9 @@ def test_follow_ups_one_per_kind_and_outcome_with_date(session: Session) -> None
     refused_by_database(session, lambda: follow_up(FollowUpKind.TWELVE_MONTHS, done_on=date(2027, 1, 5)))
     accepted_by_database(
         session,
-        lambda: follow_up(FollowUpKind.TWELVE_MONTHS, done_on=date(2027, 1, 5), outcome="toujours_en_emploi"),
+        lambda: follow_up(
+            FollowUpKind.TWELVE_MONTHS, done_on=date(2027, 1, 5), outcome="emploi_meme_employeur"
+        ),
     )
     # One exit per person.
     refused_by_database(

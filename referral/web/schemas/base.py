@@ -96,3 +96,18 @@ class BaseSchema(Schema):
                 for key, value in data.items()
             }
         return data
+
+
+def patch_schema(schema_class: type[Schema], name: str) -> type[Schema]:
+    """The same fields, none required and none defaulted: for PATCH, only what is sent changes."""
+    import copy
+
+    from marshmallow.utils import missing
+
+    declared: dict[str, Any] = {}
+    for field_name, field in schema_class._declared_fields.items():
+        clone = copy.deepcopy(field)
+        clone.required = False
+        clone.load_default = missing
+        declared[field_name] = clone
+    return type(name, (schema_class,), declared)

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema, length, number_range, one_of
+from referral.web.schemas.base import BaseSchema, length, number_range, one_of, patch_schema
 
 
 class ParticipantSchema(BaseSchema):
@@ -53,11 +53,7 @@ class ParticipantCreateSchema(BaseSchema):
     confirm_new = fields.Boolean(load_default=False)
 
 
-class ParticipantPatchSchema(ParticipantCreateSchema):
-    """Every field optional: only those given change."""
-
-    class Meta:
-        partial = True
+ParticipantPatchSchema = patch_schema(ParticipantCreateSchema, "ParticipantPatchSchema")
 
 
 class ContractInSchema(BaseSchema):
@@ -290,8 +286,4 @@ class HealthSchema(BaseSchema):
     notes = fields.String(allow_none=True, validate=length(maximum=10_000))
 
 
-class HealthUpdateSchema(HealthSchema):
-    """Health details to change: only the fields given."""
-
-    class Meta:
-        partial = True
+HealthUpdateSchema = patch_schema(HealthSchema, "HealthUpdateSchema")
