@@ -108,12 +108,12 @@ def parse_node_id(node: str) -> tuple[str, int | str]:
     return kind, key
 
 
+_DOMAIN_RANK = {code: rank for rank, code in enumerate(DOMAIN_ORDER)}
+
+
 def domain_sort_key(code: str) -> tuple[int, str]:
     """Design order first, unknown domains after, alphabetically."""
-    try:
-        return (DOMAIN_ORDER.index(code), code)
-    except ValueError:
-        return (len(DOMAIN_ORDER), code)
+    return (_DOMAIN_RANK.get(code, len(DOMAIN_ORDER)), code)
 
 
 def _iso(day: date | None) -> str | None:
@@ -187,6 +187,25 @@ def _partner_attrs(partner: PartnerInfo, primary: str | None, places_left: int) 
 
 
 def _referral_edge(structure: str, partner: str, aggregates: list[ReferralAggregate]) -> dict[str, Any]:
+    if len(aggregates) == 1:
+        # The common case (one domain between a structure and a partner), written out because
+        # the national graph has hundreds of thousands of these edges.
+        (one,) = aggregates
+        attrs: dict[str, Any] = {
+            "id": f"{REFERRAL}:{structure}->{partner}",
+            "relation": REFERRAL,
+            "weight": float(one.count),
+            "count": one.count,
+            "accepted": one.accepted,
+            "answered": one.answered,
+            "acceptance_rate": one.accepted / one.count,
+            "answer_rate": one.answered / one.count,
+            "domain": one.domain,
+            "domains": one.domain,
+        }
+        if one.median_answer_days is not None and one.answered > 0:
+            attrs["median_answer_days"] = float(one.median_answer_days)
+        return attrs
     count = sum(a.count for a in aggregates)
     accepted = sum(a.accepted for a in aggregates)
     answered = sum(a.answered for a in aggregates)
@@ -194,7 +213,7 @@ def _referral_edge(structure: str, partner: str, aggregates: list[ReferralAggreg
     for aggregate in aggregates:
         by_domain[aggregate.domain] += aggregate.count
     domains = sorted(by_domain, key=domain_sort_key)
-    attrs: dict[str, Any] = {
+    attrs = {
         "id": f"{REFERRAL}:{structure}->{partner}",
         "relation": REFERRAL,
         "weight": float(count),
@@ -323,16 +342,24 @@ def build_graph(snapshot: NetworkSnapshot) -> nx.DiGraph:
         )
 
     # Referral edges, structure → partner, aggregated over domains.
-    grouped: dict[tuple[int, int], list[ReferralAggregate]] = defaultdict(list)
+    grouped: dict[tuple[int, int], list[ReferralAggregate]] = {}
     for aggregate in snapshot.referrals:
         if aggregate.count > 0:
-            grouped[aggregate.structure_id, aggregate.partner_id].append(aggregate)
+            key = (aggregate.structure_id, aggregate.partner_id)
+            group = grouped.get(key)
+            if group is None:
+                grouped[key] = [aggregate]
+            else:
+                group.append(aggregate)
+    structure_nodes = {s.id: node_id(STRUCTURE, s.id) for s in snapshot.structures}
+    partner_nodes = {p.id: node_id(PARTNER, p.id) for p in snapshot.partners}
+    referral_edges = []
     for structure_id, partner_id in sorted(grouped):
-        source, target = node_id(STRUCTURE, structure_id), node_id(PARTNER, partner_id)
-        if source in graph and target in graph:
-            graph.add_edge(
-                source, target, **_referral_edge(source, target, grouped[structure_id, partner_id])
-            )
+        source, target = structure_nodes.get(structure_id), partner_nodes.get(partner_id)
+        if source is not None and target is not None:
+            attrs = _referral_edge(source, target, grouped[structure_id, partner_id])
+            referral_edges.append((source, target, attrs))
+    graph.add_edges_from(referral_edges)
 
     for partner in partners:
         source = node_id(PARTNER, partner.id)

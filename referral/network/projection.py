@@ -100,25 +100,45 @@ class SparseProjection:
         return graph
 
 
-def project_sparse(structures: np.ndarray, partners: np.ndarray, onto: str = STRUCTURE) -> SparseProjection:
-    """The projection of B onto one side, as the off-diagonal upper triangle of A·Aᵀ or Aᵀ·A.
+@dataclass(frozen=True)
+class Incidence:
+    """A: the 0/1 structure × partner matrix of B, rows `structure_ids`, columns `partner_ids`."""
 
-    `structures[i]`, `partners[i]` is one edge of B; duplicate pairs count once (A is 0/1).
-    Products are computed in int64 so that weights never overflow whatever the scale.
+    structure_ids: np.ndarray
+    partner_ids: np.ndarray
+    matrix: sp.csr_matrix
+
+
+def incidence(structures: np.ndarray, partners: np.ndarray) -> Incidence:
+    """A from B's edges: `structures[i]`, `partners[i]` is one edge; duplicate pairs count once."""
+    structure_ids, rows = np.unique(np.asarray(structures, dtype=np.int64), return_inverse=True)
+    partner_ids, cols = np.unique(np.asarray(partners, dtype=np.int64), return_inverse=True)
+    matrix = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.int64), (rows, cols)), shape=(len(structure_ids), len(partner_ids))
+    )
+    matrix.data[:] = 1  # duplicate pairs were summed by the constructor
+    return Incidence(structure_ids, partner_ids, matrix)
+
+
+def project_incidence(a: Incidence, onto: str = STRUCTURE) -> SparseProjection:
+    """The projection as the off-diagonal upper triangle of A·Aᵀ (structures) or Aᵀ·A (partners).
+
+    Products are in int64 so that weights never overflow whatever the scale.
     """
     if onto not in SIDES:
         raise ValueError(f"onto must be one of {SIDES}, not {onto!r}")
-    structure_ids, rows = np.unique(np.asarray(structures, dtype=np.int64), return_inverse=True)
-    partner_ids, cols = np.unique(np.asarray(partners, dtype=np.int64), return_inverse=True)
-    incidence = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.int64), (rows, cols)), shape=(len(structure_ids), len(partner_ids))
-    )
-    incidence.data[:] = 1  # duplicate pairs were summed by the constructor
     if onto == STRUCTURE:
-        product, ids = incidence @ incidence.T, structure_ids
+        product, ids = a.matrix @ a.matrix.T, a.structure_ids
     else:
-        product, ids = incidence.T.tocsr() @ incidence, partner_ids
+        product, ids = a.matrix.T.tocsr() @ a.matrix, a.partner_ids
     upper = sp.triu(product, k=1, format="csr")
     upper.eliminate_zeros()
     upper.sort_indices()
     return SparseProjection(side=onto, ids=ids, weights=upper)
+
+
+def project_sparse(structures: np.ndarray, partners: np.ndarray, onto: str = STRUCTURE) -> SparseProjection:
+    """The projection of B onto one side, from B's edges (see `incidence`, `project_incidence`)."""
+    if onto not in SIDES:
+        raise ValueError(f"onto must be one of {SIDES}, not {onto!r}")
+    return project_incidence(incidence(structures, partners), onto)

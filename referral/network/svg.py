@@ -76,6 +76,11 @@ MARGIN = 24
 LABEL_CHARS = 42
 CHAR_WIDTH = 6.6  # average width of a 12 px sans-serif character, to size columns
 SVG_NS = "http://www.w3.org/2000/svg"
+# A white outline under every label, so that a label stays readable where edges cross it.
+HALO = {"paint-order": "stroke", "stroke": "#ffffff", "stroke-width": "3", "stroke-linejoin": "round"}
+# Beyond this many referral edges, edges get no tooltip: on a large territory the tooltips would
+# weigh more than the picture, and the figures are in the nodes' titles and the analytics anyway.
+EDGE_TITLES_MAX = 1_500
 COLUMN_HEADERS = {
     STRUCTURE: "Structures",
     PARTNER: "Partenaires (par domaine principal)",
@@ -247,12 +252,13 @@ def _domain_names(graph: nx.DiGraph) -> dict[str, str]:
     }
 
 
-def node_title(graph: nx.DiGraph, node: str) -> str:
+def node_title(graph: nx.DiGraph, node: str, domain_names: dict[str, str] | None = None) -> str:
     """The accessible name of a node: its name and the figures behind it, in French."""
     data = graph.nodes[node]
     kind = data.get("kind")
     name = str(data.get("name", data.get("label", node)))
-    domain_names = _domain_names(graph)
+    if domain_names is None:
+        domain_names = _domain_names(graph)
     if kind == STRUCTURE:
         sent = sum(
             d.get("count", 0) for _, _, d in graph.out_edges(node, data=True) if d.get("relation") == REFERRAL
@@ -341,16 +347,12 @@ def _text(
         "text",
         x=f"{x:g}",
         y=f"{y + 4:g}",
-        **{
-            "text-anchor": anchor,
-            "font-weight": weight,
-            "paint-order": "stroke",
-            "stroke": "#ffffff",
-            "stroke-width": "3",
-            "stroke-linejoin": "round",
-            "fill": "#1b1b1b",
-        },
+        **HALO,
     )
+    if anchor != "start":
+        element.set("text-anchor", anchor)
+    if weight != "normal":
+        element.set("font-weight", weight)
     element.text = text
 
 
@@ -390,6 +392,7 @@ def render_svg(
             "aria-labelledby": "ecosysteme-titre ecosysteme-desc",
             "font-family": FONT_FAMILY,
             "font-size": str(FONT_SIZE),
+            "fill": "#1b1b1b",
             "class": "ecosysteme",
         },
     )
@@ -438,42 +441,53 @@ def render_svg(
             empty.set("font-style", "italic")
             empty.text = "aucun partenaire"
 
+    # Edges in one group per relation (and per colour for referrals), styles on the groups: the
+    # paths themselves carry only their geometry, which keeps a large territory's file small.
     edges = ET.SubElement(root, "g", {"class": "edges", "fill": "none"})
+    styles = {
+        REFERRAL: {"stroke-opacity": "0.45"},
+        OFFERS: {"stroke": "#9e9e9e", "stroke-width": "0.8", "stroke-opacity": "0.6"},
+        FOLLOWS: {
+            "stroke": "#555555",
+            "stroke-width": "0.8",
+            "stroke-opacity": "0.5",
+            "stroke-dasharray": "4 3",
+        },
+        DEPLOYMENT: {"stroke": "#b7950b", "stroke-width": "1.2", "stroke-opacity": "0.8"},
+    }
+    groups: dict[tuple[str, str], ET.Element] = {}
+
+    def group_for(relation: str, colour: str) -> ET.Element:
+        key = (relation, colour)
+        if key not in groups:
+            style = styles.get(relation, {"stroke": "#bdbdbd", "stroke-width": "0.8"})
+            attrs = {"class": f"edges-{relation or 'autre'}", **style}
+            if relation == REFERRAL:
+                attrs["stroke"] = colour
+            groups[key] = ET.SubElement(edges, "g", attrs)
+        return groups[key]
+
+    referral_titles = (
+        sum(1 for *_, relation in graph.edges(data="relation") if relation == REFERRAL) <= EDGE_TITLES_MAX
+    )
     for source, target, data in graph.edges(data=True):
         if source not in positions or target not in positions:
             continue
         (x1, y1), (x2, y2) = positions[source], positions[target]
-        relation = data.get("relation", "")
-        attrs = {"class": f"edge edge-{relation}"}
-        if relation == REFERRAL:
-            attrs.update(
-                stroke=colours.get(str(data.get("domain")), NO_DOMAIN_COLOUR),
-                **{
-                    "stroke-width": f"{0.8 + 0.9 * math.log2(1 + float(data.get('count', 1))):.2f}",
-                    "stroke-opacity": "0.45",
-                },
-            )
-        elif relation == OFFERS:
-            attrs.update(stroke="#9e9e9e", **{"stroke-width": "0.8", "stroke-opacity": "0.6"})
-        elif relation == FOLLOWS:
-            attrs.update(
-                stroke="#555555",
-                **{"stroke-width": "0.8", "stroke-opacity": "0.5", "stroke-dasharray": "4 3"},
-            )
-        elif relation == DEPLOYMENT:
-            dash = "1 3" if data.get("status") == "in_discussion" else "6 2"
-            attrs.update(
-                stroke="#b7950b", **{"stroke-width": "1.2", "stroke-opacity": "0.8", "stroke-dasharray": dash}
-            )
-        else:
-            attrs.update(stroke="#bdbdbd", **{"stroke-width": "0.8"})
+        relation = str(data.get("relation", ""))
+        colour = colours.get(str(data.get("domain")), NO_DOMAIN_COLOUR) if relation == REFERRAL else ""
         middle = (x1 + x2) / 2
-        attrs["d"] = f"M{x1:g} {y1:g} C{middle:g} {y1:g} {middle:g} {y2:g} {x2:g} {y2:g}"
-        path = ET.SubElement(edges, "path", attrs)
+        attrs = {"d": f"M{x1:g} {y1:g}C{middle:g} {y1:g} {middle:g} {y2:g} {x2:g} {y2:g}"}
         if relation == REFERRAL:
+            attrs["stroke-width"] = f"{0.8 + 0.9 * math.log2(1 + float(data.get('count', 1))):.1f}"
+        elif relation == DEPLOYMENT:
+            attrs["stroke-dasharray"] = "1 3" if data.get("status") == "in_discussion" else "6 2"
+        path = ET.SubElement(group_for(relation, colour), "path", attrs)
+        if relation == REFERRAL and referral_titles:
             ET.SubElement(path, "title").text = _edge_title(graph, source, target, data)
 
     nodes = ET.SubElement(root, "g", {"class": "nodes"})
+    domain_names = _domain_names(graph)
     for index, node in enumerate(graph):
         data = graph.nodes[node]
         kind = data.get("kind")
@@ -485,7 +499,7 @@ def render_svg(
         holder = element
         if href:
             holder = ET.SubElement(element, "a", href=_safe_href(href))
-        ET.SubElement(holder, "title").text = node_title(graph, node)
+        ET.SubElement(holder, "title").text = node_title(graph, node, domain_names)
         if kind == PARTNER:
             fill = colours.get(str(data.get("primary_domain")), NO_DOMAIN_COLOUR)
         elif kind == DOMAIN:
