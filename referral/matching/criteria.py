@@ -1,7 +1,7 @@
 """Criteria, one at a time: a participant's facts on a given day, and whether a criterion holds.
 
 This is the reference semantics of every operator. The vectorised index (`index.py`) does not
-re-implement it: it calls `test` on one representative value per class of equivalent values when
+re-implement it: it calls `holds` on one representative value per class of equivalent values when
 it compiles the criteria, so the fast path and this one cannot disagree. The explanations and the
 benchmark's double-loop baseline call it directly.
 
@@ -83,7 +83,7 @@ def compile_criteria(
     return tuple(compile_criterion(criterion, reference) for criterion in criteria)
 
 
-def test(op: str, value: Any, actual: Any) -> bool | None:
+def holds(op: str, value: Any, actual: Any) -> bool | None:
     """Whether `actual` satisfies ``op value``; None when `actual` is missing (« non renseigné »).
 
     For ``has``, `actual` is the set of the participant's open need codes (never missing: no open
@@ -195,7 +195,7 @@ def facts_for(participant: ParticipantSnapshot, reference: ReferenceTables, toda
 
 def evaluate(criterion: CompiledCriterion, facts: ParticipantFacts) -> bool | None:
     """Whether the participant meets `criterion` today; None when the value is not recorded."""
-    return test(criterion.op, criterion.value, facts.values[criterion.field])
+    return holds(criterion.op, criterion.value, facts.values[criterion.field])
 
 
 def soft_milli(criteria: Iterable[CompiledCriterion], facts: ParticipantFacts) -> tuple[int, int]:
@@ -267,6 +267,6 @@ def eligible_on(
         return None
     then = date_values(participant, day)
     for criterion in hard:
-        if criterion.field in DATE_FIELDS and not test(criterion.op, criterion.value, then[criterion.field]):
+        if criterion.field in DATE_FIELDS and not holds(criterion.op, criterion.value, then[criterion.field]):
             return None
     return day

@@ -10,7 +10,7 @@ one 64-bit integer (failures × 2³² + weight). Matching a participant is then:
 each field (a bisection or a dict look-up), add up those rows, and read the failures and weights
 off the sum. Open needs (``has_need``) add one row per open need code.
 
-The classes are decided, and every row filled, by calling `criteria.test` on one representative
+The classes are decided, and every row filled, by calling `criteria.holds` on one representative
 value per class: the index cannot disagree with the reference semantics of an operator.
 
 Everything else a score needs from the offer alone (capacity, answer rate, freshness, fair share,
@@ -42,7 +42,7 @@ from referral.matching.criteria import (
     ParticipantFacts,
     compile_criteria,
     facts_for,
-    test,
+    holds,
 )
 from referral.matching.explain import Wording, wording
 from referral.matching.proposals import ProposalSet
@@ -99,7 +99,7 @@ class FieldClasses:
         return 2 + 2 * len(self.points) if self.numeric else 2 + len(self.codes)
 
     def representatives(self) -> list[Any]:
-        """One value per class (None for « not recorded »), for filling the rows with `test`."""
+        """One value per class (None for « not recorded »), for filling the rows with `holds`."""
         if not self.numeric:
             return [None, _OTHER, *self.codes]
         points = self.points
@@ -211,7 +211,7 @@ class TerritoryIndex:
             representatives = classes.representatives()
             for position, criterion in by_field[classes.field]:
                 for klass, value in enumerate(representatives):
-                    outcome = test(criterion.op, criterion.value, value)
+                    outcome = holds(criterion.op, criterion.value, value)
                     row = classes.offset + klass
                     if criterion.hard and not outcome:
                         table[row, position] += FAIL
