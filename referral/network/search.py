@@ -829,32 +829,53 @@ def person_duplicates(
 def _person_similarity(
     first: list[str], last: list[str], other_first: list[str], other_last: list[str]
 ) -> tuple[float, str] | None:
-    """The best reading of two names as the same person, with how it reads, in French."""
-    if not (other_first or other_last):
-        return None
-    straight = fuzz.ratio(" ".join(first + last), " ".join(other_first + other_last))
-    glued = fuzz.ratio("".join(first + last), "".join(other_first + other_last))
-    swapped = max(
-        fuzz.ratio(" ".join(first + last), " ".join(other_last + other_first)),
-        fuzz.ratio("".join(first + last), "".join(other_last + other_first)),
-    )
+    """The best reading of two names as the same person, with how it reads, in French.
+
+    A typo is looked for part by part: the first names and the last names must each be close,
+    so that twins « Paul » and « Pauline Durand » are not taken for one person (the whole strings
+    differ by three letters only).
+    """
     mine = first + last
     theirs = other_first + other_last
-    best = max(straight, glued)
-    if best >= 100.0:
+    if not mine or not theirs:
+        return None
+    if "".join(mine) == "".join(theirs):
         return 100.0, "même nom"
-    if swapped >= 100.0:
+    if "".join(mine) == "".join(other_last + other_first):
         return 99.0, "prénom et nom inversés"
+    if sorted(mine) == sorted(theirs):
+        return 98.0, "mêmes noms dans un autre ordre"
     # One part of a compound first or last name left out: every word of the shorter name is in
     # the longer one, and both a first and a last name are matched.
     shorter, longer = (mine, theirs) if len(mine) <= len(theirs) else (theirs, mine)
-    if len(shorter) >= 2 and len(shorter) < len(longer) and all(word in longer for word in shorter):
-        subset_ok = _covers_both_parts(first, last, other_first, other_last)
-        if subset_ok:
-            return 90.0, "nom composé en partie seulement"
-    if swapped > best:
+    if (
+        2 <= len(shorter) < len(longer)
+        and all(word in longer for word in shorter)
+        and _covers_both_parts(first, last, other_first, other_last)
+    ):
+        return 90.0, "nom composé en partie seulement"
+    straight = _parts_similarity((first, other_first), (last, other_last))
+    swapped = _parts_similarity((first, other_last), (last, other_first))
+    if swapped > straight:
         return swapped, "prénom et nom inversés, à une faute près"
-    return best, "nom très proche (faute de frappe probable)"
+    return straight, "nom très proche (faute de frappe probable)"
+
+
+_PERSON_PART_MINIMUM = 75.0
+
+
+def _parts_similarity(*pairs: tuple[list[str], list[str]]) -> float:
+    """Length-weighted similarity of paired name parts; 0 when any part is not close on its own."""
+    total = 0.0
+    length = 0
+    for mine, theirs in pairs:
+        left, right = "".join(mine), "".join(theirs)
+        score = fuzz.ratio(left, right)
+        if score < _PERSON_PART_MINIMUM:
+            return 0.0
+        total += score * (len(left) + len(right))
+        length += len(left) + len(right)
+    return total / length if length else 0.0
 
 
 def _covers_both_parts(
