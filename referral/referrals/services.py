@@ -1,22 +1,49 @@
-"""Referral actions and the lists each role works from (the lifecycle comes with its issue)."""
+"""The referral loop (« orientation »): accepting a proposal, moving through the lifecycle table,
+what is shared with the CP and the partner, and the lists each role works from.
+
+Services take the acting user, check role and scope, apply the guards of DESIGN §7, write one
+`ReferralTransition` per move, flush, and never commit.
+"""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, select, true, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access import opportunity_filter
-from referral.cases.models import Participant
-from referral.partners.models import Opportunity
-from referral.referrals.models import Referral, ReferralState
+from referral.cases import services as cases
+from referral.cases.models import ConsentRecipient, DataCategory, NeedStatus, Participant
+from referral.db import utcnow
+from referral.exceptions import InvalidInput
+from referral.partners.models import Opportunity, OpportunityStatus
+from referral.reference import queries as reference
+from referral.referrals.exceptions import (
+    BadTransitionInput,
+    CapacityExhausted,
+    ConsentMissing,
+    NotEligible,
+    OpportunityUnavailable,
+    ReferralNotFound,
+    StaleVersion,
+    TransitionNotAllowed,
+)
+from referral.referrals.lifecycle import HOLDS_PLACE, TRANSITIONS, WAITING_STATES, Transition, target_of
+from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
 from referral.territories.models import Role, User
 
 # What each role has to act on, by state (DESIGN §7).
 CIP_TO_ACT_ON = (ReferralState.DRAFT, ReferralState.NEEDS_INFO, ReferralState.ACCEPTED)
 CP_TO_ACT_ON = (ReferralState.SUBMITTED,)
 CP_WAITING_ON_PARTNER = (ReferralState.SENT, ReferralState.WAITLISTED)
+# Domains where a referral may carry health details (with the person's consent).
+HEALTH_DOMAINS = frozenset({"sante", "sante_mentale", "acces_droits"})
 
 
 def referral_filter(actor: User) -> ColumnElement[bool]:
@@ -40,13 +67,439 @@ def referral_filter(actor: User) -> ColumnElement[bool]:
     return in_territory
 
 
-def list_referrals(session: Session, actor: User, *, states: Iterable[ReferralState] = ()) -> list[Referral]:
+def list_referrals(
+    session: Session, actor: User, *, states: Iterable[ReferralState] = (), territory_slug: str | None = None
+) -> list[Referral]:
     query = (
         select(Referral)
         .where(referral_filter(actor))
-        .options(joinedload(Referral.opportunity).joinedload(Opportunity.partner))
+        .options(
+            joinedload(Referral.opportunity).joinedload(Opportunity.partner), joinedload(Referral.participant)
+        )
     )
     wanted = list(states)
     if wanted:
         query = query.where(Referral.state.in_(wanted))
+    if territory_slug:
+        from referral.access import offered_in_territory
+        from referral.territories.queries import territory_by_slug
+
+        territory = territory_by_slug(session, territory_slug)
+        if territory is None:
+            raise InvalidInput(
+                "Territoire inconnu.", errors={"territory": [f"« {territory_slug} » est inconnu."]}
+            )
+        query = query.where(
+            Referral.opportunity_id.in_(select(Opportunity.id).where(offered_in_territory(territory.id)))
+        )
     return list(session.scalars(query.order_by(Referral.updated_at.desc(), Referral.id.desc())))
+
+
+def get_referral(session: Session, actor: User, referral_id: int) -> Referral:
+    referral = session.scalar(select(Referral).where(Referral.id == referral_id, referral_filter(actor)))
+    if referral is None:
+        raise ReferralNotFound()
+    return referral
+
+
+# --- Accepting a proposal ------------------------------------------------------------------
+
+
+def eligibility_blockers(
+    session: Session, person: Participant, opportunity: Opportunity, today: date
+) -> list[str]:
+    """French reasons why `person` does not meet the opportunity's hard criteria (empty: eligible)."""
+    from referral.referrals.proposals import blocking_reasons
+
+    return blocking_reasons(session, person, opportunity, today)
+
+
+def create_referral(
+    session: Session,
+    actor: User,
+    *,
+    participant_id: int,
+    opportunity_id: int,
+    comment: str | None = None,
+    today: date | None = None,
+) -> Referral:
+    """The CIP accepts a proposal: a draft referral, if the person is still eligible."""
+    if actor.role is not Role.CIP:
+        raise TransitionNotAllowed(
+            "Seul·e la ou le CIP de la personne accepte une proposition d'orientation."
+        )
+    today = today or date.today()
+    person = cases.get_participant(session, actor, participant_id)
+    opportunity = session.scalar(
+        select(Opportunity).where(Opportunity.id == opportunity_id, opportunity_filter(actor))
+    )
+    if opportunity is None:
+        raise OpportunityUnavailable("Cette opportunité n'est pas proposée sur votre territoire.")
+    _require_open(opportunity, today)
+    if person.exit is not None and person.exit.exited_on <= today and not person.exit.continued_accompaniment:
+        raise TransitionNotAllowed("La personne est sortie du programme sans accompagnement prolongé.")
+    existing = session.scalar(
+        select(Referral.id).where(
+            Referral.participant_id == person.id,
+            Referral.opportunity_id == opportunity.id,
+            Referral.state.in_(ACTIVE_STATES),
+        )
+    )
+    if existing is not None:
+        raise TransitionNotAllowed(
+            "Une orientation vers cette opportunité est déjà en cours pour cette personne."
+        )
+    reasons = eligibility_blockers(session, person, opportunity, today)
+    if reasons:
+        raise NotEligible(reasons)
+    referral = Referral(
+        participant_id=person.id,
+        opportunity_id=opportunity.id,
+        created_by_id=actor.id,
+        state=ReferralState.DRAFT,
+        comment=comment,
+    )
+    session.add(referral)
+    session.flush()
+    session.add(
+        ReferralTransition(
+            referral_id=referral.id,
+            action="accept",
+            from_state=None,
+            to_state=ReferralState.DRAFT,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            comment=comment,
+        )
+    )
+    session.flush()
+    return referral
+
+
+def _require_open(opportunity: Opportunity, today: date) -> None:
+    if opportunity.status is not OpportunityStatus.PUBLISHED:
+        status = opportunity.status.label.lower()
+        raise OpportunityUnavailable(
+            f"Cette opportunité est « {status} » : elle ne reçoit pas de nouvelle orientation."
+        )
+    if opportunity.valid_until is not None and opportunity.valid_until < today:
+        raise OpportunityUnavailable("Cette opportunité a pris fin : elle ne reçoit plus d'orientation.")
+
+
+# --- What is shared ------------------------------------------------------------------------
+
+
+def missing_consents(session: Session, referral: Referral, on: date) -> list[str]:
+    """What the person has not (or no longer) agreed to share for this referral, in French.
+
+    The CP always receives identity and situation; the partner receives the categories the
+    opportunity asks for. Both must be covered before the referral leaves the structure.
+    """
+    opportunity = referral.opportunity
+    categories = {DataCategory.SITUATION} | {DataCategory(code) for code in opportunity.shared_categories}
+    missing: list[str] = []
+    for category in sorted(categories, key=lambda c: c.value):
+        if not cases.may_share(
+            session, referral.participant_id, recipient=ConsentRecipient.CP, category=category, on=on
+        ):
+            missing.append(f"{category.label} → chargé·es de partenariats")
+        if not cases.may_share(
+            session,
+            referral.participant_id,
+            recipient=ConsentRecipient.PARTNER,
+            category=category,
+            partner_id=opportunity.partner_id,
+            on=on,
+        ):
+            missing.append(f"{category.label} → {opportunity.partner.name}")
+    return missing
+
+
+def build_dossier(session: Session, referral: Referral, on: date) -> dict[str, Any]:
+    """The dossier the partner receives: what the opportunity asks for, within consent, nothing
+    else of the record. Frozen on the referral when it leaves the structure."""
+    person, opportunity = referral.participant, referral.opportunity
+    labels = {
+        name: reference.labels(session, name)
+        for name in ("housing_status", "health_coverage", "residence_status", "language_level")
+    }
+
+    def allowed(category: DataCategory) -> bool:
+        return cases.may_share(
+            session,
+            person.id,
+            recipient=ConsentRecipient.PARTNER,
+            category=category,
+            partner_id=opportunity.partner_id,
+            on=on,
+        )
+
+    dossier: dict[str, Any] = {
+        "opportunity": opportunity.title,
+        "partner": opportunity.partner.name,
+        "documents_required": list(opportunity.documents_required),
+    }
+    shared = {DataCategory.SITUATION} | {DataCategory(code) for code in opportunity.shared_categories}
+    if DataCategory.SITUATION in shared and allowed(DataCategory.SITUATION):
+        dossier["identity"] = {
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "birth_date": person.birth_date.isoformat(),
+        }
+        dossier["situation"] = {
+            "programme": person.programme.label,
+            "housing_status": labels["housing_status"].get(person.housing_status, person.housing_status),
+            "health_coverage": labels["health_coverage"].get(person.health_coverage, person.health_coverage),
+            "residence_status": labels["residence_status"].get(
+                person.residence_status, person.residence_status
+            ),
+            "residence_permit_expires_on": person.residence_permit_expires_on.isoformat()
+            if person.residence_permit_expires_on
+            else None,
+            "language_level": labels["language_level"].get(
+                person.language_level or "", person.language_level
+            ),
+            "driving_licence": person.driving_licence,
+            "needs": [
+                need.subtype_code or need.domain_code
+                for need in person.needs
+                if need.status is not NeedStatus.RESOLVED and need.domain_code == opportunity.domain_code
+            ],
+        }
+    if DataCategory.RESOURCES in shared and allowed(DataCategory.RESOURCES):
+        dossier["resources"] = {
+            "monthly_resources": person.monthly_resources,
+            "household_size": person.household_size,
+            "children": person.children,
+        }
+    health = person.health_record
+    if (
+        DataCategory.HEALTH in shared
+        and opportunity.domain_code in HEALTH_DOMAINS
+        and health is not None
+        and allowed(DataCategory.HEALTH)
+    ):
+        dossier["health"] = {
+            "has_treating_doctor": health.has_treating_doctor,
+            "rqth": health.rqth,
+            "css": health.css,
+        }
+    return dossier
+
+
+# --- Moving through the lifecycle ----------------------------------------------------------
+
+
+def _check_reason(session: Session, transition: Transition, reason: str | None, outcome: str | None) -> None:
+    if transition.reason_list:
+        if not reason:
+            raise BadTransitionInput("Un motif est obligatoire.", errors={"reason": ["Champ obligatoire."]})
+        if reason not in reference.code_set(session, transition.reason_list):
+            raise BadTransitionInput("Motif inconnu.", errors={"reason": [f"Code inconnu : « {reason} »."]})
+    elif reason:
+        raise BadTransitionInput(
+            "Cette action ne prend pas de motif.", errors={"reason": ["Champ inattendu."]}
+        )
+    if transition.needs_outcome:
+        if not outcome:
+            raise BadTransitionInput(
+                "L'issue de l'orientation est obligatoire.", errors={"outcome": ["Champ obligatoire."]}
+            )
+        if outcome not in reference.code_set(session, "referral_outcome"):
+            raise BadTransitionInput(
+                "Issue inconnue.", errors={"outcome": [f"Code inconnu : « {outcome} »."]}
+            )
+
+
+def _take_place(session: Session, opportunity: Opportunity) -> None:
+    """One place, atomically: two CPs accepting the last place at once cannot both succeed."""
+    result = session.execute(
+        update(Opportunity)
+        .where(Opportunity.id == opportunity.id, Opportunity.places_taken < Opportunity.capacity)
+        .values(places_taken=Opportunity.places_taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(opportunity, ["places_taken"])
+    if result.rowcount != 1:
+        raise CapacityExhausted()
+
+
+def _give_place_back(session: Session, opportunity: Opportunity) -> None:
+    session.execute(
+        update(Opportunity)
+        .where(Opportunity.id == opportunity.id, Opportunity.places_taken > 0)
+        .values(places_taken=Opportunity.places_taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(opportunity, ["places_taken"])
+
+
+def transition(
+    session: Session,
+    actor: User | None,
+    referral_id: int,
+    *,
+    action: str,
+    version: int,
+    reason: str | None = None,
+    comment: str | None = None,
+    outcome: str | None = None,
+    now: datetime | None = None,
+) -> Referral:
+    """Move a referral. `actor=None` is the system (the scheduler's expiry)."""
+    now = now or utcnow()
+    move = TRANSITIONS.get(action)
+    if move is None:
+        raise BadTransitionInput(
+            f"Action inconnue : « {action} ».",
+            errors={"action": [f"Valeurs possibles : {', '.join(sorted(TRANSITIONS))}."]},
+        )
+    if actor is None:
+        referral = session.get(Referral, referral_id)
+        if referral is None:
+            raise ReferralNotFound()
+    else:
+        referral = get_referral(session, actor, referral_id)
+    if referral.version != version:
+        raise StaleVersion()
+    state = referral.state
+    if move.system != (actor is None) or (actor is not None and actor.role not in move.roles):
+        raise TransitionNotAllowed(f"Votre rôle ne permet pas l'action « {move.label} ».")
+    if state not in move.sources:
+        raise TransitionNotAllowed(
+            f"Impossible : « {move.label} » ne s'applique pas à une orientation à l'état « {state.label} »."
+        )
+    _check_reason(session, move, reason, outcome)
+
+    opportunity = referral.opportunity
+    target = target_of(move, opportunity.requires_cp_validation)
+    if action == "submit":
+        _require_open(opportunity, now.date())
+        missing = missing_consents(session, referral, now.date())
+        if missing:
+            raise ConsentMissing(
+                "Le consentement de la personne ne couvre pas ce que l'orientation partage : "
+                + " ; ".join(missing)
+                + ". Enregistrez-le dans son dossier avant de soumettre.",
+                errors={"consent": missing},
+            )
+        referral.shared_dossier = build_dossier(session, referral, now.date())
+    if target in HOLDS_PLACE and state not in HOLDS_PLACE:
+        _take_place(session, opportunity)
+    if state in HOLDS_PLACE and target not in HOLDS_PLACE and target is not ReferralState.CLOSED:
+        _give_place_back(session, opportunity)  # an abandon before the start frees the place
+
+    referral.state = target
+    referral.waiting_since = now if target in WAITING_STATES else None
+    if outcome:
+        referral.outcome = outcome
+    session.add(
+        ReferralTransition(
+            referral_id=referral.id,
+            action=action,
+            from_state=state,
+            to_state=target,
+            actor_id=actor.id if actor else None,
+            actor_role=actor.role if actor else None,
+            at=now,
+            reason=reason,
+            comment=comment,
+        )
+    )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion() from None
+    return referral
+
+
+def expire_overdue(session: Session, now: datetime | None = None) -> list[int]:
+    """Expire referrals nobody answered within their opportunity's delay (the scheduler's job).
+
+    Idempotent: a second run finds nothing left to expire.
+    """
+    now = now or utcnow()
+    waiting = session.scalars(
+        select(Referral)
+        .join(Referral.opportunity)
+        .where(Referral.state.in_(TRANSITIONS["expire"].sources), Referral.waiting_since.is_not(None))
+        .order_by(Referral.id)
+    ).all()
+    expired = []
+    for referral in waiting:
+        deadline = referral.waiting_since + timedelta(days=referral.opportunity.answer_delay_days)
+        if deadline <= now:
+            transition(
+                session,
+                None,
+                referral.id,
+                action="expire",
+                version=referral.version,
+                now=now,
+                comment=f"Sans réponse après {referral.opportunity.answer_delay_days} jours.",
+            )
+            expired.append(referral.id)
+    return expired
+
+
+# --- Partners' answers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerStats:
+    """How a partner answers the referrals sent to it (« taux de réponse »)."""
+
+    sent: int
+    answered: int
+    median_days: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.sent if self.sent else None
+
+
+ANSWERS = frozenset({ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED})
+
+
+def partner_answer_stats(
+    session: Session, partner_ids: Iterable[int] | None = None, since: datetime | None = None
+) -> dict[int, AnswerStats]:
+    """From the transitions: referrals sent to each partner, those it answered, and the median
+    days between sending and its first answer."""
+    query = (
+        select(
+            Opportunity.partner_id,
+            ReferralTransition.referral_id,
+            ReferralTransition.to_state,
+            ReferralTransition.at,
+        )
+        .join(Referral, Referral.id == ReferralTransition.referral_id)
+        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
+        .where(ReferralTransition.to_state.in_([ReferralState.SENT, *ANSWERS]))
+        .order_by(ReferralTransition.referral_id, ReferralTransition.at, ReferralTransition.id)
+    )
+    if partner_ids is not None:
+        query = query.where(Opportunity.partner_id.in_(list(partner_ids)))
+    if since is not None:
+        query = query.where(ReferralTransition.at >= since)
+    sent_at: dict[int, datetime] = {}
+    answered_after: dict[int, float] = {}
+    partner_of: dict[int, int] = {}
+    for partner_id, referral_id, to_state, at in session.execute(query):
+        partner_of[referral_id] = partner_id
+        if to_state is ReferralState.SENT:
+            sent_at.setdefault(referral_id, at)
+        elif referral_id in sent_at and referral_id not in answered_after:
+            answered_after[referral_id] = (at - sent_at[referral_id]).total_seconds() / 86400
+    stats: dict[int, AnswerStats] = {}
+    for partner_id in sorted(set(partner_of.values())):
+        sent = [r for r in sent_at if partner_of[r] == partner_id]
+        delays = [answered_after[r] for r in sent if r in answered_after]
+        stats[partner_id] = AnswerStats(len(sent), len(delays), statistics.median(delays) if delays else None)
+    return stats
+
+
+def may_see_dossier(actor: User, referral: Referral) -> bool:
+    """The shared dossier names the person: the CIP of the structure and the CPs following the
+    referral see it (it is what the consent covers); coordinators and the national team never."""
+    return actor.role in (Role.CIP, Role.CP)

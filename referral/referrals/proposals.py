@@ -1,0 +1,313 @@
+"""Orientation proposals: the loader between the database and the pure matching engine.
+
+The engine (`referral.matching`) ranks snapshots; this module builds them. The compiled index of
+every open opportunity is kept per database and rebuilt only when the opportunities change (a
+cheap version query on each call: their count and latest update, the partners' deployments, and
+the hour, so referral counts and answer rates stay fresh). A participant is read at each call:
+their record is small and must never be stale.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from referral.cases import services as cases
+from referral.cases.models import NeedStatus, Participant
+from referral.matching.index import MatchingIndex, TerritoryIndex
+from referral.matching.proposals import ProposalSet
+from referral.matching.reverse import ReverseMatch, reverse_match
+from referral.matching.snapshot import (
+    OpenNeed,
+    OpportunitySnapshot,
+    ParticipantSnapshot,
+    ReferenceTables,
+    ReferralHistory,
+)
+from referral.matching.table import ParticipantTable
+from referral.partners.models import Opportunity, OpportunityStatus, PartnerTerritory
+from referral.reference import queries as reference
+from referral.referrals.models import Referral, ReferralState
+from referral.territories.models import Role, Structure, Territory, User
+
+# Fair share counts referrals made in this window (« orientations récentes »).
+RECENT_REFERRALS_DAYS = 30
+PROPOSALS_SHOWN = 20
+
+
+def reference_tables(session: Session) -> ReferenceTables:
+    housing = reference.extras(session, "housing_status")
+    coverage = reference.extras(session, "health_coverage")
+    residence = reference.extras(session, "residence_status")
+    languages = reference.extras(session, "language_level")
+    need_labels = {domain.code: domain.label for domain in reference.domains(session)}
+    for domain in reference.domains(session):
+        need_labels.update({subtype.code: subtype.label for subtype in domain.subtypes})
+    territories = session.execute(select(Territory.id, Territory.slug, Territory.name)).all()
+    return ReferenceTables(
+        precarity={code: int(extra.get("precarity", 0)) for code, extra in housing.items()},
+        covered={code: bool(extra.get("covered", False)) for code, extra in coverage.items()},
+        language_rank={code: int(extra.get("rank", 0)) for code, extra in languages.items()},
+        may_work={code: bool(extra.get("may_work", False)) for code, extra in residence.items()},
+        labels={
+            **{
+                name: reference.labels(session, name)
+                for name in ("housing_status", "health_coverage", "residence_status", "language_level")
+            },
+            "need": need_labels,
+            "territory": {slug: name for _id, slug, name in territories},
+        },
+        territory_slugs={territory_id: slug for territory_id, slug, _name in territories},
+    )
+
+
+def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnapshot]:
+    """Every published opportunity, a national one resolved to the territories where its partner
+    is deployed, with its places, its recent referrals and its partner's answer rate."""
+    from referral.referrals.services import partner_answer_stats
+
+    offers = session.scalars(
+        select(Opportunity)
+        .where(Opportunity.status == OpportunityStatus.PUBLISHED)
+        .options(
+            selectinload(Opportunity.criteria),
+            selectinload(Opportunity.subtypes),
+            selectinload(Opportunity.partner),
+        )
+        .order_by(Opportunity.id)
+    ).all()
+    deployed: dict[int, set[int]] = defaultdict(set)
+    for partner_id, territory_id in session.execute(
+        select(PartnerTerritory.partner_id, PartnerTerritory.territory_id).where(
+            PartnerTerritory.status == "deployed"
+        )
+    ):
+        deployed[partner_id].add(territory_id)
+    since = datetime.now(UTC) - timedelta(days=RECENT_REFERRALS_DAYS)
+    recent = dict(
+        session.execute(
+            select(Referral.opportunity_id, func.count())
+            .where(Referral.created_at >= since)
+            .group_by(Referral.opportunity_id)
+        ).all()
+    )
+    answers = partner_answer_stats(session)
+    snapshots = []
+    for offer in offers:
+        territories = {offer.territory_id} if offer.territory_id is not None else deployed[offer.partner_id]
+        if not territories:
+            continue
+        stats = answers.get(offer.partner_id)
+        snapshots.append(
+            OpportunitySnapshot(
+                id=offer.id,
+                title=offer.title,
+                partner_id=offer.partner_id,
+                partner_name=offer.partner.name,
+                territory_ids=frozenset(territories),
+                domain=offer.domain_code,
+                subtypes=tuple(subtype.code for subtype in offer.subtypes),
+                criteria=tuple((c.field, c.op, c.value, c.hard, c.weight) for c in offer.criteria),
+                capacity=offer.capacity,
+                places_left=offer.places_left,
+                published_on=offer.published_at.date() if offer.published_at else None,
+                status=offer.status.value,
+                tags=tuple(offer.tags),
+                recent_referrals=int(recent.get(offer.id, 0)),
+                partner_answer_rate=stats.rate if stats else None,
+                valid_from=offer.valid_from,
+                valid_until=offer.valid_until,
+            )
+        )
+    return snapshots
+
+
+def participant_snapshot(person: Participant, territory_id: int, today: date) -> ParticipantSnapshot:
+    current_hours = sum(
+        contract.weekly_hours
+        for contract in person.contracts
+        if contract.starts_on <= today and (contract.ends_on is None or contract.ends_on >= today)
+    )
+    health = person.health_record
+    return ParticipantSnapshot(
+        id=person.id,
+        structure_id=person.structure_id,
+        territory_id=territory_id,
+        programme=person.programme.value,
+        entered_on=person.entered_on,
+        birth_date=person.birth_date,
+        weekly_hours=current_hours if person.contracts else None,
+        residence_status=person.residence_status,
+        residence_permit_expires_on=person.residence_permit_expires_on,
+        housing_status=person.housing_status,
+        health_coverage=person.health_coverage,
+        household_size=person.household_size,
+        children=person.children,
+        monthly_resources=person.monthly_resources,
+        language_level=person.language_level,
+        driving_licence=person.driving_licence,
+        rqth=health.rqth if health is not None else None,
+        needs=tuple(
+            OpenNeed(need.domain_code, need.subtype_code, need.priority)
+            for need in person.needs
+            if need.status is NeedStatus.OPEN
+        ),
+    )
+
+
+def referral_history(session: Session, participant_id: int) -> ReferralHistory:
+    rows = session.execute(
+        select(Referral.opportunity_id, Referral.state, Referral.updated_at, Opportunity.partner_id)
+        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
+        .where(Referral.participant_id == participant_id)
+        .order_by(Referral.id)
+    ).all()
+    return ReferralHistory(
+        participant_id=participant_id,
+        referred_opportunity_ids=frozenset(row.opportunity_id for row in rows),
+        refusals=tuple(
+            (row.partner_id, row.updated_at.date()) for row in rows if row.state is ReferralState.REFUSED
+        ),
+    )
+
+
+# --- The compiled index, kept fresh ---------------------------------------------------------
+
+
+@dataclass
+class _Cached:
+    key: tuple[Any, ...]
+    index: MatchingIndex
+
+
+_cache: dict[str, _Cached] = {}
+_cache_lock = threading.Lock()
+
+
+def _version_key(session: Session, today: date) -> tuple[Any, ...]:
+    opportunities = session.execute(
+        select(func.count(), func.max(Opportunity.updated_at)).select_from(Opportunity)
+    ).one()
+    deployments = session.scalar(select(func.count()).select_from(PartnerTerritory))
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return (tuple(opportunities), deployments, today, hour)
+
+
+def matching_index(session: Session, today: date) -> MatchingIndex:
+    """The index of every open opportunity, rebuilt only when they changed."""
+    bind = session.get_bind()
+    cache_key = f"{bind.engine.url.render_as_string(hide_password=True)}:{id(bind.engine)}"
+    key = _version_key(session, today)
+    cached = _cache.get(cache_key)
+    if cached is not None and cached.key == key:
+        return cached.index
+    index = MatchingIndex(opportunity_snapshots(session, today), reference_tables(session))
+    with _cache_lock:
+        _cache[cache_key] = _Cached(key, index)
+    return index
+
+
+def forget_index() -> None:
+    """Drop every cached index (tests that change data behind the version key)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+# --- What the services and pages ask ---------------------------------------------------------
+
+
+def _territory_of(person: Participant) -> int:
+    territory_id = person.structure.territory_id
+    if territory_id is None:
+        # Premières Heures worksites outside a Convergence territory have no partner network yet.
+        return 0
+    return territory_id
+
+
+def proposals(session: Session, actor: User, participant_id: int, today: date | None = None) -> ProposalSet:
+    """Ranked, explained proposals for one person the actor (their CIP) follows."""
+    today = today or date.today()
+    person = cases.get_participant(session, actor, participant_id)
+    index = matching_index(session, today)
+    snapshot = participant_snapshot(person, _territory_of(person), today)
+    return index.match(snapshot, today, referral_history(session, person.id))
+
+
+def blocking_reasons(
+    session: Session, person: Participant, opportunity: Opportunity, today: date
+) -> list[str]:
+    """Why `person` cannot be referred to `opportunity` today, in French (empty: eligible)."""
+    index = matching_index(session, today)
+    territory = index.territory(_territory_of(person))
+    offers = [offer for offer in territory.opportunities if offer.id == opportunity.id]
+    if not offers:
+        return ["cette opportunité n'est pas ouverte sur le territoire de la personne"]
+    single = TerritoryIndex(territory.territory_id, offers, index.reference)
+    ranked = single.match(participant_snapshot(person, _territory_of(person), today), today)
+    if opportunity.id in ranked.eligible_ids:
+        return []
+    return list(ranked.proposal(0).blocking)
+
+
+@dataclass(frozen=True)
+class ReverseMatchView:
+    """What a role may see of who fits an opportunity: counts, or a CIP's own people."""
+
+    opportunity_id: int
+    total: int
+    counts_by_structure: dict[int, int]
+    structure_names: dict[int, str]
+    own_participants: list[Participant] | None  # only for a CIP
+
+
+def reverse_matches(
+    session: Session, actor: User, opportunity_id: int, today: date | None = None
+) -> ReverseMatchView:
+    """Who fits a published opportunity: counts per structure for CPs and coordinators, and for
+    a CIP their own fitting people (never another structure's)."""
+    from referral.partners.services import get_opportunity
+
+    today = today or date.today()
+    opportunity = get_opportunity(session, actor, opportunity_id)
+    index = matching_index(session, today)
+    snapshot = next((offer for offer in index.opportunities() if offer.id == opportunity.id), None)
+    if snapshot is None:
+        return ReverseMatchView(opportunity.id, 0, {}, {}, [] if actor.role is Role.CIP else None)
+    people = session.scalars(
+        select(Participant)
+        .join(Participant.structure)
+        .where(Structure.territory_id.in_(snapshot.territory_ids), Participant.anonymised_at.is_(None))
+        .options(
+            selectinload(Participant.contracts),
+            selectinload(Participant.needs),
+            selectinload(Participant.health_record),
+            selectinload(Participant.exit),
+            selectinload(Participant.structure),
+        )
+        .order_by(Participant.id)
+    ).all()
+    active = [
+        p for p in people if p.exit is None or p.exit.exited_on > today or p.exit.continued_accompaniment
+    ]
+    table = ParticipantTable(
+        [participant_snapshot(p, p.structure.territory_id, today) for p in active], index.reference, today
+    )
+    match: ReverseMatch = reverse_match(snapshot, table)
+    names = dict(
+        session.execute(
+            select(Structure.id, Structure.name).where(Structure.id.in_(list(match.counts_by_structure)))
+        ).all()
+    )
+    own = None
+    if actor.role is Role.CIP:
+        wanted = set(match.for_structure(actor.structure_id))
+        own = [p for p in active if p.id in wanted]
+        counts = {actor.structure_id: len(own)} if own else {}
+        return ReverseMatchView(opportunity.id, len(own), counts, {k: names[k] for k in counts}, own)
+    return ReverseMatchView(opportunity.id, match.total, dict(match.counts_by_structure), names, None)

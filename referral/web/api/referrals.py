@@ -1,0 +1,118 @@
+"""The referral loop (DESIGN §7 and §9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+from flask_smorest import Blueprint
+
+from referral.exceptions import InvalidInput
+from referral.referrals import proposals, services
+from referral.referrals.models import ReferralState
+from referral.web.auth import current_user, login_required
+from referral.web.request_session import db_session
+from referral.web.schemas.referrals import (
+    ProposalQuerySchema,
+    ReferralCreateSchema,
+    ReferralQuerySchema,
+    ReferralSchema,
+    ReferralWithDossierSchema,
+    ReverseMatchSchema,
+    StateSchema,
+    TransitionInSchema,
+)
+
+blp = Blueprint("referrals", __name__, description="Orientations")
+SECURITY = [{"bearer": []}]
+
+
+def _dump(referral: Any) -> dict[str, Any]:
+    schema = (
+        ReferralWithDossierSchema()
+        if services.may_see_dossier(current_user(), referral)
+        else ReferralSchema()
+    )
+    return schema.dump(referral)
+
+
+@blp.route("/referrals", methods=["POST"])
+@blp.arguments(ReferralCreateSchema)
+@blp.response(201, StateSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def create_referral(payload: dict[str, Any]) -> Any:
+    """Accepter une proposition : une orientation à l'état brouillon (refusée, avec les raisons,
+    si la personne ne remplit plus les critères)."""
+    return services.create_referral(db_session(), current_user(), **payload)
+
+
+@blp.route("/referrals", methods=["GET"])
+@blp.arguments(ReferralQuerySchema, location="query")
+@blp.alt_response(
+    200,
+    schema=ReferralSchema(many=True),
+    success=True,
+    description="Avec `shared_dossier` pour la ou le CIP et les CP qui suivent l'orientation.",
+)
+@blp.doc(security=SECURITY)
+@login_required
+def list_referrals(query: dict[str, Any]) -> Any:
+    """Les orientations du périmètre, avec leurs transitions (`?state=submitted`)."""
+    states = []
+    if query.get("state"):
+        try:
+            states = [ReferralState(query["state"])]
+        except ValueError:
+            raise InvalidInput(
+                "État inconnu.", errors={"state": [f"« {query['state']} » n'est pas un état."]}
+            ) from None
+    referrals = services.list_referrals(
+        db_session(), current_user(), states=states, territory_slug=query.get("territory")
+    )
+    return jsonify([_dump(referral) for referral in referrals])
+
+
+@blp.route("/referrals/<int:referral_id>", methods=["GET"])
+@blp.alt_response(
+    200,
+    schema=ReferralWithDossierSchema,
+    success=True,
+    description="`shared_dossier` seulement pour la ou le CIP et les CP qui suivent l'orientation.",
+)
+@blp.doc(security=SECURITY)
+@login_required
+def get_referral(referral_id: int) -> Any:
+    return jsonify(_dump(services.get_referral(db_session(), current_user(), referral_id)))
+
+
+@blp.route("/referrals/<int:referral_id>/transitions", methods=["POST"])
+@blp.arguments(TransitionInSchema)
+@blp.response(200, StateSchema)
+@blp.alt_response(409, description="État, rôle ou version ne permettent pas cette action.")
+@blp.doc(security=SECURITY)
+@login_required
+def move(payload: dict[str, Any], referral_id: int) -> Any:
+    """Faire avancer une orientation : `{action, version, reason?, comment?, outcome?}`."""
+    return services.transition(db_session(), current_user(), referral_id, **payload)
+
+
+@blp.route("/participants/<int:participant_id>/proposals", methods=["GET"])
+@blp.arguments(ProposalQuerySchema, location="query")
+@blp.doc(security=SECURITY)
+@blp.response(200)
+@login_required
+def participant_proposals(query: dict[str, Any], participant_id: int) -> Any:
+    """Propositions d'orientation classées et expliquées : `{eligible: [...], near_misses: [...]}`."""
+    ranked = proposals.proposals(db_session(), current_user(), participant_id)
+    return ranked.to_dict(limit=query["limit"])
+
+
+@blp.route("/opportunities/<int:opportunity_id>/matches", methods=["GET"])
+@blp.response(200, ReverseMatchSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def opportunity_matches(opportunity_id: int) -> Any:
+    """Qui correspond à l'opportunité : nombres par structure (CP, coordination), ou les
+    salarié·es de sa propre structure (CIP)."""
+    return proposals.reverse_matches(db_session(), current_user(), opportunity_id)

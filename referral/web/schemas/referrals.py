@@ -1,0 +1,99 @@
+"""Referrals (« orientations ») and their moves."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from referral.web.schemas.base import BaseSchema, length, number_range
+
+
+class ReferralCreateSchema(BaseSchema):
+    participant_id = fields.Integer(required=True, strict=True)
+    opportunity_id = fields.Integer(required=True, strict=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=5000))
+
+
+class TransitionInSchema(BaseSchema):
+    action = fields.String(required=True, validate=length(minimum=1, maximum=40))
+    version = fields.Integer(required=True, strict=True, validate=number_range(minimum=1))
+    reason = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
+    comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=5000))
+    outcome = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
+
+
+class StateSchema(BaseSchema):
+    id = fields.Integer()
+    state = fields.Function(lambda r: r.state.value)
+    version = fields.Integer()
+
+
+class TransitionSchema(BaseSchema):
+    action = fields.String()
+    from_state = fields.Function(lambda t: t.from_state.value if t.from_state else None)
+    to_state = fields.Function(lambda t: t.to_state.value)
+    actor_role = fields.Function(lambda t: t.actor_role.value if t.actor_role else None)
+    at = fields.DateTime()
+    reason = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class ReferralSchema(BaseSchema):
+    id = fields.Integer()
+    participant_id = fields.Integer()
+    opportunity_id = fields.Integer()
+    opportunity_title = fields.Function(lambda r: r.opportunity.title)
+    partner_id = fields.Function(lambda r: r.opportunity.partner_id)
+    partner_name = fields.Function(lambda r: r.opportunity.partner.name)
+    domain = fields.Function(lambda r: r.opportunity.domain_code)
+    state = fields.Function(lambda r: r.state.value)
+    state_label = fields.Function(lambda r: r.state.label)
+    version = fields.Integer()
+    outcome = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    waiting_since = fields.DateTime(allow_none=True)
+    transitions = fields.List(fields.Nested(TransitionSchema))
+
+
+class ReferralWithDossierSchema(ReferralSchema):
+    """For the CIP and the CPs following it: with the dossier shared under consent."""
+
+    comment = fields.String(allow_none=True)
+    shared_dossier = fields.Dict()
+
+
+class ReferralQuerySchema(BaseSchema):
+    state = fields.String(validate=length(maximum=20))
+    territory = fields.String(validate=length(maximum=60))
+
+
+class ProposalQuerySchema(BaseSchema):
+    limit = fields.Integer(load_default=20, validate=number_range(minimum=1, maximum=200))
+
+
+class StructureCountSchema(BaseSchema):
+    structure_id = fields.Integer()
+    structure_name = fields.String()
+    count = fields.Integer()
+
+
+class OwnParticipantSchema(BaseSchema):
+    id = fields.Integer()
+    first_name = fields.String()
+    last_name = fields.String()
+
+
+class ReverseMatchSchema(BaseSchema):
+    opportunity_id = fields.Integer()
+    total = fields.Integer()
+    by_structure = fields.Method("_by_structure")
+    participants = fields.Method("_participants")
+
+    def _by_structure(self, view: object) -> list[dict[str, object]]:
+        return [
+            {"structure_id": sid, "structure_name": view.structure_names.get(sid, ""), "count": count}  # type: ignore[attr-defined]
+            for sid, count in sorted(view.counts_by_structure.items())  # type: ignore[attr-defined]
+        ]
+
+    def _participants(self, view: object) -> list[dict[str, object]] | None:
+        own = view.own_participants  # type: ignore[attr-defined]
+        return None if own is None else OwnParticipantSchema(many=True).dump(own)
