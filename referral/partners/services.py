@@ -264,6 +264,11 @@ def criterion_codes(session: Session) -> dict[str, frozenset[str]]:
     return known
 
 
+def national_networks(session: Session) -> list[NationalNetwork]:
+    """The national partnerships a local partner may belong to (for the partner form)."""
+    return list(session.scalars(select(NationalNetwork).order_by(NationalNetwork.name, NationalNetwork.code)))
+
+
 def _territory(session: Session, slug: str) -> Territory:
     territory = session.scalar(select(Territory).where(Territory.slug == slug))
     if territory is None:

@@ -6,9 +6,25 @@ from __future__ import annotations
 from referral.territories.models import Role, User
 
 NAVIGATION: dict[Role, list[tuple[str, str]]] = {
-    Role.CIP: [("pages.home", "Accueil"), ("cases.index", "Mes salarié·es")],
-    Role.CP: [("pages.home", "Mon territoire")],
-    Role.COORDINATOR: [("pages.home", "Vue d'ensemble")],
+    Role.CIP: [
+        ("pages.home", "Accueil"),
+        ("cases.index", "Mes salarié·es"),
+        ("partner_pages.index", "Réseau"),
+        ("partner_pages.office_hours", "Permanences"),
+    ],
+    Role.CP: [
+        ("pages.home", "Mon territoire"),
+        ("partner_pages.index", "Réseau"),
+        ("partner_pages.meetings", "Réunions"),
+        ("partner_pages.office_hours", "Permanences"),
+        ("partner_pages.workshops", "Ateliers"),
+    ],
+    Role.COORDINATOR: [
+        ("pages.home", "Vue d'ensemble"),
+        ("partner_pages.index", "Réseau"),
+        ("partner_pages.meetings", "Réunions"),
+        ("partner_pages.workshops", "Ateliers"),
+    ],
     Role.ADMIN: [("pages.home", "Territoires")],
 }
 

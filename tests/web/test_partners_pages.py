@@ -1,0 +1,308 @@
+"""The network's French pages through the test client: forms, duplicate warning, criteria
+editor, states, history, search without JavaScript, meetings, office hours, workshops."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from referral.partners.models import NetworkMeeting, Opportunity, OpportunityStatus, Partner
+from tests import factories
+from tests.helpers import DEMO, csrf_token, login
+
+
+@pytest.fixture
+def cp_client(client: FlaskClient) -> FlaskClient:
+    login(client, DEMO["cp_logement"])
+    return client
+
+
+def form_token(client: FlaskClient, path: str) -> str:
+    return csrf_token(client.get(path).get_data(as_text=True))
+
+
+def landlord(session: Session) -> Partner:
+    return session.scalar(select(Partner).where(Partner.key == "habitat-rhone-solidaire-demo"))
+
+
+def test_navigation_of_each_role(client: FlaskClient) -> None:
+    login(client, DEMO["cp_logement"])
+    html = client.get("/reseau/").get_data(as_text=True)
+    for label in ("Réseau", "Réunions", "Permanences", "Ateliers"):
+        assert f">{label}</a>" in html
+    assert "Ajouter un partenaire" in html
+    client.post("/deconnexion", data={"csrf_token": csrf_token(html)})
+    login(client, DEMO["coordinator"])
+    html = client.get("/reseau/").get_data(as_text=True)
+    assert "Ajouter un partenaire" not in html
+    assert ">Permanences</a>" not in html
+
+
+def test_creating_a_partner_shows_the_likely_duplicate_then_confirms(
+    cp_client: FlaskClient, session: Session
+) -> None:
+    token = form_token(cp_client, "/reseau/partenaires/nouveau")
+    form = {
+        "csrf_token": token,
+        "name": "Habitat Rhone Solidaire demo",
+        "kind": "bailleur_social",
+        "town": "lyon",
+        "deployment_status": "deployed",
+        "contact-0-name": "Inès Garnier",
+        "contact-0-email": "ines@exemple.org",
+    }
+    before = session.scalar(select(func.count(Partner.id)))
+    warned = cp_client.post("/reseau/partenaires/nouveau", data=form)
+    assert warned.status_code == 409
+    html = warned.get_data(as_text=True)
+    assert "Ce partenaire existe peut-être déjà" in html
+    assert f'href="/reseau/partenaires/{landlord(session).id}"' in html
+    assert "Ouvrir la fiche existante" in html
+    assert 'value="Inès Garnier"' in html  # what was typed is kept
+    assert session.scalar(select(func.count(Partner.id))) == before
+
+    created = cp_client.post("/reseau/partenaires/nouveau", data=form | {"confirm_new": "on"})
+    assert created.status_code == 302
+    partner_page = cp_client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "Partenaire « Habitat Rhone Solidaire demo » ajouté au réseau." in partner_page
+    assert "Inès Garnier" in partner_page
+
+
+def test_partner_form_errors_are_french_and_beside_the_field(cp_client: FlaskClient) -> None:
+    token = form_token(cp_client, "/reseau/partenaires/nouveau")
+    response = cp_client.post(
+        "/reseau/partenaires/nouveau",
+        data={
+            "csrf_token": token,
+            "name": "",
+            "kind": "association",
+            "siret": "123",
+            "contact-0-name": "",
+            "contact-0-email": "x",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Le SIRET compte exactement 14 chiffres." in html or "Entre 1 et 200 caractères." in html
+    assert 'id="name-erreur"' in html
+
+
+def test_an_offer_from_draft_to_published_with_history(cp_client: FlaskClient, session: Session) -> None:
+    partner = landlord(session)
+    path = f"/reseau/opportunites/nouvelle?partner_id={partner.id}"
+    token = form_token(cp_client, path)
+    created = cp_client.post(
+        "/reseau/opportunites/nouvelle",
+        data={
+            "csrf_token": token,
+            "partner_id": str(partner.id),
+            "title": "Logement très social (PLAI)",
+            "domain": "logement",
+            "subtypes": "logement.social",
+            "capacity": "2",
+            "answer_delay_days": "45",
+            "requires_cp_validation": "on",
+            "shared_categories": ["situation", "resources"],
+            "documents_required": "Avis d'imposition\nPièce d'identité",
+            "criterion-0-field": "housing_status",
+            "criterion-0-op": "in",
+            "criterion-0-value": "chu, chrs",
+            "criterion-0-hard": "on",
+            "criterion-0-weight": "1",
+            "criterion-1-field": "age",
+            "criterion-1-op": "between",
+            "criterion-1-value": "18 et 30",
+            "criterion-1-weight": "2,5",
+            "criterion-2-field": "",
+        },
+    )
+    assert created.status_code == 302, created.get_data(as_text=True)
+    offer = session.scalar(select(Opportunity).where(Opportunity.title == "Logement très social (PLAI)"))
+    assert offer.status is OpportunityStatus.DRAFT
+    assert [(c.field, c.op, c.value, c.hard, c.weight) for c in offer.criteria] == [
+        ("housing_status", "in", ["chu", "chrs"], True, 1.0),
+        ("age", "between", [18, 30], False, 2.5),
+    ]
+    assert offer.documents_required == ["Avis d'imposition", "Pièce d'identité"]
+    page = cp_client.get(f"/reseau/opportunites/{offer.id}").get_data(as_text=True)
+    assert "Situation de logement parmi chu, chrs (obligatoire)" in page
+    assert "Âge entre 18 et 30 ans (préférence, poids 2.5)" in page
+
+    token = csrf_token(page)
+    published = cp_client.post(
+        f"/reseau/opportunites/{offer.id}/publish", data={"csrf_token": token, "version": "1"}
+    )
+    assert published.status_code == 302
+    session.expire_all()
+    assert session.get(Opportunity, offer.id).status is OpportunityStatus.PUBLISHED
+
+    refused = cp_client.post(f"/reseau/opportunites/{offer.id}/publish", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "ne peut pas être publiée" in refused.get_data(as_text=True)
+
+    edit_page = cp_client.get(f"/reseau/opportunites/{offer.id}/modifier").get_data(as_text=True)
+    assert 'value="chu, chrs"' in edit_page
+    edited = cp_client.post(
+        f"/reseau/opportunites/{offer.id}/modifier",
+        data={
+            "csrf_token": csrf_token(edit_page),
+            "version": "2",
+            "title": "Logement très social (PLAI)",
+            "domain": "logement",
+            "subtypes": "logement.social",
+            "capacity": "4",
+            "answer_delay_days": "45",
+            "requires_cp_validation": "on",
+            "criterion-0-field": "housing_status",
+            "criterion-0-op": "in",
+            "criterion-0-value": "chu, chrs",
+            "criterion-0-hard": "on",
+            "criterion-0-weight": "1",
+        },
+    )
+    assert edited.status_code == 302, edited.get_data(as_text=True)
+    page = cp_client.get(f"/reseau/opportunites/{offer.id}").get_data(as_text=True)
+    assert "<strong>Modifiée</strong> le" in page
+    assert "nombre de places" in page
+
+    stale = cp_client.post(
+        f"/reseau/opportunites/{offer.id}/modifier",
+        data={"csrf_token": token, "version": "2", "title": "Autre titre", "domain": "logement"},
+    )
+    assert stale.status_code == 409
+    assert "modifiée entre-temps" in stale.get_data(as_text=True)
+
+
+def test_bad_criteria_are_shown_on_their_row(cp_client: FlaskClient, session: Session) -> None:
+    partner = landlord(session)
+    token = form_token(cp_client, f"/reseau/opportunites/nouvelle?partner_id={partner.id}")
+    response = cp_client.post(
+        "/reseau/opportunites/nouvelle",
+        data={
+            "csrf_token": token,
+            "partner_id": str(partner.id),
+            "title": "Critères fautifs",
+            "domain": "logement",
+            "criterion-0-field": "age",
+            "criterion-0-op": "gte",
+            "criterion-0-value": "dix-huit",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "« Âge » attend un nombre." in html
+    assert 'id="criterion-0-erreur"' in html
+
+
+def test_search_works_without_javascript(client: FlaskClient) -> None:
+    login(client, DEMO["cip"])
+    html = client.get("/reseau/?q=habitat+rhone+solidiare").get_data(as_text=True)
+    assert "Habitat Rhône Solidaire (démo)" in html
+    assert 'src="/static/partners-search.js"' in html
+    with client.get("/static/partners-search.js") as script:
+        assert script.status_code == 200
+        assert "textContent" in script.get_data(as_text=True)
+
+
+def test_a_meeting_page_with_its_agenda_and_printable_version(
+    cp_client: FlaskClient, session: Session
+) -> None:
+    session.add(
+        NetworkMeeting(
+            territory_id=factories.territory(session).id,
+            held_at=datetime.now().astimezone(),
+            title="Précédente",
+        )
+    )
+    offer = factories.opportunity(
+        session,
+        partner_id=landlord(session).id,
+        territory_id=factories.territory(session).id,
+        title="Offre du mois",
+        status=OpportunityStatus.DRAFT,
+    )
+    session.commit()
+    token = form_token(cp_client, f"/reseau/opportunites/{offer.id}")
+    cp_client.post(f"/reseau/opportunites/{offer.id}/publish", data={"csrf_token": token})
+    when = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    created = cp_client.post(
+        "/reseau/reunions",
+        data={"csrf_token": token, "title": "Réunion de mutualisation", "held_at": when, "place": "Salle 1"},
+    )
+    assert created.status_code == 302, created.get_data(as_text=True)
+    page = cp_client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "Nouvelle opportunité : Offre du mois" in page
+    assert 'href="/static/partners.css"' in page
+    meeting_path = created.headers["Location"]
+    added = cp_client.post(f"{meeting_path}/points", data={"csrf_token": token, "title": "Tour de table"})
+    assert added.status_code == 302
+    minutes = cp_client.post(
+        f"{meeting_path}/compte-rendu", data={"csrf_token": token, "minutes": "Bonne réunion."}
+    )
+    assert minutes.status_code == 302
+    printable = cp_client.get(f"{meeting_path}/impression").get_data(as_text=True)
+    assert "Tour de table" in printable
+    assert "Bonne réunion." in printable
+    with cp_client.get("/static/partners.css") as stylesheet:
+        assert "@media print" in stylesheet.get_data(as_text=True)
+    refused = cp_client.post(f"{meeting_path}/points", data={"csrf_token": token, "title": ""})
+    assert refused.status_code == 422
+
+
+def test_office_hours_pages(client: FlaskClient, session: Session) -> None:
+    login(client, DEMO["cp_logement"])
+    token = form_token(client, "/reseau/permanences")
+    when = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    published = client.post(
+        "/reseau/permanences",
+        data={"csrf_token": token, "starts_at": when, "duration": "60", "place": "Bureau CP"},
+    )
+    assert published.status_code == 302, published.get_data(as_text=True)
+    bad = client.post("/reseau/permanences", data={"csrf_token": token, "starts_at": "", "duration": "5"})
+    assert bad.status_code == 422
+    client.post("/deconnexion", data={"csrf_token": token})
+
+    person = factories.participant(session, first_name="Yanis", last_name="Quarante")
+    session.commit()
+    login(client, DEMO["cip"])
+    page = client.get("/reseau/permanences").get_data(as_text=True)
+    assert "Bureau CP" in page
+    slot_id = int(page.split("/reseau/permanences/")[1].split("/")[0])
+    booked = client.post(
+        f"/reseau/permanences/{slot_id}/reservation",
+        data={"csrf_token": csrf_token(page), "participant_id": str(person.id), "topic": "Accès au logement"},
+    )
+    assert booked.status_code == 302
+    assert "Yanis" in client.get("/reseau/permanences").get_data(as_text=True)
+    client.post("/deconnexion", data={"csrf_token": csrf_token(page)})
+
+    login(client, DEMO["cp_logement"])
+    cp_page = client.get("/reseau/permanences").get_data(as_text=True)
+    assert "Y. Q. · " in cp_page
+    assert "Quarante" not in cp_page
+
+
+def test_workshops_page(cp_client: FlaskClient) -> None:
+    token = form_token(cp_client, "/reseau/ateliers")
+    created = cp_client.post(
+        "/reseau/ateliers",
+        data={
+            "csrf_token": token,
+            "held_on": date.today().isoformat(),
+            "theme": "Les droits du locataire",
+            "audience": "salaries",
+            "domain": "logement",
+            "attendance_count": "9",
+        },
+    )
+    assert created.status_code == 302, created.get_data(as_text=True)
+    page = cp_client.get("/reseau/ateliers").get_data(as_text=True)
+    assert "Les droits du locataire" in page
+    refused = cp_client.post(
+        "/reseau/ateliers", data={"csrf_token": token, "held_on": "", "theme": "", "audience": "x"}
+    )
+    assert refused.status_code == 422
