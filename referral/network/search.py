@@ -24,6 +24,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -384,6 +385,14 @@ class SearchIndex:
             mask[slots] = True
             self._territories[territory] = mask
         self._sorted_words = sorted(self._word_ids)
+        # All posting arrays at once (views into one array): the first searches then cost no more
+        # than the next ones.
+        lengths = np.fromiter((len(slots) for slots in postings), dtype=np.int64, count=len(postings))
+        flat = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=int(lengths.sum()))
+        ends = np.cumsum(lengths).tolist()
+        starts = [0, *ends][: len(ends)]
+        bounds = zip(starts, ends, strict=True)
+        self._posting_arrays = {word_id: flat[start:end] for word_id, (start, end) in enumerate(bounds)}
 
     def _tokenise(self, record: SearchRecord, folded_name: str | None = None) -> _Slot:
         """Word ids of the record's name (and aliases), and of everything searchable."""
