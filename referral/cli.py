@@ -214,3 +214,98 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     module.run(path, scale=scale, seed=seed, echo=click.echo)
     click.echo(f"Résultats écrits dans {path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# data·inclusion exchange (issue 7: the partner network)
+# ---------------------------------------------------------------------------------------------
+
+
+@main.group("import")
+def import_group() -> None:
+    """Importer des données d'autres outils."""
+
+
+@import_group.command("data-inclusion")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option(
+    "--territory",
+    "territory_slug",
+    default=None,
+    help="Rattacher toutes les structures à ce territoire (par défaut : d'après leur code postal).",
+)
+def import_data_inclusion(file: str, territory_slug: str | None) -> None:
+    """Import data·inclusion v1 structures and services (JSON) as partners and draft opportunities.
+
+    Likely duplicates are merged into the existing partner; bad rows are reported and skipped,
+    the good ones kept; everything is committed at the end, once.
+    """
+    import json
+    import sys
+
+    from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion, row_count
+
+    try:
+        with open(file, encoding="utf-8") as handle:
+            payload = json.load(handle)
+        total = row_count(payload)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+        raise click.ClickException(f"Fichier illisible ({file}) : {error}") from None
+    try:
+        with (
+            _database().atomic() as session,
+            click.progressbar(length=total, label="Import data·inclusion", file=sys.stderr) as bar,
+        ):
+            report = import_datainclusion(
+                session, None, payload, territory_slug=territory_slug, progress=bar.update
+            )
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    summary = report.summary()
+    for kind, label in (("structure", "Structures"), ("service", "Services")):
+        counts = summary[kind]
+        click.echo(
+            f"{label} : {counts['created']} créé·es, {counts['merged']} fusionné·es, "
+            f"{counts['unchanged']} déjà importé·es, {counts['rejected']} rejeté·es."
+        )
+    for line in report.lines:
+        if line.outcome != "created":
+            outcome = OUTCOME_LABELS[line.outcome]
+            click.echo(f"  [{outcome}] {line.kind} {line.source_id} « {line.name} » : {line.detail}")
+
+
+@main.group("export")
+def export_group() -> None:
+    """Exporter des données vers d'autres outils."""
+
+
+@export_group.command("data-inclusion")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Fichier JSON (défaut : sortie standard).",
+)
+@click.option(
+    "--territory", "territory_slug", default=None, help="Seulement les opportunités de ce territoire."
+)
+def export_data_inclusion(output: str | None, territory_slug: str | None) -> None:
+    """Write the published opportunities as data·inclusion v1 services (JSON), with their partners."""
+    import json
+
+    from referral.partners.datainclusion import export_datainclusion
+
+    try:
+        with _database().atomic() as session:
+            document = export_datainclusion(session, None, territory_slug=territory_slug)
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        counts = f"{len(document['services'])} service(s) et {len(document['structures'])} structure(s)"
+        click.echo(f"{counts} écrits dans {output}.", err=True)
+    else:
+        click.echo(text)
