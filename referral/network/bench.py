@@ -152,7 +152,7 @@ def _territory(scale: float, seed: int, echo: Echo) -> dict[str, Any]:
     # Betweenness: ours against networkx, same sampled sources (or exact on a small graph).
     skeleton = undirected_skeleton(graph)
     n = skeleton.number_of_nodes()
-    k = analytics.DEFAULT_BETWEENNESS_SAMPLES if n > analytics.EXACT_BETWEENNESS_MAX_NODES else None
+    k = analytics.default_samples(n)
     ours_seconds, ours = _clock(lambda: betweenness(skeleton, k=k, seed=seed))
     theirs_seconds, theirs = _clock(lambda: nx.betweenness_centrality(skeleton, k=k, seed=seed))
     agree = all(abs(ours[node] - theirs[node]) <= 1e-9 for node in skeleton)

@@ -11,14 +11,16 @@ a domain, a CP or a national partnership sits at the barycentre of the partners 
 Output: one ``<g class="node" data-kind=… data-node=…>`` per graph node, holding a ``<title>``
 (the accessible name, with the figures behind the node) and, when `link_for` gives a URL, an
 ``<a href>`` around the shape and label, so each node is a keyboard-reachable link to its page.
-The document is built with xml.etree, which escapes every name; links must be relative paths or
-http(s) URLs, so a caller's bug cannot inject a ``javascript:`` link.
+The document is written by a small streaming writer that escapes every value that comes from
+data (names, titles, links) and drops characters XML cannot hold; element and attribute names are
+constants. Links must be relative paths or http(s) URLs, so a caller's bug cannot inject a
+``javascript:`` link.
 """
 
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ET
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -318,42 +320,96 @@ def _edge_title(graph: nx.DiGraph, source: str, target: str, data: dict) -> str:
     return text
 
 
-def _shape(parent: ET.Element, kind: str | None, x: float, y: float, fill: str) -> None:
-    common = {"stroke": "#1b1b1b", "stroke-width": "1"}
+# Characters XML 1.0 forbids even escaped (control characters, lone surrogates, U+FFFE/FFFF):
+# a name holding one would make the whole picture unreadable, so they are dropped.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# Anything that needs work in a text or an attribute value; most values (numbers, colours) have
+# none, and one search is much cheaper than the escaping itself.
+_SPECIAL = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
+def escape_text(value: str) -> str:
+    """Text content: the three markup characters escaped, non-XML characters dropped."""
+    if not _SPECIAL.search(value):
+        return value
+    return _NOT_XML.sub("", value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_attribute(value: str) -> str:
+    """A double-quoted attribute value; whitespace escaped so parsers keep it as written."""
+    if not _SPECIAL.search(value):
+        return value
+    return (
+        escape_text(value)
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+        .replace("\r", "&#13;")
+        .replace("\t", "&#9;")
+    )
+
+
+class _Writer:
+    """A minimal streaming XML writer: every text and attribute value goes through the escapes.
+
+    Chosen over xml.etree because serialising a large territory with ElementTree took longer than
+    building the graph and its analytics together; element and attribute names are constants of
+    this module, only values come from data.
+    """
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    @staticmethod
+    def _attributes(attrs: dict[str, str]) -> str:
+        return "".join(f' {name}="{escape_attribute(value)}"' for name, value in attrs.items())
+
+    def open(self, tag: str, attrs: dict[str, str] | None = None) -> None:
+        self.parts.append(f"<{tag}{self._attributes(attrs or {})}>")
+
+    def close(self, tag: str) -> None:
+        self.parts.append(f"</{tag}>")
+
+    def element(self, tag: str, attrs: dict[str, str] | None = None, text: str | None = None) -> None:
+        attributes = self._attributes(attrs or {})
+        if text is None:
+            self.parts.append(f"<{tag}{attributes}/>")
+        else:
+            self.parts.append(f"<{tag}{attributes}>{escape_text(text)}</{tag}>")
+
+    def result(self) -> str:
+        return "".join(self.parts)
+
+
+def _shape(out: _Writer, kind: str | None, x: float, y: float, fill: str) -> None:
+    common = {"fill": fill, "stroke": "#1b1b1b", "stroke-width": "1"}
     if kind == STRUCTURE:
-        ET.SubElement(
-            parent, "rect", x=f"{x - 6:g}", y=f"{y - 6:g}", width="12", height="12", fill=fill, **common
-        )
+        out.element("rect", {"x": f"{x - 6:g}", "y": f"{y - 6:g}", "width": "12", "height": "12", **common})
     elif kind == CP:
         points = f"{x:g},{y - 8:g} {x + 8:g},{y:g} {x:g},{y + 8:g} {x - 8:g},{y:g}"
-        ET.SubElement(parent, "polygon", points=points, fill=fill, **common)
+        out.element("polygon", {"points": points, **common})
     elif kind == NATIONAL_NETWORK:
         points = " ".join(
             f"{x + 8 * math.cos(math.pi / 3 * i):.1f},{y + 8 * math.sin(math.pi / 3 * i):.1f}"
             for i in range(6)
         )
-        ET.SubElement(parent, "polygon", points=points, fill=fill, **common)
+        out.element("polygon", {"points": points, **common})
     elif kind == DOMAIN:
-        ET.SubElement(parent, "circle", cx=f"{x:g}", cy=f"{y:g}", r="9", fill=fill, **common)
+        out.element("circle", {"cx": f"{x:g}", "cy": f"{y:g}", "r": "9", **common})
     else:
-        ET.SubElement(parent, "circle", cx=f"{x:g}", cy=f"{y:g}", r="5.5", fill=fill, **common)
+        out.element("circle", {"cx": f"{x:g}", "cy": f"{y:g}", "r": "5.5", **common})
 
 
 def _text(
-    parent: ET.Element, x: float, y: float, text: str, *, anchor: str = "start", weight: str = "normal"
+    out: _Writer, x: float, y: float, text: str, *, anchor: str = "start", weight: str = "normal"
 ) -> None:
-    element = ET.SubElement(
-        parent,
-        "text",
-        x=f"{x:g}",
-        y=f"{y + 4:g}",
-        **HALO,
-    )
+    attrs = {"x": f"{x:g}", "y": f"{y + 4:g}", **HALO}
     if anchor != "start":
-        element.set("text-anchor", anchor)
+        attrs["text-anchor"] = anchor
     if weight != "normal":
-        element.set("font-weight", weight)
-    element.text = text
+        attrs["font-weight"] = weight
+    out.element("text", attrs, text)
 
 
 def render_svg(
@@ -380,7 +436,8 @@ def render_svg(
     width = layout.width + legend_width
     legend_rows = 4 + len(KIND_LABELS) + len(colours) + len(RELATION_LABELS)
     height = max(layout.height, TOP + legend_rows * ROW + MARGIN)
-    root = ET.Element(
+    out = _Writer()
+    out.open(
         "svg",
         {
             "xmlns": SVG_NS,
@@ -396,54 +453,55 @@ def render_svg(
             "class": "ecosysteme",
         },
     )
-    ET.SubElement(root, "title", id="ecosysteme-titre").text = title
-    counts = defaultdict(int)
+    out.element("title", {"id": "ecosysteme-titre"}, title)
+    counts: dict[str | None, int] = defaultdict(int)
     for kind in kinds.values():
         counts[kind] += 1
-    ET.SubElement(root, "desc", id="ecosysteme-desc").text = description or (
-        f"{plural(counts[STRUCTURE], 'structure')} à gauche, orientant vers "
-        f"{plural(counts[PARTNER], 'partenaire')} regroupés par domaine principal, reliés à "
-        f"{plural(counts[DOMAIN], 'domaine')} ; à droite, {plural(counts[CP], 'CP', 'CP')} et "
-        f"{plural(counts[NATIONAL_NETWORK], 'partenariat national', 'partenariats nationaux')}. "
-        "Chaque élément est un lien vers sa page."
+    out.element(
+        "desc",
+        {"id": "ecosysteme-desc"},
+        description
+        or (
+            f"{plural(counts[STRUCTURE], 'structure')} à gauche, orientant vers "
+            f"{plural(counts[PARTNER], 'partenaire')} regroupés par domaine principal, reliés à "
+            f"{plural(counts[DOMAIN], 'domaine')} ; à droite, {plural(counts[CP], 'CP', 'CP')} et "
+            f"{plural(counts[NATIONAL_NETWORK], 'partenariat national', 'partenariats nationaux')}. "
+            "Chaque élément est un lien vers sa page."
+        ),
     )
-    ET.SubElement(root, "rect", x="0", y="0", width=f"{width:g}", height=f"{height:g}", fill="#ffffff")
-    heading = ET.SubElement(root, "text", x=f"{MARGIN}", y="24", fill="#1b1b1b")
-    heading.set("font-size", "16")
-    heading.set("font-weight", "bold")
-    heading.text = title
+    out.element(
+        "rect", {"x": "0", "y": "0", "width": f"{width:g}", "height": f"{height:g}", "fill": "#ffffff"}
+    )
+    out.element("text", {"x": f"{MARGIN}", "y": "24", "font-size": "16", "font-weight": "bold"}, title)
 
-    headers = ET.SubElement(root, "g", {"class": "columns", "fill": "#555555", "font-weight": "bold"})
+    out.open("g", {"class": "columns", "fill": "#555555", "font-weight": "bold"})
     for kind, anchor in ((STRUCTURE, "end"), (PARTNER, "start"), (DOMAIN, "start"), (CP, "start")):
-        x = layout.columns[kind]
-        ET.SubElement(
-            headers, "text", x=f"{x:g}", y=f"{TOP - 24}", **{"text-anchor": anchor}
-        ).text = COLUMN_HEADERS[kind]
+        attrs = {"x": f"{layout.columns[kind]:g}", "y": f"{TOP - 24}", "text-anchor": anchor}
+        out.element("text", attrs, COLUMN_HEADERS[kind])
+    out.close("g")
 
     # Domain bands behind the partner column, so a group reads as one block of colour.
-    bands = ET.SubElement(root, "g", {"class": "sectors"})
+    out.open("g", {"class": "sectors"})
     for code, (first, last) in layout.sectors.items():
         if code is None:
             continue
-        ET.SubElement(
-            bands,
+        out.element(
             "rect",
-            x=f"{layout.columns[PARTNER] - 12:g}",
-            y=f"{first - ROW / 2:g}",
-            width="6",
-            height=f"{last - first + ROW:g}",
-            fill=colours.get(code, NO_DOMAIN_COLOUR),
+            {
+                "x": f"{layout.columns[PARTNER] - 12:g}",
+                "y": f"{first - ROW / 2:g}",
+                "width": "6",
+                "height": f"{last - first + ROW:g}",
+                "fill": colours.get(code, NO_DOMAIN_COLOUR),
+            },
         )
         if code not in layout.occupied:
-            empty = ET.SubElement(
-                bands, "text", x=f"{layout.columns[PARTNER]:g}", y=f"{first + 4:g}", fill="#595959"
-            )
-            empty.set("font-style", "italic")
-            empty.text = "aucun partenaire"
+            attrs = {"x": f"{layout.columns[PARTNER]:g}", "y": f"{first + 4:g}", "fill": "#595959"}
+            out.element("text", {**attrs, "font-style": "italic"}, "aucun partenaire")
+    out.close("g")
 
     # Edges in one group per relation (and per colour for referrals), styles on the groups: the
     # paths themselves carry only their geometry, which keeps a large territory's file small.
-    edges = ET.SubElement(root, "g", {"class": "edges", "fill": "none"})
     styles = {
         REFERRAL: {"stroke-opacity": "0.45"},
         OFFERS: {"stroke": "#9e9e9e", "stroke-width": "0.8", "stroke-opacity": "0.6"},
@@ -455,90 +513,95 @@ def render_svg(
         },
         DEPLOYMENT: {"stroke": "#b7950b", "stroke-width": "1.2", "stroke-opacity": "0.8"},
     }
-    groups: dict[tuple[str, str], ET.Element] = {}
-
-    def group_for(relation: str, colour: str) -> ET.Element:
-        key = (relation, colour)
-        if key not in groups:
-            style = styles.get(relation, {"stroke": "#bdbdbd", "stroke-width": "0.8"})
-            attrs = {"class": f"edges-{relation or 'autre'}", **style}
-            if relation == REFERRAL:
-                attrs["stroke"] = colour
-            groups[key] = ET.SubElement(edges, "g", attrs)
-        return groups[key]
-
     referral_titles = (
         sum(1 for *_, relation in graph.edges(data="relation") if relation == REFERRAL) <= EDGE_TITLES_MAX
     )
+    grouped: dict[tuple[str, str], list[tuple[str, str, dict]]] = defaultdict(list)
     for source, target, data in graph.edges(data=True):
-        if source not in positions or target not in positions:
-            continue
-        (x1, y1), (x2, y2) = positions[source], positions[target]
-        relation = str(data.get("relation", ""))
-        colour = colours.get(str(data.get("domain")), NO_DOMAIN_COLOUR) if relation == REFERRAL else ""
-        middle = (x1 + x2) / 2
-        attrs = {"d": f"M{x1:g} {y1:g}C{middle:g} {y1:g} {middle:g} {y2:g} {x2:g} {y2:g}"}
+        if source in positions and target in positions:
+            relation = str(data.get("relation", ""))
+            colour = colours.get(str(data.get("domain")), NO_DOMAIN_COLOUR) if relation == REFERRAL else ""
+            grouped[relation, colour].append((source, target, data))
+    out.open("g", {"class": "edges", "fill": "none"})
+    for (relation, colour), members in grouped.items():
+        attrs = {"class": f"edges-{relation or 'autre'}", **styles.get(relation, {"stroke": "#bdbdbd"})}
         if relation == REFERRAL:
-            attrs["stroke-width"] = f"{0.8 + 0.9 * math.log2(1 + float(data.get('count', 1))):.1f}"
-        elif relation == DEPLOYMENT:
-            attrs["stroke-dasharray"] = "1 3" if data.get("status") == "in_discussion" else "6 2"
-        path = ET.SubElement(group_for(relation, colour), "path", attrs)
-        if relation == REFERRAL and referral_titles:
-            ET.SubElement(path, "title").text = _edge_title(graph, source, target, data)
+            attrs["stroke"] = colour
+        out.open("g", attrs)
+        for source, target, data in members:
+            (x1, y1), (x2, y2) = positions[source], positions[target]
+            middle = (x1 + x2) / 2
+            path = {"d": f"M{x1:g} {y1:g}C{middle:g} {y1:g} {middle:g} {y2:g} {x2:g} {y2:g}"}
+            if relation == REFERRAL:
+                path["stroke-width"] = f"{0.8 + 0.9 * math.log2(1 + float(data.get('count', 1))):.1f}"
+            elif relation == DEPLOYMENT:
+                path["stroke-dasharray"] = "1 3" if data.get("status") == "in_discussion" else "6 2"
+            if relation == REFERRAL and referral_titles:
+                out.open("path", path)
+                out.element("title", None, _edge_title(graph, source, target, data))
+                out.close("path")
+            else:
+                out.element("path", path)
+        out.close("g")
+    out.close("g")
 
-    nodes = ET.SubElement(root, "g", {"class": "nodes"})
+    out.open("g", {"class": "nodes"})
     domain_names = _domain_names(graph)
     for index, node in enumerate(graph):
         data = graph.nodes[node]
         kind = data.get("kind")
         x, y = positions[node]
-        element = ET.SubElement(
-            nodes, "g", {"class": "node", "id": f"noeud-{index}", "data-kind": str(kind), "data-node": node}
+        out.open(
+            "g", {"class": "node", "id": f"noeud-{index}", "data-kind": str(kind), "data-node": str(node)}
         )
         href = link_for(node) if link_for else None
-        holder = element
         if href:
-            holder = ET.SubElement(element, "a", href=_safe_href(href))
-        ET.SubElement(holder, "title").text = node_title(graph, node, domain_names)
+            out.open("a", {"href": _safe_href(href)})
+        out.element("title", None, node_title(graph, node, domain_names))
         if kind == PARTNER:
             fill = colours.get(str(data.get("primary_domain")), NO_DOMAIN_COLOUR)
         elif kind == DOMAIN:
             fill = colours.get(str(data.get("code")), NO_DOMAIN_COLOUR)
         else:
             fill = KIND_COLOURS.get(str(kind), NO_DOMAIN_COLOUR)
-        _shape(holder, kind, x, y, fill)
+        _shape(out, kind, x, y, fill)
         label = _label(str(data.get("label", node)))
         if kind == STRUCTURE:
-            _text(holder, x - 12, y, label, anchor="end")
+            _text(out, x - 12, y, label, anchor="end")
         elif kind == DOMAIN:
-            _text(holder, x + 14, y, label, weight="bold")
+            _text(out, x + 14, y, label, weight="bold")
         else:
-            _text(holder, x + 11, y, label)
+            _text(out, x + 11, y, label)
+        if href:
+            out.close("a")
+        out.close("g")
+    out.close("g")
 
-    _legend(root, layout.width + 10, colours, graph)
-    return ET.tostring(root, encoding="unicode")
+    _legend(out, layout.width + 10, colours, domain_names)
+    out.close("svg")
+    return out.result()
 
 
-def _legend(root: ET.Element, x: float, colours: dict[str, str], graph: nx.DiGraph) -> None:
-    legend = ET.SubElement(root, "g", {"class": "legend"})
-    names = _domain_names(graph)
+def _legend(out: _Writer, x: float, colours: dict[str, str], names: dict[str, str]) -> None:
+    out.open("g", {"class": "legend"})
     y = float(TOP - 24)
-    _text(legend, x, y, "Légende", weight="bold")
+    _text(out, x, y, "Légende", weight="bold")
     y += ROW
     for kind, label in KIND_LABELS.items():
-        fill = KIND_COLOURS.get(kind, NO_DOMAIN_COLOUR)
-        _shape(legend, kind, x + 8, y, fill)
-        _text(legend, x + 22, y, label)
+        _shape(out, kind, x + 8, y, KIND_COLOURS.get(kind, NO_DOMAIN_COLOUR))
+        _text(out, x + 22, y, label)
         y += ROW
     y += ROW / 2
-    _text(legend, x, y, "Couleur : domaine (principal)", weight="bold")
+    _text(out, x, y, "Couleur : domaine (principal)", weight="bold")
     y += ROW
     for code, colour in colours.items():
-        ET.SubElement(legend, "circle", cx=f"{x + 8:g}", cy=f"{y:g}", r="5.5", fill=colour, stroke="#1b1b1b")
-        _text(legend, x + 22, y, names.get(code, code))
+        out.element(
+            "circle", {"cx": f"{x + 8:g}", "cy": f"{y:g}", "r": "5.5", "fill": colour, "stroke": "#1b1b1b"}
+        )
+        _text(out, x + 22, y, names.get(code, code))
         y += ROW
     y += ROW / 2
-    _text(legend, x, y, "Liens", weight="bold")
+    _text(out, x, y, "Liens", weight="bold")
     y += ROW
     styles = {
         REFERRAL: {"stroke": "#1f77b4", "stroke-width": "3", "stroke-opacity": "0.6"},
@@ -547,9 +610,9 @@ def _legend(root: ET.Element, x: float, colours: dict[str, str], graph: nx.DiGra
         DEPLOYMENT: {"stroke": "#b7950b", "stroke-width": "1.5", "stroke-dasharray": "6 2"},
     }
     for relation, label in RELATION_LABELS.items():
-        ET.SubElement(
-            legend, "line", x1=f"{x:g}", y1=f"{y:g}", x2=f"{x + 16:g}", y2=f"{y:g}", **styles[relation]
+        out.element(
+            "line", {"x1": f"{x:g}", "y1": f"{y:g}", "x2": f"{x + 16:g}", "y2": f"{y:g}", **styles[relation]}
         )
-        text = label + (" (épaisseur : nombre)" if relation == REFERRAL else "")
-        _text(legend, x + 22, y, text)
+        _text(out, x + 22, y, label + (" (épaisseur : nombre)" if relation == REFERRAL else ""))
         y += ROW
+    out.close("g")

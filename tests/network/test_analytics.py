@@ -19,6 +19,7 @@ from referral.network.analytics import (
     deployment_matrix,
     fr_int,
     fr_percent,
+    separations,
     underused_structures,
 )
 from referral.network.graph import build_graph
@@ -229,3 +230,31 @@ def test_sampled_betweenness_equals_networkx_with_the_same_seed() -> None:
 def test_betweenness_equals_networkx_on_random_graphs(n: int, p: float, seed: int) -> None:
     graph = nx.gnp_random_graph(n, p, seed=seed)
     assert betweenness(graph, batch=4) == pytest.approx(nx.betweenness_centrality(graph), abs=1e-12)
+
+
+# Cut vertices: one depth-first search gives what a components pass per node would.
+
+
+def pieces_without(graph: nx.Graph, node: int) -> list[set[int]]:
+    component = nx.node_connected_component(graph, node)
+    return sorted(nx.connected_components(graph.subgraph(component - {node})), key=len, reverse=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=30),
+    p=st.floats(min_value=0.02, max_value=0.4),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_separations_match_brute_force(n: int, p: float, seed: int) -> None:
+    graph = nx.gnp_random_graph(n, p, seed=seed)
+    structures = {node for node in graph if node % 3 == 0}
+    found = separations(graph, lambda node: node in structures)
+
+    assert set(found) == set(nx.articulation_points(graph))
+    for node, separation in found.items():
+        pieces = pieces_without(graph, node)
+        cut = [n for piece in pieces[1:] for n in piece]
+        assert separation.cut_off == len(cut)
+        if len(pieces[0]) != len(pieces[1]):  # on a tie, which piece is kept is a convention
+            assert separation.cut_off_structures == len(set(cut) & structures)

@@ -137,3 +137,12 @@ def test_layout_columns_and_groups(graph: nx.DiGraph) -> None:
 def test_empty_graph_still_draws() -> None:
     root = ET.fromstring(render_svg(nx.DiGraph()))
     assert node_elements(root) == []
+
+
+def test_characters_xml_cannot_hold_are_dropped(territory: NetworkSnapshot) -> None:
+    snapshot = dataclasses.replace(
+        territory, partners=(*territory.partners, PartnerInfo(98, "Atelier\x01 du\x0b Lien\n", "x"))
+    )
+    root = ET.fromstring(render_svg(build_graph(snapshot), link_for=link_for))
+    element = next(e for e in node_elements(root) if e.get("data-node") == "partner:98")
+    assert element.find(f".//{SVG}title").text.startswith("Atelier du Lien\n (partenaire)")
