@@ -503,3 +503,14 @@ def may_see_dossier(actor: User, referral: Referral) -> bool:
     """The shared dossier names the person: the CIP of the structure and the CPs following the
     referral see it (it is what the consent covers); coordinators and the national team never."""
     return actor.role in (Role.CIP, Role.CP)
+
+
+def display_name(actor: User, referral: Referral) -> str:
+    """How a referral names its person for `actor`: the CIP by name, a CP through the identity
+    the person agreed to share, coordinators and the national team never."""
+    if actor.role is Role.CIP:
+        return f"{referral.participant.first_name} {referral.participant.last_name}"
+    identity = (referral.shared_dossier or {}).get("identity") if actor.role is Role.CP else None
+    if identity:
+        return f"{identity['first_name']} {identity['last_name']}"
+    return f"Personne n° {referral.participant_id}"

@@ -9,11 +9,13 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
     Role.CIP: [
         ("pages.home", "Accueil"),
         ("cases.index", "Mes salarié·es"),
+        ("referral_pages.index", "Mes orientations"),
         ("partner_pages.index", "Réseau"),
         ("partner_pages.office_hours", "Permanences"),
     ],
     Role.CP: [
         ("pages.home", "Mon territoire"),
+        ("referral_pages.index", "Orientations"),
         ("partner_pages.index", "Réseau"),
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.office_hours", "Permanences"),

@@ -12,6 +12,7 @@ from flask import Blueprint
 # One line per domain's pages; the order does not matter.
 MODULES = [
     "referral.web.views.cases",
+    "referral.web.views.referrals",
     "referral.web.views.partners",
 ]
 

@@ -1,0 +1,167 @@
+"""Referral pages: a person's proposals, « Mes orientations », the CP's lists, one referral with
+its moves, and the printable dossier for the partner."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from referral.cases import services as cases
+from referral.exceptions import DomainError, PermissionDenied
+from referral.reference import queries as reference
+from referral.referrals import proposals, services
+from referral.referrals.lifecycle import available
+from referral.referrals.models import ReferralState
+from referral.territories.models import Role
+from referral.web.auth import current_user, login_required
+from referral.web.forms import load_form
+from referral.web.request_session import db_session
+from referral.web.schemas.referrals import ReferralCreateSchema, TransitionInSchema
+
+bp = Blueprint("referral_pages", __name__, url_prefix="/orientations")
+
+FACTOR_LABELS = {
+    "need_match": "Réponse à un frein",
+    "urgency": "Urgence de la situation",
+    "soft_criteria": "Critères souhaités",
+    "capacity": "Places disponibles",
+    "answer_rate": "Réactivité du partenaire",
+    "freshness": "Nouveauté de l'offre",
+    "fair_share": "Répartition équitable",
+}
+FLAG_LABELS = {
+    "already_referred": "Déjà orienté·e vers cette offre",
+    "refused_recently": "Refusé·e récemment par ce partenaire",
+    "nearly_full": "Presque complète",
+    "full": "Complète : liste d'attente",
+}
+
+
+@bp.get("/salarie/<int:participant_id>/propositions")
+@login_required
+def participant_proposals(participant_id: int) -> str:
+    session = db_session()
+    person = cases.get_participant(session, current_user(), participant_id)
+    ranked = proposals.proposals(session, current_user(), participant_id)
+    return render_template(
+        "referrals/proposals.html",
+        person=person,
+        eligible=ranked.eligible(limit=30),
+        near_misses=ranked.near_misses(limit=15),
+        factor_labels=FACTOR_LABELS,
+        flag_labels=FLAG_LABELS,
+    )
+
+
+@bp.post("/")
+@login_required
+def create() -> Response:
+    payload = load_form(ReferralCreateSchema(), request.form)
+    try:
+        referral = services.create_referral(db_session(), current_user(), **payload)
+    except DomainError as refusal:
+        flash(refusal.message, "error")
+        return redirect(
+            url_for("referral_pages.participant_proposals", participant_id=payload["participant_id"])
+        )
+    flash("Proposition acceptée : l'orientation est en brouillon, complétez-la puis soumettez-la.", "success")
+    return redirect(url_for("referral_pages.show", referral_id=referral.id))
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    session = db_session()
+    user = current_user()
+    referrals = services.list_referrals(session, user)
+    groups: list[tuple[str, list[Any]]] = []
+    if user.role is Role.CP:
+        groups.append(("À valider", [r for r in referrals if r.state is ReferralState.SUBMITTED]))
+        groups.append(
+            (
+                "En attente du partenaire",
+                [r for r in referrals if r.state in (ReferralState.SENT, ReferralState.WAITLISTED)],
+            )
+        )
+        groups.append(
+            (
+                "Acceptées et en cours",
+                [r for r in referrals if r.state in (ReferralState.ACCEPTED, ReferralState.STARTED)],
+            )
+        )
+    else:
+        for state in ReferralState:
+            in_state = [r for r in referrals if r.state is state]
+            if in_state:
+                groups.append((state.label, in_state))
+    return render_template(
+        "referrals/index.html",
+        groups=groups,
+        today=date.today(),
+        name_of=lambda referral: services.display_name(user, referral),
+    )
+
+
+@bp.get("/<int:referral_id>")
+@login_required
+def show(referral_id: int) -> str:
+    return _render(referral_id)
+
+
+def _render(referral_id: int, message: str | None = None, errors: dict[str, list[str]] | None = None) -> str:
+    session = db_session()
+    user = current_user()
+    referral = services.get_referral(session, user, referral_id)
+    reasons = {
+        name: reference.codes(session, name)
+        for name in (
+            "referral_decline_reason",
+            "referral_refusal_reason",
+            "referral_abandon_reason",
+            "referral_outcome",
+        )
+    }
+    return render_template(
+        "referrals/show.html",
+        referral=referral,
+        moves=available(referral.state, user.role),
+        dossier=referral.shared_dossier if services.may_see_dossier(user, referral) else None,
+        name=services.display_name(user, referral),
+        reasons=reasons,
+        message=message,
+        errors=errors or {},
+        missing=services.missing_consents(session, referral, date.today())
+        if referral.state in (ReferralState.DRAFT, ReferralState.NEEDS_INFO)
+        else [],
+    )
+
+
+@bp.post("/<int:referral_id>/transitions")
+@login_required
+def move(referral_id: int) -> Any:
+    try:
+        payload = load_form(TransitionInSchema(), request.form)
+        referral = services.transition(db_session(), current_user(), referral_id, **payload)
+    except DomainError as refusal:
+        if refusal.status == 404:
+            raise
+        return _render(referral_id, message=refusal.message, errors=refusal.errors), refusal.status
+    flash(f"Orientation : {referral.state.label}.", "success")
+    return redirect(url_for("referral_pages.show", referral_id=referral_id))
+
+
+@bp.get("/<int:referral_id>/dossier")
+@login_required
+def dossier(referral_id: int) -> str:
+    """The printable dossier for the partner: only what the person agreed to share."""
+    session = db_session()
+    user = current_user()
+    referral = services.get_referral(session, user, referral_id)
+    if not services.may_see_dossier(user, referral):
+        raise PermissionDenied(
+            "Le dossier partagé n'est consultable que par la ou le CIP et les CP qui suivent l'orientation."
+        )
+    return render_template("referrals/dossier.html", referral=referral, dossier=referral.shared_dossier)
