@@ -16,8 +16,9 @@ Why this shape:
   record's *name* the query explains, so « cpam lyon » ranks « CPAM de Lyon » above
   « CPAM de Lyon — antenne Vaise Saint-Rambert ».
 - Query words are weighted by rarity (inverse document frequency) so that « lyon » in
-  « tremplin lyon » counts less than « tremplin »; organisation stop words (« de », « la »,
-  « association »…) are not indexed at all. `referral bench search` measures both choices.
+  « tremplin lyon » counts less than « tremplin »; grammatical words (« de », « la », « l’ »…)
+  are not indexed, while « association » is, as a common hence light word: `referral bench
+  search` measures both lists and this choice ranks best.
 - Duplicate detection needs certainty more than speed: it compares the candidate with every
   partner of the same town (a few hundred at most) with word-order-insensitive scores.
 """
@@ -175,7 +176,8 @@ class SearchRecord:
     For an opportunity, `name` is its title and `aliases` holds the partner's name; for a partner,
     `aliases` may hold an acronym or a former name. `territory_ids` are the territories the record
     serves (a national partner lists each territory where it is deployed); `None` means every
-    territory. `siret` (digits) is used by `partner_duplicates` only.
+    territory; an empty set, none (found by national searches only). `siret` (spaces allowed) is
+    used by `partner_duplicates` only.
     """
 
     id: int
@@ -234,6 +236,7 @@ _NAME_COVERAGE_SHARE = 0.3
 # bench: recall@1 0.83 → 0.89 on 50,000 names.
 _CHARACTER_SHARE = 0.1
 _CHARACTER_SCORER = fuzz.ratio
+_MAX_QUERY_WORDS = 12
 _SHORTLIST_MIN = 40
 _SHORTLIST_PER_RESULT = 4
 
@@ -244,10 +247,12 @@ def _prefix_score(typed: int, length: int) -> float:
 
 @dataclass(slots=True)
 class _Slot:
+    """One indexed record. `tokens` are its word ids, the name's first (`name_count` of them)."""
+
     record: SearchRecord
     text: str
-    name_tokens: tuple[int, ...]
-    all_tokens: tuple[int, ...]
+    tokens: tuple[int, ...]
+    name_count: int
     town: str
     siret: str | None
 
@@ -362,7 +367,7 @@ class SearchIndex:
             entry = self._tokenise(record, folded_name)
             self._slots.append(entry)
             slot_of[record.id] = slot
-            for word_id in entry.all_tokens:
+            for word_id in entry.tokens:
                 postings[word_id].append(slot)
             if record.territory_ids is None:
                 everywhere.append(slot)
@@ -403,20 +408,20 @@ class SearchIndex:
         for alias in record.aliases:
             name_words += significant_words(alias, self._stop_words)
         word_ids = self._word_ids
-        name_tokens = tuple([word_ids.get(word) or self._word_id(word) for word in name_words])
+        name_tokens = [word_ids.get(word) or self._word_id(word) for word in name_words]
         if len(name_tokens) > 1 and len(set(name_tokens)) < len(name_tokens):
-            name_tokens = tuple(dict.fromkeys(name_tokens))
-        other_tokens: tuple[int, ...] = self._field_tokens(record.town) + self._field_tokens(record.kind)
+            name_tokens = list(dict.fromkeys(name_tokens))
+        other_tokens = self._field_tokens(record.town) + self._field_tokens(record.kind)
         for tag in record.tags:
             other_tokens += self._field_tokens(tag)
-        all_tokens = name_tokens + tuple([token for token in other_tokens if token not in name_tokens])
-        if len(set(all_tokens)) < len(all_tokens):
-            all_tokens = tuple(dict.fromkeys(all_tokens))
+        tokens = tuple(name_tokens + [token for token in other_tokens if token not in name_tokens])
+        if len(set(tokens)) < len(tokens):
+            tokens = tuple(dict.fromkeys(tokens))  # keeps the name's tokens first
         town = self._field_folds.get(record.town)
         if town is None:
             town = self._field_folds[record.town] = fold(record.town)
         siret = _digits(record.siret) if record.siret else None
-        return _Slot(record, " ".join(words), name_tokens, all_tokens, town, siret or None)
+        return _Slot(record, " ".join(words), tokens, len(name_tokens), town, siret or None)
 
     def _field_tokens(self, text: str) -> tuple[int, ...]:
         """Word ids of a town, kind or tag: few distinct values, so folded once and remembered."""
@@ -451,7 +456,7 @@ class SearchIndex:
                 self._grow(max(16, 2 * len(self._ids)))
         self._slot_of[record.id] = slot
         self._ids[slot] = record.id
-        for word_id in entry.all_tokens:
+        for word_id in entry.tokens:
             self._postings[word_id].append(slot)
             self._posting_arrays.pop(word_id, None)
         if record.territory_ids is None:
@@ -476,7 +481,7 @@ class SearchIndex:
             return False
         entry = self._slots[slot]
         assert entry is not None
-        for word_id in entry.all_tokens:
+        for word_id in entry.tokens:
             self._postings[word_id].remove(slot)
             self._posting_arrays.pop(word_id, None)
         self._everywhere[slot] = False
@@ -542,7 +547,9 @@ class SearchIndex:
 
     def _query_words(self, query: str) -> list[_QueryWord]:
         """Each distinct query word, matched against the vocabulary and weighted by rarity."""
-        words = list(dict.fromkeys(significant_words(query, self._stop_words)))
+        # A pasted paragraph is not a search: its first words are enough, and each word costs a
+        # pass over the vocabulary.
+        words = list(dict.fromkeys(significant_words(query, self._stop_words)))[:_MAX_QUERY_WORDS]
         total = len(self._slot_of)
         result = []
         for word in words:
@@ -632,7 +639,7 @@ class SearchIndex:
             assert entry is not None
             explained = 0.0
             weights = 0.0
-            for word_id in entry.name_tokens:
+            for word_id in entry.tokens[: entry.name_count]:
                 weight = 1.0 + math.log((total + 1) / (len(self._postings[word_id]) + 1))
                 weights += weight
                 explained += weight * best_by_word.get(word_id, 0.0)

@@ -195,6 +195,11 @@ def test_limit_and_min_score(index: SearchIndex) -> None:
     assert ids(index.search("tremplin", min_score=90)) == [10]
 
 
+def test_a_pasted_paragraph_is_searched_by_its_first_words(index: SearchIndex) -> None:
+    query = "compagnons bâtisseurs " + " ".join(f"mot{number}" for number in range(40))
+    assert top(index, query) == 8
+
+
 def test_opportunities_are_found_by_title_partner_and_tags() -> None:
     opportunities = SearchIndex(
         [
@@ -245,6 +250,12 @@ def test_a_national_partner_matches_every_territory_it_serves(index: SearchIndex
 def test_a_record_serving_every_territory_is_found_in_any(index: SearchIndex) -> None:
     for territory in (LYON, MARSEILLE, PARIS, NANTES, 999):
         assert top(index, "orspere", territory=territory) == 13
+
+
+def test_a_record_serving_no_territory_is_found_nationally_only() -> None:
+    index = SearchIndex([SearchRecord(1, "Partenaire en attente", "Lyon", territory_ids=frozenset())])
+    assert top(index, "partenaire attente") == 1
+    assert index.search("partenaire attente", territory=LYON) == []
 
 
 # --------------------------------------------------------------------------------------------------
