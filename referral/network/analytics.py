@@ -63,6 +63,8 @@ def default_samples(n: int) -> int | None:
     if n <= EXACT_BETWEENNESS_MAX_NODES:
         return None
     return DEFAULT_BETWEENNESS_SAMPLES if n <= LARGE_GRAPH_NODES else LARGE_GRAPH_BETWEENNESS_SAMPLES
+
+
 DEFAULT_SEED = 20261123
 
 NBSP = "\u00a0"
@@ -91,6 +93,19 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """``plural(3, "besoin ouvert", "besoins ouverts") -> "3 besoins ouverts"``."""
     word = singular if count <= 1 else (plural_form or singular + "s")
     return f"{fr_int(count)} {word}"
+
+
+def _of_scope(snapshot: NetworkSnapshot) -> str:
+    """« du territoire » or, for the national snapshot, « du réseau national »."""
+    return "du territoire" if snapshot.territory_slug else "du réseau national"
+
+
+def _in_scope(snapshot: NetworkSnapshot) -> str:
+    return "sur le territoire" if snapshot.territory_slug else "au niveau national"
+
+
+def _the_scope(snapshot: NetworkSnapshot) -> str:
+    return "le territoire" if snapshot.territory_slug else "le réseau national"
 
 
 def _domain_phrase(snapshot: NetworkSnapshot, domain: str, subtype: str | None) -> str:
@@ -168,7 +183,7 @@ def coverage_gaps(snapshot: NetworkSnapshot, *, include_short: bool = True) -> l
                     else "la seule opportunité qui y répond n'a plus de place"
                 )
             else:
-                reason = "aucune opportunité ouverte du territoire n'y répond"
+                reason = f"aucune opportunité ouverte {_of_scope(snapshot)} n'y répond"
             explanation = f"{what} : {needs_text} dans {in_structures}, et {reason}."
         else:
             status = "short"
@@ -262,7 +277,7 @@ def dependence(
         if dependent:
             if len(by_partner) == 1:
                 sentence += ", seul partenaire à en avoir accepté dans ce domaine"
-            sentence += " ; le territoire dépend fortement de ce partenaire."
+            sentence += f" ; {_the_scope(snapshot)} dépend fortement de ce partenaire."
         elif total < min_accepted:
             sentence += " ; trop peu d'orientations acceptées pour parler de dépendance."
         else:
@@ -317,9 +332,9 @@ def critical_partners(snapshot: NetworkSnapshot) -> list[CriticalPartner]:
         if open_needs:
             consequence = (
                 f"sans lui, {plural(open_needs, 'besoin ouvert', 'besoins ouverts')} "
-                "n'auraient plus de réponse sur le territoire"
+                f"n'auraient plus de réponse {_in_scope(snapshot)}"
                 if open_needs > 1
-                else "sans lui, 1 besoin ouvert n'aurait plus de réponse sur le territoire"
+                else f"sans lui, 1 besoin ouvert n'aurait plus de réponse {_in_scope(snapshot)}"
             )
         else:
             consequence = "sans lui, ce domaine ne serait plus couvert"
@@ -332,7 +347,7 @@ def critical_partners(snapshot: NetworkSnapshot) -> list[CriticalPartner]:
                 open_needs=open_needs,
                 accepted=accepted.get((domain, partner_id), 0),
                 explanation=(
-                    f"{name} est le seul partenaire du territoire en {label.lower()} : {consequence}."
+                    f"{name} est le seul partenaire {_of_scope(snapshot)} en {label.lower()} : {consequence}."
                 ),
             )
         )
@@ -779,10 +794,12 @@ def underused_structures(
         if scope_rate > 0:
             sentence += (
                 f", soit {fr_decimal(rate)} orientation par besoin ouvert contre {fr_decimal(scope_rate)} "
-                "en moyenne sur le territoire."
+                f"en moyenne {_in_scope(snapshot)}."
             )
         else:
-            sentence += " ; aucune structure du territoire n'a orienté vers le réseau sur la période."
+            sentence += (
+                f" ; aucune structure {_of_scope(snapshot)} n'a orienté vers le réseau sur la période."
+            )
         result.append(
             StructureUsage(
                 structure_id=structure.id,

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from statistics import median
 
 
 class DeploymentStatus(StrEnum):
@@ -126,13 +127,13 @@ class TerritoryInfo:
 class ReferralAggregate:
     """Referrals from one structure to one partner in one domain, over the period.
 
-    - `count`: referrals sent to the partner (state `sent` or any later state: waitlisted,
-      accepted, started, closed, refused, abandoned after acceptance, expired after sending);
+    - `count`: referrals that reached the partner (see `ReferralFact` for how to tell);
     - `answered`: those the partner answered (accepted, waitlisted or refused);
-    - `accepted`: those the partner accepted (accepted, started, closed, or abandoned after
-      acceptance);
+    - `accepted`: those the partner accepted (a place was taken, whatever happened next);
     - `median_answer_days`: median days from sending to the partner's answer, over the answered
       ones; None when none was answered.
+
+    Build them with `aggregate_referrals` from `ReferralFact`s, or directly in SQL.
     """
 
     structure_id: int
@@ -149,6 +150,57 @@ class ReferralAggregate:
                 f"referral aggregate {self.structure_id}->{self.partner_id}/{self.domain}: "
                 f"need 0 <= accepted ({self.accepted}) <= answered ({self.answered}) <= count ({self.count})"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralFact:
+    """One referral that reached a partner, reduced to what the network needs — no person.
+
+    How the loader reads it from a referral and its transitions (DESIGN §7):
+
+    - it reached the partner if it has a transition to ``sent`` (validated, or sent directly);
+      referrals that never did (draft, cancelled, declined by the CP…) are not facts;
+    - `answered`: a later transition to ``accepted``, ``waitlisted`` or ``refused``;
+    - `accepted`: a transition to ``accepted`` (a place was taken, whatever happened next);
+    - `answer_days`: days from the first ``sent`` to the first answer, None if unanswered.
+
+    `aggregate_referrals` turns facts into `ReferralAggregate` rows, medians included, so that
+    the database does not need a median function (SQLite has none).
+    """
+
+    structure_id: int
+    partner_id: int
+    domain: str
+    answered: bool = False
+    accepted: bool = False
+    answer_days: float | None = None
+
+
+def aggregate_referrals(facts: Iterable[ReferralFact]) -> tuple[ReferralAggregate, ...]:
+    """Per (structure, partner, domain): count, answered, accepted, median answer days.
+
+    An accepted referral counts as answered even if the fact forgot to say so. Rows come sorted
+    by (structure, partner, domain).
+    """
+    groups: dict[tuple[int, int, str], list[ReferralFact]] = {}
+    for fact in facts:
+        groups.setdefault((fact.structure_id, fact.partner_id, fact.domain), []).append(fact)
+    rows = []
+    for (structure_id, partner_id, domain), members in sorted(groups.items()):
+        answered = [f for f in members if f.answered or f.accepted]
+        delays = [f.answer_days for f in answered if f.answer_days is not None]
+        rows.append(
+            ReferralAggregate(
+                structure_id,
+                partner_id,
+                domain,
+                count=len(members),
+                accepted=sum(1 for f in members if f.accepted),
+                answered=len(answered),
+                median_answer_days=float(median(delays)) if delays else None,
+            )
+        )
+    return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)

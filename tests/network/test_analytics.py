@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import networkx as nx
@@ -258,3 +259,12 @@ def test_separations_match_brute_force(n: int, p: float, seed: int) -> None:
         assert separation.cut_off == len(cut)
         if len(pieces[0]) != len(pieces[1]):  # on a tie, which piece is kept is a convention
             assert separation.cut_off_structures == len(set(cut) & structures)
+
+
+def test_national_scope_is_named_as_such(territory: NetworkSnapshot) -> None:
+    national_scope = dataclasses.replace(territory, territory_slug=None, territory_name="France")
+    (first, _) = critical_partners(national_scope)
+    assert "seul partenaire du réseau national en santé" in first.explanation
+    assert "au niveau national" in first.explanation
+    (pentes,) = underused_structures(national_scope)
+    assert pentes.explanation.endswith("en moyenne au niveau national.")

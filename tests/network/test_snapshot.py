@@ -12,6 +12,8 @@ from referral.network.snapshot import (
     DeploymentStatus,
     NetworkSnapshot,
     ReferralAggregate,
+    ReferralFact,
+    aggregate_referrals,
     restrict_domains,
 )
 
@@ -40,7 +42,7 @@ def test_snapshots_hold_no_participant() -> None:
         for value in vars(snapshot_module).values()
         if isinstance(value, type) and dataclasses.is_dataclass(value)
     ]
-    assert len(classes) >= 12
+    assert len(classes) >= 13
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert not names & forbidden, cls.__name__
@@ -71,3 +73,19 @@ def test_labels_fall_back_to_codes(territory: NetworkSnapshot) -> None:
     assert territory.subtype_label("logement.social") == "Logement social"
     assert territory.domain_label("inconnu") == "inconnu"
     assert NetworkSnapshot(None, "France").subtype_label("x.y") == "x.y"
+
+
+def test_aggregate_referrals_counts_and_medians() -> None:
+    facts = [
+        ReferralFact(1, 10, "logement", answered=True, accepted=True, answer_days=4.0),
+        ReferralFact(1, 10, "logement", answered=True, answer_days=10.0),
+        ReferralFact(1, 10, "logement", accepted=True, answer_days=30.0),  # accepted implies answered
+        ReferralFact(1, 10, "logement"),
+        ReferralFact(2, 10, "logement"),
+        ReferralFact(1, 10, "sante", answered=True),  # answered, delay unknown
+    ]
+    assert aggregate_referrals(reversed(facts)) == (
+        ReferralAggregate(1, 10, "logement", count=4, accepted=2, answered=3, median_answer_days=10.0),
+        ReferralAggregate(1, 10, "sante", count=1, accepted=0, answered=1, median_answer_days=None),
+        ReferralAggregate(2, 10, "logement", count=1, accepted=0, answered=0, median_answer_days=None),
+    )
