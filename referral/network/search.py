@@ -237,6 +237,7 @@ _NAME_COVERAGE_SHARE = 0.3
 _CHARACTER_SHARE = 0.1
 _CHARACTER_SCORER = fuzz.ratio
 _MAX_QUERY_WORDS = 12
+_TYPO_CANDIDATES = 400
 _SHORTLIST_MIN = 40
 _SHORTLIST_PER_RESULT = 4
 
@@ -282,7 +283,10 @@ class SearchIndex:
         self._words: list[str] = []
         self._word_ids: dict[str, int] = {}
         self._sorted_words: list[str] = []
-        self._truncated: dict[int, list[str]] = {}
+        # Trigrams of the vocabulary (padded at the start): which words a typed word may be a typo
+        # of, without comparing it with every word.
+        self._grams: dict[str, list[int]] = {}
+        self._gram_arrays: dict[str, np.ndarray] = {}
         # Posting lists: word id → slots; arrays built lazily, dropped when the list changes.
         self._postings: list[list[int]] = []
         self._posting_arrays: dict[int, np.ndarray] = {}
@@ -390,6 +394,9 @@ class SearchIndex:
             mask[slots] = True
             self._territories[territory] = mask
         self._sorted_words = sorted(self._word_ids)
+        for word_id, word in enumerate(self._words):
+            self._index_grams(word_id, word)
+        self._gram_arrays = {gram: np.array(ids, dtype=np.int64) for gram, ids in self._grams.items()}
         # All posting arrays at once (views into one array): the first searches then cost no more
         # than the next ones.
         lengths = np.fromiter((len(slots) for slots in postings), dtype=np.int64, count=len(postings))
@@ -440,9 +447,18 @@ class SearchIndex:
             self._postings.append([])
             if not self._loading:
                 insort(self._sorted_words, word)
-            for length, truncated in self._truncated.items():
-                truncated.append(word[:length])
+                self._index_grams(word_id, word)
         return word_id
+
+    def _index_grams(self, word_id: int, word: str) -> None:
+        grams = self._grams
+        for gram in _grams(word):
+            if gram in grams:
+                grams[gram].append(word_id)
+            else:
+                grams[gram] = [word_id]
+            if not self._loading:
+                self._gram_arrays.pop(gram, None)
 
     def _insert(self, record: SearchRecord) -> None:
         entry = self._tokenise(record)
@@ -575,26 +591,60 @@ class SearchIndex:
                 100.0 if candidate == word else _prefix_score(length, len(candidate))
             )
         if length >= _MIN_FUZZY:
-            for _, score, word_id in process.extract(
-                word, self._words, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
+            candidates = self._typo_candidates(word)
+            words = self._words
+            whole = [words[word_id] for word_id in candidates]
+            for _, score, index in process.extract(
+                word, whole, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
             ):
+                word_id = candidates[index]
                 if score > matches.get(word_id, 0.0):
                     matches[word_id] = score
-        if length >= _MIN_FUZZY_PREFIX:
-            for _, score, word_id in process.extract(
-                word, self._truncated_words(length), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
-            ):
-                if len(self._words[word_id]) > length:
-                    score *= _FUZZY_PREFIX_FACTOR
-                    if score > matches.get(word_id, 0.0):
-                        matches[word_id] = score
+            if length >= _MIN_FUZZY_PREFIX:
+                # A typo in an unfinished word: compare with the start of longer words.
+                starts = [candidate[:length] for candidate in whole]
+                for _, score, index in process.extract(
+                    word, starts, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=None
+                ):
+                    if len(whole[index]) > length:
+                        word_id = candidates[index]
+                        score *= _FUZZY_PREFIX_FACTOR
+                        if score > matches.get(word_id, 0.0):
+                            matches[word_id] = score
         return matches
 
-    def _truncated_words(self, length: int) -> list[str]:
-        truncated = self._truncated.get(length)
-        if truncated is None:
-            truncated = self._truncated[length] = [word[:length] for word in self._words]
-        return truncated
+    def _typo_candidates(self, word: str) -> list[int]:
+        """Vocabulary words sharing enough start-padded trigrams with `word` to be one typo away.
+
+        One edit (a wrong, missing, extra or swapped letter) changes at most four of a word's
+        trigrams, so a word of length L one typo away from a vocabulary word, or from the start
+        of one, shares at least L − 4 of them. Only those are compared letter by letter.
+        """
+        arrays = [array for gram in _grams(word) if (array := self._gram_array(gram)) is not None]
+        if not arrays:
+            return []
+        counts = np.bincount(np.concatenate(arrays), minlength=len(self._words))
+        threshold = max(1, len(word) - 4)
+        eligible = counts >= threshold
+        if np.count_nonzero(eligible) > _TYPO_CANDIDATES:
+            # Short words share a trigram or two with thousands of words: keep the closest ones,
+            # choosing by count only (never by word id) so that results do not depend on the order
+            # in which words entered the vocabulary.
+            nth = int(np.partition(counts, len(counts) - _TYPO_CANDIDATES)[len(counts) - _TYPO_CANDIDATES])
+            threshold = max(threshold, nth)
+            if np.count_nonzero(counts >= threshold) > 2 * _TYPO_CANDIDATES:
+                threshold += 1
+            eligible = counts >= threshold
+        return np.flatnonzero(eligible).tolist()
+
+    def _gram_array(self, gram: str) -> np.ndarray | None:
+        array = self._gram_arrays.get(gram)
+        if array is None:
+            ids = self._grams.get(gram)
+            if ids is None:
+                return None
+            array = self._gram_arrays[gram] = np.array(ids, dtype=np.int64)
+        return array
 
     def _coverage(self, words: list[_QueryWord]) -> np.ndarray:
         """Per slot, the weighted share (0–100) of the query the record answers (cheap stage)."""
@@ -607,18 +657,22 @@ class SearchIndex:
                 continue
             arrays = []
             scores = []
+            lengths = []
             for word_id, score in word.matches.items():
                 array = self._posting_array(word_id)
                 if len(array):
                     arrays.append(array)
-                    scores.append(np.full(len(array), score, dtype=np.float32))
+                    scores.append(score)
+                    lengths.append(len(array))
             if not arrays:
                 continue
             best = np.zeros(size, dtype=np.float32)
             if len(arrays) == 1:
                 best[arrays[0]] = scores[0]
             else:
-                np.maximum.at(best, np.concatenate(arrays), np.concatenate(scores))
+                # A record holding several matching words counts its best one.
+                repeated = np.repeat(np.array(scores, dtype=np.float32), lengths)
+                np.maximum.at(best, np.concatenate(arrays), repeated)
             total += np.float32(word.weight) * best
         total /= np.float32(weights)
         return total
@@ -685,6 +739,12 @@ def _top_slots(scores: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:
     if len(tied) > needed:
         tied = tied[np.argsort(ids[tied], kind="stable")[:needed]]
     return np.concatenate([above, tied])
+
+
+def _grams(word: str) -> list[str]:
+    """Trigrams of a word padded at its start only, so that a word shares them with its prefixes."""
+    padded = "  " + word
+    return list(dict.fromkeys([padded[i : i + 3] for i in range(len(word))]))
 
 
 def _digits(text: str | None) -> str:

@@ -319,12 +319,43 @@ def _territories(count: int) -> list[_Territory]:
 # --------------------------------------------------------------------------------------------------
 
 
+_ONSETS = _split("b, br, c, ch, d, f, g, gr, j, l, m, n, p, pr, r, s, t, tr, v")
+_NUCLEI = _split("a, e, i, o, u, ou, au, ai, é, è, an, on, in")
+_SURNAME_ENDINGS = _split(
+    "et, ot, ard, ier, in, eau, ais, and, ault, eux, on, el, aud, oux, y, as, ac, ec, ic, ou"
+)
+_BRAND_ENDINGS = _split("a, ia, éa, ane, is, um, o, ys, ine")
+
+
+_ELISION = re.compile(r"\bde (?:(Le )|(Les )|(?=[AEIOUYÂÉÈÊÎÔÛaeiouyâéèêîôû]))")
+
+
+def _elide(name: str) -> str:
+    """French elision and contraction after « de »: « d’Aurillac », « du Havre », « des Abymes »."""
+    return _ELISION.sub(lambda m: "du " if m.group(1) else "des " if m.group(2) else "d’", name)
+
+
+def _invented_words(count: int, endings: Sequence[str], rng: random.Random) -> list[str]:
+    """`count` distinct French-sounding proper nouns (« Brichaud », « Pronéa »).
+
+    Real partner lists name people and brands far beyond any word list: 50,000 partners carry
+    some 20,000 distinct words, and the cost of matching a query word grows with them.
+    """
+    words: dict[str, None] = {}
+    while len(words) < count:
+        syllables = rng.randint(1, 2)
+        stem = "".join(rng.choice(_ONSETS) + rng.choice(_NUCLEI) for _ in range(syllables))
+        words[(stem + rng.choice(_ONSETS) + rng.choice(endings)).capitalize()] = None
+    return list(words)
+
+
 def generate_partners(count: int, territory_count: int, rng: random.Random) -> list[SearchRecord]:
     """`count` partners with distinct folded names, spread over `territory_count` territories.
 
     About 1 in 100 is a national network's branch serving several territories. Names reuse the
     same words a great deal (« Tremplin », « Habitat », towns), as real partner lists do, so the
-    search has close neighbours to tell apart.
+    search has close neighbours to tell apart; half the surnames and a third of the associations'
+    names are invented, so the vocabulary is as large as a real list's.
     """
     territories = _territories(territory_count)
     words = {
@@ -335,6 +366,8 @@ def generate_partners(count: int, territory_count: int, rng: random.Random) -> l
         "quarter": _split(_QUARTERS),
         "trade": _split(_TRADES),
     }
+    invented_surnames = _invented_words(max(10, count // 3), _SURNAME_ENDINGS, rng)
+    invented_brands = _invented_words(max(10, count // 10), _BRAND_ENDINGS, rng)
     seen: set[str] = set()
     records: list[SearchRecord] = []
     attempts = 0
@@ -346,17 +379,21 @@ def generate_partners(count: int, territory_count: int, rng: random.Random) -> l
         town = rng.choice(territory.towns)
         template, kind, tags = rng.choice(_CHAINS) if rng.random() < 0.2 else rng.choice(_LOCAL)
         noun, noun2 = rng.sample(words["noun"], 2)
+        if rng.random() < 0.33:
+            noun = rng.choice(invented_brands)
+        surname = rng.choice(words["surname"] if rng.random() < 0.5 else invented_surnames)
         name = template.format(
             town=town,
             dept=territory.department,
             noun=noun,
             noun2=noun2,
             adjective=rng.choice(words["adjective"]),
-            surname=rng.choice(words["surname"]),
+            surname=surname,
             saint=rng.choice(words["saint"]),
             quarter=rng.choice(words["quarter"]),
             trade=rng.choice(words["trade"]),
         )
+        name = _elide(name)
         folded = fold(name)
         if folded in seen:
             continue
