@@ -12,10 +12,19 @@ from referral.models import metadata
 config = context.config
 
 
+# Tables the application does not own: APScheduler's job store creates and migrates its own.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_name(name, type_, _parent_names) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def run_migrations(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=include_name,
         # SQLite alters tables by copying them; PostgreSQL does it in place.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,

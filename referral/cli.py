@@ -161,6 +161,41 @@ def _explain(refusal: DomainError) -> str:
     return "\n".join(lines)
 
 
+@main.command("scheduler")
+@click.option("--run-once", is_flag=True, help="Lancer chaque tâche planifiée une fois, puis s'arrêter.")
+@click.option("--job", "jobs", multiple=True, help="Avec --run-once : seulement ces tâches (répétable).")
+def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
+    """Run the scheduled jobs (follow-ups, renewals, reminders, expiries, digests).
+
+    One scheduler runs at a time: a second one started by mistake finds the database lease held
+    and stops at once.
+    """
+    import logging
+
+    from referral.scheduling.jobs import JOBS_BY_NAME, run_job
+    from referral.scheduling.runtime import holder_name, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    database = _database()
+    holder = holder_name()
+    if run_once:
+        unknown = [name for name in jobs if name not in JOBS_BY_NAME]
+        if unknown:
+            raise click.ClickException(
+                f"Tâche(s) inconnue(s) : {', '.join(unknown)} ({', '.join(JOBS_BY_NAME)})."
+            )
+        for name in jobs or JOBS_BY_NAME:
+            result = run_job(database, name, holder=holder)
+            click.echo(f"{name} : {'ignorée (un autre planificateur tourne)' if result is None else result}")
+        from referral.scheduling.lease import release
+
+        release(database, holder)
+        return
+    click.echo("Planificateur démarré (Ctrl-C pour arrêter).")
+    if not serve(database, holder):
+        raise click.ClickException("Un autre planificateur tourne déjà : celui-ci s'arrête sans rien faire.")
+
+
 @main.command("demo-accounts")
 def demo_accounts_command() -> None:
     """Print the demo accounts and their password."""

@@ -34,6 +34,7 @@ from referral.partners.models import (
 )
 from referral.reference.models import Domain, DomainSubtype, ReferenceCode
 from referral.referrals.models import Referral, ReferralTransition
+from referral.scheduling.models import Notification, SchedulerLease, Task
 from referral.territories.models import ApiToken, LoginAttempt, Structure, Territory, User
 
 metadata = Base.metadata
@@ -56,6 +57,7 @@ __all__ = [
     "HealthRecord",
     "LoginAttempt",
     "NationalNetwork",
+    "Notification",
     "Need",
     "NetworkMeeting",
     "OfficeHour",
@@ -67,9 +69,11 @@ __all__ = [
     "PartnerTerritory",
     "ReferenceCode",
     "Referral",
+    "SchedulerLease",
     "ReferralTransition",
     "RenewalDecision",
     "Structure",
+    "Task",
     "Territory",
     "User",
     "Workshop",

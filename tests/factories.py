@@ -41,6 +41,7 @@ def participant(session: Session, **overrides: Any) -> Participant:
         "children": 0,
     }
     values.update(overrides)
+    values["programme"] = Programme(values["programme"])
     row = Participant(**values)
     session.add(row)
     session.flush()

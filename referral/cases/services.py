@@ -48,6 +48,8 @@ from referral.cases.models import (
 from referral.db import utcnow
 from referral.exceptions import Conflict, InvalidInput, NotFound
 from referral.reference import queries as reference
+from referral.scheduling import services as tasks
+from referral.scheduling.models import TaskStatus
 from referral.territories.models import Programme, Role, Structure, User
 
 # Participant fields a CIP may set, with the reference list their codes come from.
@@ -660,6 +662,7 @@ def request_renewal(
         )
     if not values.get("motivation", "").strip():
         raise InvalidInput("La demande doit être motivée.", errors={"motivation": ["Champ obligatoire."]})
+    tasks.close_tasks(session, f"renewal:{person.id}:", prefix=True)
     renewal = RenewalDecision(
         participant_id=person.id,
         requested_on=requested_on,
@@ -718,6 +721,8 @@ def record_exit(session: Session, actor: User, participant_id: int, values: Mapp
             errors[field] = [f"Code inconnu : « {code} »."]
     if errors:
         raise InvalidInput("La sortie ne peut pas être enregistrée.", errors=errors)
+    for about in (f"renewal:{person.id}:", f"path_limit:{person.id}"):
+        tasks.close_tasks(session, about, status=TaskStatus.CANCELLED, prefix=True)
     exit_row = Exit(
         participant_id=person.id,
         exited_on=exited_on,
@@ -730,7 +735,7 @@ def record_exit(session: Session, actor: User, participant_id: int, values: Mapp
         continued_accompaniment=bool(values.get("continued_accompaniment", False)),
         recorded_by_id=actor.id,
     )
-    session.add(exit_row)
+    person.exit = exit_row
     session.flush()
     for contract in person.contracts:
         if contract.kind.value in rules.INSERTION_KINDS and (
@@ -767,7 +772,7 @@ def record_follow_up(
             "Résultat inconnu.", errors={"outcome": [f"Code inconnu : « {values['outcome']} »."]}
         )
     done_on = values.get("done_on") or date.today()
-    if done_on < person.exit.exited_on:
+    if done_on < follow_up.exit.exited_on:
         raise InvalidInput("Un suivi post-sortie suit la sortie.", errors={"done_on": ["Date trop tôt."]})
     if done_on > date.today():
         raise InvalidInput("Date future.", errors={"done_on": ["Date future."]})
@@ -776,6 +781,7 @@ def record_follow_up(
     follow_up.comment = values.get("comment")
     follow_up.recorded_by_id = actor.id
     session.flush()
+    tasks.close_tasks(session, f"follow_up:{follow_up.id}")
     return follow_up
 
 

@@ -36,6 +36,7 @@ from referral.referrals.exceptions import (
 )
 from referral.referrals.lifecycle import HOLDS_PLACE, TRANSITIONS, WAITING_STATES, Transition, target_of
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
+from referral.scheduling import services as tasks
 from referral.territories.models import Role, User
 
 # What each role has to act on, by state (DESIGN §7).
@@ -410,7 +411,40 @@ def transition(
         session.flush()
     except StaleDataError:
         raise StaleVersion() from None
+    if state in WAITING_STATES and target not in WAITING_STATES:
+        tasks.close_tasks(session, f"referral_waiting:{referral.id}")
+    _tell_the_cip(session, referral, action)
     return referral
+
+
+# What the CIP is told, by the move that concerns them (DESIGN §7, issue « nothing forgotten »).
+CIP_NEWS = {
+    "request_info": "Complément demandé",
+    "validate": "Validée par le CP et transmise",
+    "decline": "Refusée par le CP",
+    "partner_accept": "Acceptée par le partenaire",
+    "partner_waitlist": "Mise en liste d'attente par le partenaire",
+    "partner_refuse": "Refusée par le partenaire",
+    "expire": "Expirée sans réponse",
+}
+
+
+def _tell_the_cip(session: Session, referral: Referral, action: str) -> None:
+    news = CIP_NEWS.get(action)
+    if news is None:
+        return
+    recipients = {referral.created_by_id} if referral.created_by_id else set()
+    if referral.participant.referent_id:
+        recipients.add(referral.participant.referent_id)
+    for user_id in sorted(recipients):
+        tasks.notify(
+            session,
+            user_id=user_id,
+            kind=f"referral_{action}",
+            message=f"{news} : orientation vers « {referral.opportunity.title} ».",
+            link=f"/orientations/{referral.id}",
+            key=f"referral:{referral.id}:{action}:{referral.version}",
+        )
 
 
 def expire_overdue(session: Session, now: datetime | None = None) -> list[int]:

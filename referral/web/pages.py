@@ -15,6 +15,7 @@ from referral.cases import services as cases
 from referral.exceptions import DomainError
 from referral.partners import services as partners
 from referral.referrals import services as referrals
+from referral.scheduling import services as tasks
 from referral.territories import queries as territory_queries
 from referral.territories.models import Role
 from referral.territories.services import authenticate, territory_overview
@@ -70,7 +71,10 @@ def logout() -> Response:
 def home() -> str:
     session = db_session()
     user = current_user()
-    context: dict[str, Any] = {}
+    context: dict[str, Any] = {
+        "tasks": tasks.tasks_of(session, user),
+        "notifications": tasks.notifications_of(session, user, unread_only=True),
+    }
     if user.role is Role.CIP:
         context["participants"] = cases.list_participants(session, user)
         context["to_act_on"] = referrals.list_referrals(session, user, states=referrals.CIP_TO_ACT_ON)

@@ -1,0 +1,439 @@
+"""Nothing forgotten: the services the scheduled jobs call, and the to-do lists they fill.
+
+Each job is one function here taking the day (or the moment) it runs for; each is idempotent —
+running it twice for the same day changes nothing more — because every task and reminder carries
+a key naming what it is about, unique per user. The domain services close tasks when the thing is
+done (`close_tasks`), and send notifications for events (`notify`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from referral.cases import rules
+from referral.cases.models import Consent, Exit, FollowUp, Participant, RenewalOutcome
+from referral.db import utcnow
+from referral.partners.models import Opportunity, OpportunityStatus, Partner, PartnerTerritory
+from referral.referrals.lifecycle import WAITING_STATES
+from referral.referrals.models import Referral
+from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
+from referral.territories.models import Programme, Role, User, cp_domains
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_NOTICE_DAYS = 14
+RENEWAL_NOTICE_DAYS = 60
+ENDING_NOTICE_DAYS = 30
+REMINDER_EVERY_DAYS = 10
+
+
+# --- Tasks and notifications ----------------------------------------------------------------
+
+
+def ensure_task(
+    session: Session,
+    *,
+    user_id: int,
+    key: str,
+    kind: TaskKind,
+    title: str,
+    due_on: date,
+    link: str | None = None,
+    participant_id: int | None = None,
+) -> bool:
+    """Create the task unless this user already has one with this key; tell whether it was new."""
+    existing = session.scalar(select(Task.id).where(Task.user_id == user_id, Task.key == key))
+    if existing is not None:
+        return False
+    session.add(
+        Task(
+            user_id=user_id,
+            key=key,
+            kind=kind,
+            title=title,
+            due_on=due_on,
+            link=link,
+            participant_id=participant_id,
+        )
+    )
+    session.flush()
+    return True
+
+
+def close_tasks(
+    session: Session, key: str, *, status: TaskStatus = TaskStatus.DONE, prefix: bool = False
+) -> int:
+    """Close every open task about `key` (the thing is done, or no longer needed); with
+    `prefix`, every task whose key starts with it (``renewal:42:``)."""
+    about = Task.key.startswith(key, autoescape=True) if prefix else Task.key == key
+    tasks = session.scalars(select(Task).where(about, Task.status == TaskStatus.OPEN)).all()
+    for task in tasks:
+        task.status = status
+        task.closed_at = utcnow()
+    session.flush()
+    return len(tasks)
+
+
+def notify(
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    message: str,
+    link: str | None = None,
+    key: str | None = None,
+) -> bool:
+    """An in-app notification (once per key when a key is given). E-mail, when configured, is
+    sent after the commit by `referral.scheduling.mail`."""
+    if (
+        key is not None
+        and session.scalar(
+            select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)
+        )
+        is not None
+    ):
+        return False
+    session.add(Notification(user_id=user_id, kind=kind, message=message, link=link, key=key))
+    session.flush()
+    from referral.scheduling import mail
+
+    mail.queue(session, user_id=user_id, subject=message, link=link)
+    return True
+
+
+@dataclass
+class TaskList:
+    """« À faire »: what is overdue, what is due, and what was done lately."""
+
+    overdue: list[Task] = field(default_factory=list)
+    due: list[Task] = field(default_factory=list)
+    done: list[Task] = field(default_factory=list)
+
+
+def tasks_of(session: Session, user: User, today: date | None = None, done_days: int = 30) -> TaskList:
+    today = today or date.today()
+    rows = session.scalars(select(Task).where(Task.user_id == user.id).order_by(Task.due_on, Task.id)).all()
+    listing = TaskList()
+    since = utcnow() - timedelta(days=done_days)
+    for task in rows:
+        if task.status is TaskStatus.OPEN:
+            (listing.overdue if task.due_on < today else listing.due).append(task)
+        elif task.status is TaskStatus.DONE and task.closed_at and task.closed_at >= since:
+            listing.done.append(task)
+    return listing
+
+
+def notifications_of(session: Session, user: User, *, unread_only: bool = False) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(
+        session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(50))
+    )
+
+
+def mark_read(session: Session, user: User, notification_ids: Iterable[int]) -> int:
+    rows = session.scalars(
+        select(Notification).where(
+            Notification.user_id == user.id,
+            Notification.id.in_(list(notification_ids)),
+            Notification.read_at.is_(None),
+        )
+    ).all()
+    for row in rows:
+        row.read_at = utcnow()
+    session.flush()
+    return len(rows)
+
+
+# --- Who is concerned -----------------------------------------------------------------------
+
+
+def cips_of(session: Session, person: Participant) -> list[int]:
+    """The person's referent, or every CIP of their structure when none is named."""
+    if person.referent_id is not None:
+        return [person.referent_id]
+    return list(
+        session.scalars(
+            select(User.id)
+            .where(User.structure_id == person.structure_id, User.role == Role.CIP, User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    )
+
+
+def cps_for(session: Session, territory_ids: Iterable[int], domain: str | None) -> list[int]:
+    """The CPs of these territories who cover `domain` (all of them when no domain)."""
+    query = select(User.id).where(
+        User.role == Role.CP, User.is_active.is_(True), User.territory_id.in_(list(territory_ids))
+    )
+    if domain is not None:
+        query = query.where(
+            User.id.in_(select(cp_domains.c.user_id).where(cp_domains.c.domain_code == domain))
+        )
+    return list(session.scalars(query.order_by(User.id)))
+
+
+def _territories_of(session: Session, opportunity: Opportunity) -> list[int]:
+    if opportunity.territory_id is not None:
+        return [opportunity.territory_id]
+    return list(
+        session.scalars(
+            select(PartnerTerritory.territory_id).where(PartnerTerritory.partner_id == opportunity.partner_id)
+        )
+    )
+
+
+# --- The jobs' services ---------------------------------------------------------------------
+
+
+def follow_ups_due(session: Session, today: date) -> int:
+    """Follow-ups 6 and 12 months after exit: a task for the CIP two weeks before they are due;
+    an overdue one shows as « en retard » in « À faire » until it is recorded."""
+    horizon = today + timedelta(days=FOLLOW_UP_NOTICE_DAYS)
+    pending = session.scalars(
+        select(FollowUp)
+        .where(FollowUp.done_on.is_(None), FollowUp.due_on <= horizon)
+        .options(selectinload(FollowUp.participant))
+        .order_by(FollowUp.due_on, FollowUp.id)
+    ).all()
+    created = 0
+    for follow_up in pending:
+        person = follow_up.participant
+        for user_id in cips_of(session, person):
+            created += ensure_task(
+                session,
+                user_id=user_id,
+                key=f"follow_up:{follow_up.id}",
+                kind=TaskKind.FOLLOW_UP,
+                title=f"{follow_up.kind.label} de {person.first_name} {person.last_name}",
+                due_on=follow_up.due_on,
+                link=f"/salaries/{person.id}#sortie",
+                participant_id=person.id,
+            )
+    return created
+
+
+def renewals_due(session: Session, today: date) -> int:
+    """From the end of the second year of a Convergence path: a task 60 days before each
+    decision is due, and before the five-year limit."""
+    people = session.scalars(
+        select(Participant)
+        .where(
+            Participant.programme == Programme.CVG,
+            Participant.anonymised_at.is_(None),
+            Participant.id.not_in(select(Exit.participant_id)),
+        )
+        .options(selectinload(Participant.renewals))
+        .order_by(Participant.id)
+    ).all()
+    created = 0
+    for person in people:
+        path = rules.path_dates(
+            person.programme.value,
+            person.entered_on,
+            [rules.Renewal(r.outcome is RenewalOutcome.GRANTED, r.valid_until) for r in person.renewals],
+        )
+        pending = any(r.outcome is RenewalOutcome.PENDING for r in person.renewals)
+        due = path.next_decision_due
+        if due is not None and not pending and (due - today).days <= RENEWAL_NOTICE_DAYS:
+            for user_id in cips_of(session, person):
+                created += ensure_task(
+                    session,
+                    user_id=user_id,
+                    key=f"renewal:{person.id}:{due.isoformat()}",
+                    kind=TaskKind.RENEWAL,
+                    title=f"Demande de renouvellement de {person.first_name} {person.last_name} "
+                    f"(parcours autorisé jusqu'au {due:%d/%m/%Y})",
+                    due_on=due - timedelta(days=15),
+                    link=f"/salaries/{person.id}#parcours",
+                    participant_id=person.id,
+                )
+        if due is None and (path.hard_limit - today).days <= RENEWAL_NOTICE_DAYS:
+            for user_id in cips_of(session, person):
+                created += ensure_task(
+                    session,
+                    user_id=user_id,
+                    key=f"path_limit:{person.id}",
+                    kind=TaskKind.PATH_LIMIT,
+                    title=f"Fin des cinq ans de parcours de {person.first_name} {person.last_name} le "
+                    f"{path.hard_limit:%d/%m/%Y} : préparer la sortie",
+                    due_on=path.hard_limit,
+                    link=f"/salaries/{person.id}#sortie",
+                    participant_id=person.id,
+                )
+    return created
+
+
+def referral_reminders(session: Session, now: datetime) -> int:
+    """Every 10 days a referral waits on a CP or a partner, its CPs are reminded; past its answer
+    delay it expires (and its CIP is told)."""
+    from referral.referrals.services import expire_overdue
+
+    expired = expire_overdue(session, now)
+    sent = 0
+    waiting = session.scalars(
+        select(Referral)
+        .where(Referral.state.in_(WAITING_STATES), Referral.waiting_since.is_not(None))
+        .options(selectinload(Referral.opportunity))
+        .order_by(Referral.id)
+    ).all()
+    for referral in waiting:
+        days = (now - referral.waiting_since).days
+        rounds = days // REMINDER_EVERY_DAYS
+        if rounds < 1:
+            continue
+        opportunity = referral.opportunity
+        for user_id in cps_for(session, _territories_of(session, opportunity), opportunity.domain_code):
+            sent += notify(
+                session,
+                user_id=user_id,
+                kind="referral_reminder",
+                message=f"Orientation vers « {opportunity.title} » en attente depuis {days} jours "
+                f"({referral.state.label.lower()}).",
+                link=f"/orientations/{referral.id}",
+                key=f"referral:{referral.id}:waiting:{rounds * 10}",
+            )
+            ensure_task(
+                session,
+                user_id=user_id,
+                key=f"referral_waiting:{referral.id}",
+                kind=TaskKind.REFERRAL_WAITING,
+                title=f"Relancer l'orientation vers « {opportunity.title} »",
+                due_on=referral.waiting_since.date() + timedelta(days=REMINDER_EVERY_DAYS),
+                link=f"/orientations/{referral.id}",
+            )
+    for referral_id in expired:
+        close_tasks(session, f"referral_waiting:{referral_id}", status=TaskStatus.CANCELLED)
+    return sent + len(expired)
+
+
+def endings(session: Session, today: date) -> int:
+    """Opportunities and conventions reaching their end: a task for the CPs 30 days before; an
+    opportunity past its end is closed."""
+    horizon = today + timedelta(days=ENDING_NOTICE_DAYS)
+    changed = 0
+    offers = session.scalars(
+        select(Opportunity)
+        .where(
+            Opportunity.status.in_([OpportunityStatus.PUBLISHED, OpportunityStatus.PAUSED]),
+            Opportunity.valid_until.is_not(None),
+            Opportunity.valid_until <= horizon,
+        )
+        .order_by(Opportunity.id)
+    ).all()
+    for offer in offers:
+        if offer.valid_until < today:
+            offer.status = OpportunityStatus.CLOSED
+            changed += 1
+            close_tasks(session, f"opportunity_ending:{offer.id}")
+            continue
+        for user_id in cps_for(session, _territories_of(session, offer), offer.domain_code):
+            changed += ensure_task(
+                session,
+                user_id=user_id,
+                key=f"opportunity_ending:{offer.id}",
+                kind=TaskKind.OPPORTUNITY_ENDING,
+                title=f"« {offer.title} » se termine le {offer.valid_until:%d/%m/%Y} : prolonger ou clôturer",
+                due_on=offer.valid_until,
+                link=f"/reseau/opportunites/{offer.id}",
+            )
+    partners = session.scalars(
+        select(Partner)
+        .where(
+            Partner.convention_ends_on.is_not(None),
+            Partner.convention_ends_on <= horizon,
+            Partner.convention_ends_on >= today,
+        )
+        .order_by(Partner.id)
+    ).all()
+    for partner in partners:
+        territory_ids = [link.territory_id for link in partner.territory_links]
+        for user_id in cps_for(session, territory_ids, None):
+            changed += ensure_task(
+                session,
+                user_id=user_id,
+                key=f"convention_ending:{partner.id}:{partner.convention_ends_on}",
+                kind=TaskKind.CONVENTION_ENDING,
+                title=f"Convention avec {partner.name} échue le {partner.convention_ends_on:%d/%m/%Y}",
+                due_on=partner.convention_ends_on,
+                link=f"/reseau/partenaires/{partner.id}",
+            )
+    session.flush()
+    return changed
+
+
+def consents_ending(session: Session, today: date) -> int:
+    horizon = today + timedelta(days=ENDING_NOTICE_DAYS)
+    consents = session.scalars(
+        select(Consent)
+        .where(
+            Consent.revoked_on.is_(None),
+            Consent.expires_on.is_not(None),
+            Consent.expires_on <= horizon,
+            Consent.expires_on >= today,
+        )
+        .options(selectinload(Consent.participant))
+        .order_by(Consent.id)
+    ).all()
+    created = 0
+    for consent in consents:
+        person = consent.participant
+        for user_id in cips_of(session, person):
+            created += ensure_task(
+                session,
+                user_id=user_id,
+                key=f"consent_ending:{consent.id}",
+                kind=TaskKind.CONSENT_ENDING,
+                title=f"Consentement de {person.first_name} {person.last_name} "
+                f"({consent.data_category.label} → {consent.recipient.label}) à renouveler",
+                due_on=consent.expires_on,
+                link=f"/salaries/{person.id}#consentements",
+                participant_id=person.id,
+            )
+    return created
+
+
+def weekly_digest(session: Session, today: date) -> int:
+    """Each Monday, the CPs and coordinator of a territory get what changed in the network during
+    the week, to prepare the next mutualisation meeting."""
+    from referral.territories.models import Territory
+
+    week = today.isocalendar()
+    since = datetime.combine(today - timedelta(days=7), datetime.min.time()).astimezone()
+    sent = 0
+    for territory in session.scalars(select(Territory).order_by(Territory.id)):
+        from referral.access import offered_in_territory
+
+        new_offers = session.scalars(
+            select(Opportunity.title)
+            .where(offered_in_territory(territory.id), Opportunity.published_at >= since)
+            .order_by(Opportunity.title)
+        ).all()
+        if not new_offers:
+            continue
+        message = (
+            f"Semaine {week.week} : {len(new_offers)} nouvelle(s) opportunité(s) à présenter à la prochaine "
+            f"réunion de mutualisation ({', '.join(new_offers[:5])}{'…' if len(new_offers) > 5 else ''})."
+        )
+        staff = session.scalars(
+            select(User.id)
+            .where(User.territory_id == territory.id, User.role.in_([Role.CP, Role.COORDINATOR]))
+            .order_by(User.id)
+        )
+        for user_id in staff:
+            sent += notify(
+                session,
+                user_id=user_id,
+                kind="weekly_digest",
+                message=message,
+                link="/reseau/reunions",
+                key=f"digest:{territory.slug}:{week.year}-{week.week}",
+            )
+    return sent

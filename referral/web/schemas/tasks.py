@@ -1,0 +1,37 @@
+"""« À faire » and notifications."""
+
+from __future__ import annotations
+
+from marshmallow import fields
+
+from referral.web.schemas.base import BaseSchema
+
+
+class TaskSchema(BaseSchema):
+    id = fields.Integer()
+    kind = fields.Function(lambda t: t.kind.value)
+    title = fields.String()
+    due_on = fields.Date()
+    status = fields.Function(lambda t: t.status.value)
+    link = fields.String(allow_none=True)
+    participant_id = fields.Integer(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class TaskListSchema(BaseSchema):
+    overdue = fields.List(fields.Nested(TaskSchema))
+    due = fields.List(fields.Nested(TaskSchema))
+    done = fields.List(fields.Nested(TaskSchema))
+
+
+class NotificationSchema(BaseSchema):
+    id = fields.Integer()
+    kind = fields.String()
+    message = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class MarkReadSchema(BaseSchema):
+    ids = fields.List(fields.Integer(strict=True), required=True)
