@@ -734,6 +734,11 @@ def export_datainclusion(
         query = query.where(offered_in_territory(territory.id))
     offers = list(session.scalars(query))
     domains = {domain.code: domain for domain in session.scalars(select(Domain))}
+    labels = services.criterion_labels(session)
+
+    def describe(item: Mapping[str, Any]) -> str:
+        return services.describe_criterion(item, labels)
+
     partners: dict[int, Partner] = {}
     service_rows = []
     for offer in offers:
@@ -748,9 +753,7 @@ def export_datainclusion(
                     for department in link.territory.departments
                 }
             )
-        service_rows.append(
-            service_document(offer, domains.get(offer.domain_code), departments, services.describe_criterion)
-        )
+        service_rows.append(service_document(offer, domains.get(offer.domain_code), departments, describe))
     record(
         session,
         AuditAction.EXPORT,

@@ -1072,27 +1072,54 @@ def opportunity_history(session: Session, actor: User, opportunity_id: int) -> l
     return views
 
 
-def describe_criterion(item: Mapping[str, Any]) -> str:
-    """« Situation de logement parmi chu, rue (obligatoire) » — for pages and the agenda."""
+def describe_criterion(item: Mapping[str, Any], labels: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """« Situation de logement parmi CHRS, rue (obligatoire) » — for pages, the agenda, exports.
+
+    `labels` maps a reference list (``housing_status``…) to its codes' French labels, so that a
+    social worker reads « Centre d'hébergement d'urgence (CHU) » rather than « chu ».
+    """
     spec = FIELDS.get(str(item.get("field")))
     label = spec.label if spec is not None else str(item.get("field"))
     op = OPERATORS.get(str(item.get("op")), str(item.get("op")))
+    codes = (labels or {}).get(spec.reference_list or "", {}) if spec is not None else {}
+    if spec is not None and spec.code == "has_need":
+        codes = (labels or {}).get("need", {})
+
+    def shown_value(value: Any) -> str:
+        if isinstance(value, bool):
+            return "oui" if value else "non"
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return codes.get(value, str(value)) if isinstance(value, str) else str(value)
+
     value = item.get("value")
     if isinstance(value, list):
-        shown = (
-            " et ".join(str(v) for v in value)
-            if item.get("op") == "between"
-            else ", ".join(str(v) for v in value)
-        )
-    elif isinstance(value, bool):
-        shown = "oui" if value else "non"
+        joiner = " et " if item.get("op") == "between" else ", "
+        shown = joiner.join(shown_value(part) for part in value)
     else:
-        shown = str(value)
+        shown = shown_value(value)
     unit = f" {spec.unit}" if spec is not None and spec.unit and not isinstance(value, bool) else ""
     kind = (
         "obligatoire" if item.get("hard", True) else f"préférence, poids {float(item.get('weight', 1.0)):g}"
     )
     return f"{label} {op} {shown}{unit} ({kind})"
+
+
+def criterion_labels(session: Session) -> dict[str, dict[str, str]]:
+    """French labels of the codes a criterion may name, per reference list (for `describe_criterion`)."""
+    labels = {
+        name: reference.labels(session, name)
+        for name in ("residence_status", "housing_status", "health_coverage", "language_level")
+    }
+    labels["programme"] = {programme.value: programme.label for programme in Programme}
+    labels["territory"] = {
+        row.slug: row.name for row in session.execute(select(Territory.slug, Territory.name))
+    }
+    needs = {domain.code: domain.label for domain in reference.domains(session)}
+    for row in session.execute(select(DomainSubtype.code, DomainSubtype.label)):
+        needs[row.code] = row.label
+    labels["need"] = needs
+    return labels
 
 
 # =============================================================================================

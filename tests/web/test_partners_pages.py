@@ -129,7 +129,10 @@ def test_an_offer_from_draft_to_published_with_history(cp_client: FlaskClient, s
     ]
     assert offer.documents_required == ["Avis d'imposition", "Pièce d'identité"]
     page = cp_client.get(f"/reseau/opportunites/{offer.id}").get_data(as_text=True)
-    assert "Situation de logement parmi chu, chrs (obligatoire)" in page
+    assert (
+        "Situation de logement parmi Centre d’hébergement d’urgence (CHU), "
+        "Centre d’hébergement et de réinsertion sociale (CHRS) (obligatoire)"
+    ) in page
     assert "Âge entre 18 et 30 ans (préférence, poids 2.5)" in page
 
     token = csrf_token(page)

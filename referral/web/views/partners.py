@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -474,7 +475,7 @@ def _render_offer(opportunity_id: int, *, message: str | None = None) -> str:
         history=services.opportunity_history(session, user, found.id),
         actions=services.allowed_offer_actions(found) if user.role in (Role.CP, Role.ADMIN) else [],
         may_build=user.role in (Role.CP, Role.ADMIN) and found.status is not OpportunityStatus.CLOSED,
-        describe=services.describe_criterion,
+        describe=partial(services.describe_criterion, labels=services.criterion_labels(session)),
         domains={domain.code: domain.label for domain in reference.domains(session)},
         message=message,
     )
