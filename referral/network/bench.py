@@ -85,7 +85,11 @@ def _link_for(node: str) -> str | None:
 
 
 def _median_max(values: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(values), 4), "max": round(max(values), 4)}
+    return {
+        "min": round(min(values), 4),
+        "median": round(statistics.median(values), 4),
+        "max": round(max(values), 4),
+    }
 
 
 def _weights(graph: nx.Graph) -> dict[frozenset[str], int]:
@@ -246,6 +250,10 @@ def _s(seconds: float) -> str:
     return f"{seconds:.3f} s".replace(".", ",")
 
 
+def _span(figures: dict[str, float]) -> str:
+    return f"{_s(figures['min'])} – {_s(figures['max'])}"
+
+
 def run(output: Path, *, scale: float = 1.0, seed: int = 20261123, echo: Echo = print) -> dict:
     """Run the three measurements at `scale` (1.0 = national size) and write the JSON to `output`."""
     started = time.perf_counter()
@@ -292,17 +300,17 @@ def run(output: Path, *, scale: float = 1.0, seed: int = 20261123, echo: Echo = 
     ts = territory["seconds"]
     ns = national["seconds"]
     echo("")
-    echo(_row("Mesure (projections : meilleur de plusieurs essais)", "médiane", "max"))
+    echo(_row("Mesure (projections : meilleur de plusieurs essais)", "médiane", "min – max"))
     echo(
         _row(
             f"Territoire ({territory['size']['nodes']} nœuds, {territory['size']['edges']} liens) : graphe",
             _s(ts["build"]["median"]),
-            _s(ts["build"]["max"]),
+            _span(ts["build"]),
         )
     )
-    echo(_row("  analyses", _s(ts["analytics"]["median"]), _s(ts["analytics"]["max"])))
-    echo(_row("  SVG", _s(ts["svg"]["median"]), _s(ts["svg"]["max"])))
-    echo(_row("  page (graphe + analyses + SVG)", _s(ts["page"]["median"]), _s(ts["page"]["max"])))
+    echo(_row("  analyses", _s(ts["analytics"]["median"]), _span(ts["analytics"])))
+    echo(_row("  SVG", _s(ts["svg"]["median"]), _span(ts["svg"])))
+    echo(_row("  page (graphe + analyses + SVG)", _s(ts["page"]["median"]), _span(ts["page"])))
     echo(_row("  GEXF / GraphML", _s(ts["gexf"]["median"]), _s(ts["graphml"]["median"])))
     b = territory["betweenness"]
     echo(
