@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from referral.access import opportunity_filter, participant_filter, partner_filter
+from referral.access import offered_in_territory, opportunity_filter, participant_filter, partner_filter
 from referral.cases.models import DataCategory, Participant
 from referral.db import assign_changed, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
@@ -312,8 +312,11 @@ def list_opportunities(
     status: str | None = None,
     domain: str | None = None,
     partner_id: int | None = None,
+    territory_slug: str | None = None,
 ) -> list[Opportunity]:
     query = select(Opportunity).where(opportunity_filter(actor))
+    if territory_slug:
+        query = query.where(offered_in_territory(_territory(session, territory_slug).id))
     if status:
         query = query.where(Opportunity.status == OpportunityStatus(status))
     if domain:
@@ -1507,6 +1510,15 @@ def _office_hour_views(session: Session, actor: User, slots: Sequence[OfficeHour
         if participant_ids
         else {}
     )
+    # Consent to share « identité et situation » with CPs, in force on the slot's (Paris) day.
+    consented: set[tuple[int, date]] = set()
+    if actor.role is Role.CP:
+        by_day: dict[date, list[int]] = {}
+        for slot in slots:
+            if slot.participant_id is not None:
+                by_day.setdefault(_local(slot.starts_at).date(), []).append(slot.participant_id)
+        for day, ids in by_day.items():
+            consented |= {(person_id, day) for person_id in queries.cp_may_see_situation(session, ids, day)}
     own_people: set[int] = set()
     if actor.role is Role.CIP and participant_ids:
         own_people = set(
@@ -1522,9 +1534,7 @@ def _office_hour_views(session: Session, actor: User, slots: Sequence[OfficeHour
             if person.id in own_people:
                 named = True
             elif actor.role is Role.CP:
-                # Consent to share « identité et situation » with CPs, in force on the slot's day.
-                day = _local(slot.starts_at).date()
-                named = person.id in queries.cp_may_see_situation(session, [person.id], day)
+                named = (person.id, _local(slot.starts_at).date()) in consented
             label = f"{person.first_name} {person.last_name}" if named else pseudonym(person)
         views.append(
             OfficeHourView(

@@ -324,3 +324,35 @@ def test_office_hours_through_the_api(client: FlaskClient, session: Session, bea
         ).status_code
         == 201
     )
+
+
+def test_the_openapi_document_describes_the_network_endpoints(client: FlaskClient) -> None:
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    validate(document)
+    for path in (
+        "/api/v1/partners/search",
+        "/api/v1/opportunities/search",
+        "/api/v1/opportunities/{opportunity_id}/publish",
+        "/api/v1/opportunities/{opportunity_id}/pause",
+        "/api/v1/opportunities/{opportunity_id}/close",
+        "/api/v1/opportunities/{opportunity_id}/history",
+        "/api/v1/territories/{slug}/meetings",
+        "/api/v1/meetings/{meeting_id}/agenda",
+        "/api/v1/territories/{slug}/office-hours",
+        "/api/v1/territories/{slug}/workshops",
+    ):
+        assert path in document["paths"], path
+    assert {"post", "get"} <= set(document["paths"]["/api/v1/partners"])
+    assert "patch" in document["paths"]["/api/v1/opportunities/{opportunity_id}"]
+    offer = document["components"]["schemas"]["Opportunity"]["properties"]
+    for name in ("partner_id", "title", "domain", "subtypes", "capacity", "criteria", "status", "version"):
+        assert name in offer, name
+
+
+def test_opportunities_of_one_territory_for_the_national_team(client: FlaskClient, bearer) -> None:
+    lyon = client.get("/api/v1/opportunities?territory=lyon", headers=bearer("admin")).get_json()
+    everything = client.get("/api/v1/opportunities", headers=bearer("admin")).get_json()
+    assert 0 < len(lyon) < len(everything)
+    assert client.get("/api/v1/opportunities?territory=atlantide", headers=bearer("admin")).status_code == 422

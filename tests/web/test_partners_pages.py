@@ -309,3 +309,12 @@ def test_workshops_page(cp_client: FlaskClient) -> None:
         "/reseau/ateliers", data={"csrf_token": token, "held_on": "", "theme": "", "audience": "x"}
     )
     assert refused.status_code == 422
+
+
+def test_the_national_team_picks_a_territory(client: FlaskClient) -> None:
+    login(client, DEMO["admin"])
+    html = client.get("/reseau/").get_data(as_text=True)
+    assert "Choisissez le territoire à consulter." in html
+    lyon = client.get("/reseau/?territoire=lyon").get_data(as_text=True)
+    assert "Habitat Rhône Solidaire (démo)" in lyon
+    assert "CPAM de Paris" not in lyon

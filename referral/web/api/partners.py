@@ -97,7 +97,8 @@ def update_partner(payload: dict[str, Any], partner_id: int) -> Any:
 @login_required
 def list_opportunities(query: dict[str, Any]) -> Any:
     """Les opportunités proposées sur le territoire (publiées seulement pour les CIP)."""
-    return services.list_opportunities(db_session(), current_user(), **query)
+    territory = query.pop("territory", None)
+    return services.list_opportunities(db_session(), current_user(), territory_slug=territory, **query)
 
 
 @blp.route("/opportunities", methods=["POST"])

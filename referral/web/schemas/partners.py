@@ -115,6 +115,7 @@ class DuplicateCandidateSchema(BaseSchema):
 
 
 class OpportunityQuerySchema(BaseSchema):
+    territory = fields.String(validate=length(maximum=60))
     status = fields.String(validate=one_of(STATUSES))
     domain = fields.String(validate=length(maximum=40))
     partner_id = fields.Integer(strict=True)

@@ -98,13 +98,21 @@ def _choose_territory(title: str, endpoint: str) -> str:
 def index() -> str:
     session, user = db_session(), current_user()
     query = request.args.get("q", "").strip()
+    slug = _territory_slug()
+    if user.role is Role.ADMIN and not query and slug is None:
+        # Nationally the lists would run to tens of thousands of rows: search, or pick a territory.
+        return _choose_territory("Réseau de partenaires", "partner_pages.index")
     context: dict[str, Any] = {"q": query}
     if query:
-        context["partner_hits"] = services.search_partners(session, user, query, limit=20)
-        context["offer_hits"] = services.search_opportunities(session, user, query, limit=20)
+        context["partner_hits"] = services.search_partners(
+            session, user, query, territory_slug=slug, limit=20
+        )
+        context["offer_hits"] = services.search_opportunities(
+            session, user, query, territory_slug=slug, limit=20
+        )
     else:
-        context["partners"] = services.list_partners(session, user)
-        context["offers"] = services.list_opportunities(session, user)
+        context["partners"] = services.list_partners(session, user, territory_slug=slug)
+        context["offers"] = services.list_opportunities(session, user, territory_slug=slug)
     context["kinds"] = reference.labels(session, "partner_kind")
     context["domains"] = {domain.code: domain.label for domain in reference.domains(session)}
     context["may_build"] = user.role in (Role.CP, Role.ADMIN)
@@ -126,6 +134,7 @@ def _partner_choices() -> dict[str, Any]:
 
 
 def _contact_rows(form: MultiDict[str, str]) -> list[dict[str, Any]]:
+    """The contacts typed in the form's rows; a row left blank is no contact."""
     rows = []
     index = 0
     while f"contact-{index}-name" in form:
@@ -133,11 +142,9 @@ def _contact_rows(form: MultiDict[str, str]) -> list[dict[str, Any]]:
             name: _optional(form, f"contact-{index}-{name}") for name in ("name", "role", "email", "phone")
         }
         if any(row.values()):
-            rows.append({key: value for key, value in row.items() if value is not None or key == "name"})
+            row["name"] = row["name"] or ""  # a contact without a name: the schema says so
+            rows.append(row)
         index += 1
-    for row in rows:
-        if row.get("name") is None:
-            row["name"] = ""
     return rows
 
 
