@@ -318,3 +318,29 @@ def test_the_national_team_picks_a_territory(client: FlaskClient) -> None:
     lyon = client.get("/reseau/?territoire=lyon").get_data(as_text=True)
     assert "Habitat Rhône Solidaire (démo)" in lyon
     assert "CPAM de Paris" not in lyon
+
+
+def test_pages_need_no_inline_script_or_style(cp_client: FlaskClient, session: Session) -> None:
+    """The CSP is « default-src 'self' »: an inline script or style attribute would be ignored."""
+    import re
+
+    partner = landlord(session)
+    offer = session.scalar(
+        select(Opportunity).where(Opportunity.partner_id == partner.id).order_by(Opportunity.id)
+    )
+    for path in (
+        "/reseau/",
+        "/reseau/partenaires/nouveau",
+        f"/reseau/partenaires/{partner.id}",
+        f"/reseau/opportunites/nouvelle?partner_id={partner.id}",
+        f"/reseau/opportunites/{offer.id}",
+        f"/reseau/opportunites/{offer.id}/modifier",
+        "/reseau/reunions",
+        "/reseau/permanences",
+        "/reseau/ateliers",
+    ):
+        response = cp_client.get(path)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        assert ' style="' not in html, path
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
