@@ -236,8 +236,12 @@ _NAME_COVERAGE_SHARE = 0.3
 # bench: recall@1 0.83 → 0.89 on 50,000 names.
 _CHARACTER_SHARE = 0.1
 _CHARACTER_SCORER = fuzz.ratio
+# A query word found in the town, kind or tags counts a little less than in the name: « tremplin
+# lyon » is first « Tremplin Lyon », then the « Tremplin » of Lyon.
+_OTHER_FIELD_FACTOR = 0.9
+_SIZE_TIE_BREAK = 0.01
 _MAX_QUERY_WORDS = 12
-_TYPO_CANDIDATES = 400
+_TYPO_CANDIDATES = 600
 _SHORTLIST_MIN = 40
 _SHORTLIST_PER_RESULT = 4
 
@@ -287,14 +291,18 @@ class SearchIndex:
         # of, without comparing it with every word.
         self._grams: dict[str, list[int]] = {}
         self._gram_arrays: dict[str, np.ndarray] = {}
-        # Posting lists: word id → slots; arrays built lazily, dropped when the list changes.
+        self._lengths = np.zeros(0, dtype=np.int32)
+        # Posting lists: word id → 2 × slot + 1 where the word is in the record's name, + 0 where
+        # it is in its town, kind or tags. Their arrays (slots, score factor) are built with the
+        # index, dropped when the list changes and rebuilt when next needed.
         self._postings: list[list[int]] = []
-        self._posting_arrays: dict[int, np.ndarray] = {}
+        self._posting_arrays: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         # Slots: records by position; freed positions are reused.
         self._slots: list[_Slot | None] = []
         self._free: list[int] = []
         self._slot_of: dict[int, int] = {}
         self._ids = np.zeros(0, dtype=np.int64)
+        self._name_sizes = np.zeros(0, dtype=np.float32)
         self._everywhere = np.zeros(0, dtype=bool)
         self._territories: dict[TerritoryId, np.ndarray] = {}
         self._by_town: dict[str, set[int]] = {}
@@ -358,6 +366,7 @@ class SearchIndex:
         count = len(records)
         capacity = max(16, count)
         self._ids = np.zeros(capacity, dtype=np.int64)
+        self._name_sizes = np.zeros(capacity, dtype=np.float32)
         self._everywhere = np.zeros(capacity, dtype=bool)
         territory_slots: dict[TerritoryId, list[int]] = {}
         everywhere: list[int] = []
@@ -371,8 +380,8 @@ class SearchIndex:
             entry = self._tokenise(record, folded_name)
             self._slots.append(entry)
             slot_of[record.id] = slot
-            for word_id in entry.tokens:
-                postings[word_id].append(slot)
+            for position, word_id in enumerate(entry.tokens):
+                postings[word_id].append(2 * slot + (position < entry.name_count))
             if record.territory_ids is None:
                 everywhere.append(slot)
             else:
@@ -388,6 +397,9 @@ class SearchIndex:
             if entry.siret:
                 self._index_siret(entry.siret, slot)
         self._ids[:count] = np.fromiter((record.id for record in records), dtype=np.int64, count=count)
+        self._name_sizes[:count] = np.fromiter(
+            (entry.name_count for entry in self._slots if entry is not None), dtype=np.float32, count=count
+        )
         self._everywhere[everywhere] = True
         for territory, slots in territory_slots.items():
             mask = np.zeros(capacity, dtype=bool)
@@ -401,10 +413,14 @@ class SearchIndex:
         # than the next ones.
         lengths = np.fromiter((len(slots) for slots in postings), dtype=np.int64, count=len(postings))
         flat = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=int(lengths.sum()))
+        flat_slots, flat_factors = _decode(flat)
         ends = np.cumsum(lengths).tolist()
         starts = [0, *ends][: len(ends)]
         bounds = zip(starts, ends, strict=True)
-        self._posting_arrays = {word_id: flat[start:end] for word_id, (start, end) in enumerate(bounds)}
+        self._posting_arrays = {
+            word_id: (flat_slots[start:end], flat_factors[start:end])
+            for word_id, (start, end) in enumerate(bounds)
+        }
 
     def _tokenise(self, record: SearchRecord, folded_name: str | None = None) -> _Slot:
         """Word ids of the record's name (and aliases), and of everything searchable."""
@@ -472,8 +488,9 @@ class SearchIndex:
                 self._grow(max(16, 2 * len(self._ids)))
         self._slot_of[record.id] = slot
         self._ids[slot] = record.id
-        for word_id in entry.tokens:
-            self._postings[word_id].append(slot)
+        self._name_sizes[slot] = entry.name_count
+        for position, word_id in enumerate(entry.tokens):
+            self._postings[word_id].append(2 * slot + (position < entry.name_count))
             self._posting_arrays.pop(word_id, None)
         if record.territory_ids is None:
             self._everywhere[slot] = True
@@ -497,8 +514,8 @@ class SearchIndex:
             return False
         entry = self._slots[slot]
         assert entry is not None
-        for word_id in entry.tokens:
-            self._postings[word_id].remove(slot)
+        for position, word_id in enumerate(entry.tokens):
+            self._postings[word_id].remove(2 * slot + (position < entry.name_count))
             self._posting_arrays.pop(word_id, None)
         self._everywhere[slot] = False
         for territory in entry.record.territory_ids or ():
@@ -518,16 +535,19 @@ class SearchIndex:
             return bigger
 
         self._ids = grown(self._ids)
+        self._name_sizes = grown(self._name_sizes)
         self._everywhere = grown(self._everywhere)
         for territory, mask in self._territories.items():
             self._territories[territory] = grown(mask)
 
-    def _posting_array(self, word_id: int) -> np.ndarray:
-        array = self._posting_arrays.get(word_id)
-        if array is None:
-            array = np.array(self._postings[word_id], dtype=np.int64)
-            self._posting_arrays[word_id] = array
-        return array
+    def _posting_array(self, word_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The slots holding a word, and the factor of a match there (name 1, other fields less)."""
+        arrays = self._posting_arrays.get(word_id)
+        if arrays is None:
+            arrays = self._posting_arrays[word_id] = _decode(
+                np.array(self._postings[word_id], dtype=np.int64)
+            )
+        return arrays
 
     # ---- search -----------------------------------------------------------------------------
 
@@ -552,11 +572,15 @@ class SearchIndex:
             if not words or not self._slot_of:
                 return []
             coverage = self._coverage(words)
+            # Among equal coverages the short list keeps the shorter names: « arc en ciel » covers
+            # hundreds of « … Arc-en-Ciel » whole, and « Arc-en-Ciel » itself must be kept.
+            size = len(coverage)
+            rough = coverage - np.float32(_SIZE_TIE_BREAK) * self._name_sizes[:size]
             if territory is not None:
                 mask = self._territories.get(territory)
                 allowed = self._everywhere if mask is None else (mask | self._everywhere)
-                coverage *= allowed[: len(coverage)]
-            shortlist = _top_slots(coverage, self._ids, max(_SHORTLIST_MIN, _SHORTLIST_PER_RESULT * limit))
+                rough *= allowed[:size]
+            shortlist = _top_slots(rough, self._ids, max(_SHORTLIST_MIN, _SHORTLIST_PER_RESULT * limit))
             hits = self._rerank(" ".join(_words(query)), words, coverage, shortlist)
         hits = [hit for hit in hits if hit.score >= min_score and hit.score > 0]
         return hits[:limit]
@@ -624,18 +648,27 @@ class SearchIndex:
         if not arrays:
             return []
         counts = np.bincount(np.concatenate(arrays), minlength=len(self._words))
-        threshold = max(1, len(word) - 4)
-        eligible = counts >= threshold
-        if np.count_nonzero(eligible) > _TYPO_CANDIDATES:
-            # Short words share a trigram or two with thousands of words: keep the closest ones,
-            # choosing by count only (never by word id) so that results do not depend on the order
-            # in which words entered the vocabulary.
-            nth = int(np.partition(counts, len(counts) - _TYPO_CANDIDATES)[len(counts) - _TYPO_CANDIDATES])
-            threshold = max(threshold, nth)
-            if np.count_nonzero(counts >= threshold) > 2 * _TYPO_CANDIDATES:
-                threshold += 1
-            eligible = counts >= threshold
-        return np.flatnonzero(eligible).tolist()
+        # A ratio of 75 needs lengths within 0.6–1.67 times each other; an unfinished word (4
+        # letters or more) may also be the start of any longer word.
+        lengths = self._word_lengths()
+        length = len(word)
+        too_far = lengths < 0.6 * length
+        if length < _MIN_FUZZY_PREFIX:
+            too_far |= lengths > length / 0.6
+        counts[too_far] = 0
+        # Short words share a trigram or two with thousands of words: raise the bar to the lowest
+        # count that keeps at most _TYPO_CANDIDATES words (or to the top count). Chosen by counts
+        # only, never by word id, so results do not depend on the order words came in.
+        at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]  # at_least[c]: words sharing ≥ c
+        threshold = max(1, length - 4)
+        while threshold < len(at_least) - 1 and at_least[threshold] > _TYPO_CANDIDATES:
+            threshold += 1
+        return np.flatnonzero(counts >= threshold).tolist()
+
+    def _word_lengths(self) -> np.ndarray:
+        if len(self._lengths) != len(self._words):
+            self._lengths = np.fromiter(map(len, self._words), dtype=np.int32, count=len(self._words))
+        return self._lengths
 
     def _gram_array(self, gram: str) -> np.ndarray | None:
         array = self._gram_arrays.get(gram)
@@ -657,13 +690,11 @@ class SearchIndex:
                 continue
             arrays = []
             scores = []
-            lengths = []
             for word_id, score in word.matches.items():
-                array = self._posting_array(word_id)
-                if len(array):
-                    arrays.append(array)
-                    scores.append(score)
-                    lengths.append(len(array))
+                slots, factors = self._posting_array(word_id)
+                if len(slots):
+                    arrays.append(slots)
+                    scores.append(factors * np.float32(score))
             if not arrays:
                 continue
             best = np.zeros(size, dtype=np.float32)
@@ -671,8 +702,7 @@ class SearchIndex:
                 best[arrays[0]] = scores[0]
             else:
                 # A record holding several matching words counts its best one.
-                repeated = np.repeat(np.array(scores, dtype=np.float32), lengths)
-                np.maximum.at(best, np.concatenate(arrays), repeated)
+                np.maximum.at(best, np.concatenate(arrays), np.concatenate(scores))
             total += np.float32(word.weight) * best
         total /= np.float32(weights)
         return total
@@ -687,6 +717,7 @@ class SearchIndex:
                 if score > best_by_word.get(word_id, 0.0):
                     best_by_word[word_id] = score
         total = max(1, len(self._slot_of))
+        rarity: dict[int, float] = {}
         hits = []
         for slot in shortlist.tolist():
             entry = self._slots[slot]
@@ -694,7 +725,11 @@ class SearchIndex:
             explained = 0.0
             weights = 0.0
             for word_id in entry.tokens[: entry.name_count]:
-                weight = 1.0 + math.log((total + 1) / (len(self._postings[word_id]) + 1))
+                weight = rarity.get(word_id)
+                if weight is None:
+                    weight = rarity[word_id] = 1.0 + math.log(
+                        (total + 1) / (len(self._postings[word_id]) + 1)
+                    )
                 weights += weight
                 explained += weight * best_by_word.get(word_id, 0.0)
             name_coverage = explained / weights if weights else 0.0
@@ -739,6 +774,11 @@ def _top_slots(scores: np.ndarray, ids: np.ndarray, count: int) -> np.ndarray:
     if len(tied) > needed:
         tied = tied[np.argsort(ids[tied], kind="stable")[:needed]]
     return np.concatenate([above, tied])
+
+
+def _decode(postings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    factors = np.where(postings & 1, np.float32(1.0), np.float32(_OTHER_FIELD_FACTOR)).astype(np.float32)
+    return postings >> 1, factors
 
 
 def _grams(word: str) -> list[str]:

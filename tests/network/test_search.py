@@ -175,6 +175,34 @@ def test_the_exact_name_scores_100_and_a_shorter_name_ranks_first(index: SearchI
     assert 0 < hits[1].score < 100
 
 
+def test_a_word_in_the_name_counts_more_than_in_the_town() -> None:
+    index = SearchIndex(
+        [SearchRecord(1, "Tremplin", "Lyon"), SearchRecord(2, "Tremplin Lyon", "Villeurbanne")]
+    )
+    assert ids(index.search("tremplin lyon")) == [2, 1]
+
+
+def test_the_exact_name_is_kept_among_many_longer_names_covering_the_query() -> None:
+    """Hundreds of « … Arc-en-Ciel » cover « arc en ciel » whole; the short list keeps the exact one."""
+    records = [SearchRecord(number, f"Atelier {number} Arc-en-Ciel", "Lyon") for number in range(1, 400)]
+    index = SearchIndex([*records, SearchRecord(999, "Arc-en-Ciel", "Orange")])
+    assert top(index, "arc-en-ciel") == 999
+    assert top(index, "ARC EN CIEL") == 999
+
+
+def test_a_typo_in_a_short_word_among_many_similar_names() -> None:
+    towns = ["Rodez", "Roanne", "Rouen", "Rome", "Romans", "Rennes", "Reims", "Riom", "Royan", "Rosny"]
+    trades = ["Bâtiment", "Plomberie", "Peinture", "Garage", "Boulangerie"]
+    records = [
+        SearchRecord(number, f"{trade} {town}", town)
+        for number, (trade, town) in enumerate(((t, w) for t in trades for w in towns), start=1)
+    ]
+    index = SearchIndex(records)
+    riom = next(record.id for record in records if record.name == "Bâtiment Riom")
+    assert riom in ids(index.search("rom batiment", limit=3))
+    assert top(index, "batiment riim") == riom
+
+
 def test_scores_stay_between_0_and_100(index: SearchIndex) -> None:
     for query in ("cpam", "lyon", "zzz qqq", "franprix lyon", "a"):
         for hit in index.search(query, limit=50):
