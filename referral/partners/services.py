@@ -295,6 +295,7 @@ def list_partners(session: Session, actor: User, *, territory_slug: str | None =
                 select(PartnerTerritory.partner_id).where(PartnerTerritory.territory_id == territory.id)
             )
         )
+    query = query.options(selectinload(Partner.territory_links), selectinload(Partner.contacts))
     return list(session.scalars(query.order_by(Partner.name, Partner.id)))
 
 
@@ -323,6 +324,12 @@ def list_opportunities(
         query = query.where(Opportunity.domain_code == domain)
     if partner_id is not None:
         query = query.where(Opportunity.partner_id == partner_id)
+    # What the pages and the API show of each offer, loaded in a few queries rather than per row.
+    query = query.options(
+        selectinload(Opportunity.partner),
+        selectinload(Opportunity.subtypes),
+        selectinload(Opportunity.criteria),
+    )
     return list(session.scalars(query.order_by(Opportunity.title, Opportunity.id)))
 
 

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from referral.partners.models import NetworkMeeting, Opportunity, OpportunityStatus, Partner
+from referral.partners.models import NetworkMeeting, Opportunity, OpportunityStatus, Partner, PartnerTerritory
 from tests import factories
 from tests.helpers import DEMO, csrf_token, login
 
@@ -344,3 +344,35 @@ def test_pages_need_no_inline_script_or_style(cp_client: FlaskClient, session: S
         html = response.get_data(as_text=True)
         assert ' style="' not in html, path
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+
+
+def test_the_network_page_reads_a_fixed_number_of_times(
+    cp_client: FlaskClient, session: Session, demo_connection
+) -> None:
+    """No query per partner or per offer (N+1): more rows, the same number of queries."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    def queries_for(path: str) -> int:
+        statements.clear()
+        event.listen(demo_connection, "before_cursor_execute", count)
+        try:
+            assert cp_client.get(path).status_code == 200
+        finally:
+            event.remove(demo_connection, "before_cursor_execute", count)
+        return len(statements)
+
+    before = queries_for("/reseau/")
+    lyon = factories.territory(session)
+    for index in range(5):
+        partner = factories.partner(session, name=f"Partenaire compté {index}")
+        session.add(PartnerTerritory(partner_id=partner.id, territory_id=lyon.id))
+        factories.opportunity(
+            session, partner_id=partner.id, territory_id=lyon.id, title=f"Offre comptée {index}"
+        )
+    session.commit()
+    assert queries_for("/reseau/") == before

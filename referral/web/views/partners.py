@@ -10,6 +10,7 @@ searches as you type with `static/partners-search.js`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import partial
@@ -113,6 +114,8 @@ def index() -> str:
     else:
         context["partners"] = services.list_partners(session, user, territory_slug=slug)
         context["offers"] = services.list_opportunities(session, user, territory_slug=slug)
+        # Counted from what the user may see (a CIP: published offers only), in one query.
+        context["offer_counts"] = Counter(offer.partner_id for offer in context["offers"])
     context["kinds"] = reference.labels(session, "partner_kind")
     context["domains"] = {domain.code: domain.label for domain in reference.domains(session)}
     context["may_build"] = user.role in (Role.CP, Role.ADMIN)
