@@ -25,7 +25,6 @@ Why this shape:
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import threading
@@ -370,7 +369,10 @@ class SearchIndex:
         self._everywhere = np.zeros(capacity, dtype=bool)
         territory_slots: dict[TerritoryId, list[int]] = {}
         everywhere: list[int] = []
-        postings = self._postings
+        # Posting entries gathered flat, then grouped by word with numpy: the same lists as `add`
+        # builds, without half a million appends one by one.
+        flat_words: list[int] = []
+        flat_codes: list[int] = []
         slot_of = self._slot_of
         by_town = self._by_town
         folded_names = _fold_many([record.name for record in records])
@@ -380,8 +382,10 @@ class SearchIndex:
             entry = self._tokenise(record, folded_name)
             self._slots.append(entry)
             slot_of[record.id] = slot
-            for position, word_id in enumerate(entry.tokens):
-                postings[word_id].append(2 * slot + (position < entry.name_count))
+            flat_words += entry.tokens
+            flat_codes += [2 * slot + 1] * entry.name_count
+            if len(entry.tokens) > entry.name_count:
+                flat_codes += [2 * slot] * (len(entry.tokens) - entry.name_count)
             if record.territory_ids is None:
                 everywhere.append(slot)
             else:
@@ -409,17 +413,17 @@ class SearchIndex:
         for word_id, word in enumerate(self._words):
             self._index_grams(word_id, word)
         self._gram_arrays = {gram: np.array(ids, dtype=np.int64) for gram, ids in self._grams.items()}
-        # All posting arrays at once (views into one array): the first searches then cost no more
-        # than the next ones.
-        lengths = np.fromiter((len(slots) for slots in postings), dtype=np.int64, count=len(postings))
-        flat = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=int(lengths.sum()))
+        # Posting lists and all their arrays at once (views into one array): the first searches
+        # then cost no more than the next ones.
+        words = np.array(flat_words, dtype=np.int64)
+        flat = np.array(flat_codes, dtype=np.int64)[np.argsort(words, kind="stable")]
         flat_slots, flat_factors = _decode(flat)
-        ends = np.cumsum(lengths).tolist()
+        ends = np.cumsum(np.bincount(words, minlength=len(self._words))).tolist()
         starts = [0, *ends][: len(ends)]
-        bounds = zip(starts, ends, strict=True)
+        self._postings = [flat[start:end].tolist() for start, end in zip(starts, ends, strict=True)]
         self._posting_arrays = {
             word_id: (flat_slots[start:end], flat_factors[start:end])
-            for word_id, (start, end) in enumerate(bounds)
+            for word_id, (start, end) in enumerate(zip(starts, ends, strict=True))
         }
 
     def _tokenise(self, record: SearchRecord, folded_name: str | None = None) -> _Slot:
