@@ -19,6 +19,7 @@ from referral.cases.models import (
     RenewalDecision,
 )
 from referral.db import Base
+from referral.network.models import NetworkFigures
 from referral.partners.models import (
     AgendaItem,
     Criterion,
@@ -57,6 +58,7 @@ __all__ = [
     "HealthRecord",
     "LoginAttempt",
     "NationalNetwork",
+    "NetworkFigures",
     "Notification",
     "Need",
     "NetworkMeeting",
