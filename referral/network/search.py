@@ -8,13 +8,14 @@ Why this shape:
 
 - Everything is compared on `fold`ed text: social workers type without accents, in lower case,
   with or without the apostrophes and hyphens of « Centre d’hébergement Saint-Jean ».
-- Search is two-stage. The cheap stage works on the *vocabulary* of distinct words (a few thousand
+- Search is two-stage. The cheap stage works on the *vocabulary* of distinct words (some 12,000
   for 50,000 names), not on the names: each query word is matched once against the vocabulary
-  (exact, prefix « as you type », one typo, a typo in a prefix) and the matching words' posting
-  lists give every record's coverage of the query in a handful of numpy operations. Word order
-  does not matter by construction. The fine stage re-ranks a short list by how much of the
-  record's *name* the query explains, so « cpam lyon » ranks « CPAM de Lyon » above
-  « CPAM de Lyon — antenne Vaise Saint-Rambert ».
+  (exact and prefix « as you type » by bisection in the sorted words; one typo, or a typo in a
+  prefix, by rapidfuzz on the few words sharing enough trigrams with it) and the matching words'
+  posting lists give every record's coverage of the query in a handful of numpy operations.
+  Word order does not matter by construction. The fine stage re-ranks a short list by how much
+  of the record's *name* the query explains and by plain character similarity, so « cpam lyon »
+  ranks « CPAM de Lyon » above « CPAM de Lyon — antenne Vaise Saint-Rambert ».
 - Query words are weighted by rarity (inverse document frequency) so that « lyon » in
   « tremplin lyon » counts less than « tremplin »; grammatical words (« de », « la », « l’ »…)
   are not indexed, while « association » is, as a common hence light word: `referral bench
@@ -43,8 +44,11 @@ __all__ = [
     "DUPLICATE_STOP_WORDS",
     "GRAMMATICAL_WORDS",
     "ORGANISATION_WORDS",
+    "PARTNER_NAME_THRESHOLD",
+    "PERSON_NAME_THRESHOLD",
     "Duplicate",
     "PartnerCandidate",
+    "PartnerIdentity",
     "PersonRecord",
     "SearchHit",
     "SearchIndex",
