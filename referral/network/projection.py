@@ -102,11 +102,15 @@ class SparseProjection:
 
 @dataclass(frozen=True)
 class Incidence:
-    """A: the 0/1 structure × partner matrix of B, rows `structure_ids`, columns `partner_ids`."""
+    """A: the 0/1 structure × partner matrix of B, rows `structure_ids`, columns `partner_ids`.
+
+    Aᵀ is kept in CSR form too, so that either product is one CSR × CSR multiplication.
+    """
 
     structure_ids: np.ndarray
     partner_ids: np.ndarray
     matrix: sp.csr_matrix
+    transposed: sp.csr_matrix
 
 
 def incidence(structures: np.ndarray, partners: np.ndarray) -> Incidence:
@@ -117,7 +121,7 @@ def incidence(structures: np.ndarray, partners: np.ndarray) -> Incidence:
         (np.ones(len(rows), dtype=np.int64), (rows, cols)), shape=(len(structure_ids), len(partner_ids))
     )
     matrix.data[:] = 1  # duplicate pairs were summed by the constructor
-    return Incidence(structure_ids, partner_ids, matrix)
+    return Incidence(structure_ids, partner_ids, matrix, matrix.T.tocsr())
 
 
 def project_incidence(a: Incidence, onto: str = STRUCTURE) -> SparseProjection:
@@ -128,9 +132,9 @@ def project_incidence(a: Incidence, onto: str = STRUCTURE) -> SparseProjection:
     if onto not in SIDES:
         raise ValueError(f"onto must be one of {SIDES}, not {onto!r}")
     if onto == STRUCTURE:
-        product, ids = a.matrix @ a.matrix.T, a.structure_ids
+        product, ids = a.matrix @ a.transposed, a.structure_ids
     else:
-        product, ids = a.matrix.T.tocsr() @ a.matrix, a.partner_ids
+        product, ids = a.transposed @ a.matrix, a.partner_ids
     upper = sp.triu(product, k=1, format="csr")
     upper.eliminate_zeros()
     upper.sort_indices()
