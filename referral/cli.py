@@ -196,6 +196,61 @@ def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
         raise click.ClickException("Un autre planificateur tourne déjà : celui-ci s'arrête sans rien faire.")
 
 
+@main.command("match")
+@click.option("--participant", "participant_id", type=int, required=True, help="Id du dossier.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+def match(participant_id: int, limit: int) -> None:
+    """Print a person's ranked proposals with their reasons (acting as the structure's CIP)."""
+    from sqlalchemy import select
+
+    from referral.cases.models import Participant
+    from referral.referrals.proposals import proposals
+    from referral.territories.models import Role, User
+
+    with _database().atomic() as session:
+        person = session.get(Participant, participant_id)
+        if person is None:
+            raise click.ClickException(f"Aucun dossier n° {participant_id}.")
+        # The command line reads as the person's referent (or a CIP of their structure): the
+        # audit log records that account, as for any read of a record.
+        actor = (
+            session.get(User, person.referent_id)
+            if person.referent_id
+            else session.scalar(
+                select(User)
+                .where(User.structure_id == person.structure_id, User.role == Role.CIP)
+                .order_by(User.id)
+            )
+        )
+        if actor is None:
+            raise click.ClickException(
+                "Aucun·e CIP dans la structure de cette personne : rien à lire en son nom."
+            )
+        from referral.audit.services import Actor, set_actor
+
+        set_actor(session, Actor(actor.id, actor.email, actor.role.value, "ligne de commande"))
+        ranked = proposals(session, actor, participant_id)
+        eligible, near = ranked.eligible(limit=limit), ranked.near_misses(limit=limit)
+        click.echo(f"Propositions pour {person.first_name} {person.last_name} (dossier n° {person.id}) :")
+        for rank, proposal in enumerate(eligible, start=1):
+            flags = f"  [{', '.join(proposal.flags)}]" if proposal.flags else ""
+            click.echo(
+                f"{rank:>2}. {round(proposal.score * 100):>3}/100  {proposal.opportunity_title} — "
+                f"{proposal.partner_name}{flags}"
+            )
+            for reason in proposal.reasons:
+                click.echo(f"      · {reason}")
+        if not eligible:
+            click.echo("  Aucune opportunité ouverte ne correspond aujourd'hui.")
+        if near:
+            click.echo("Presque éligible :")
+            for proposal in near:
+                when = f" (éligible le {proposal.eligible_on:%d/%m/%Y})" if proposal.eligible_on else ""
+                click.echo(f"  - {proposal.opportunity_title} — {proposal.partner_name}{when}")
+                for reason in proposal.blocking:
+                    click.echo(f"      ✗ {reason}")
+
+
 @main.command("demo-accounts")
 def demo_accounts_command() -> None:
     """Print the demo accounts and their password."""
@@ -248,6 +303,11 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     path = Path(output or f"bench-results/{name}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     module.run(path, scale=scale, seed=seed, echo=click.echo)
+    if name == "matching":
+        # (b) needs the database: measured by the referral loader's own bench, same file.
+        from referral.referrals.bench import run_service
+
+        run_service(path, scale=scale, seed=seed, echo=click.echo)
     click.echo(f"Résultats écrits dans {path}")
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from referral.audit import services as audit
 from referral.db import Database, make_engine
+from referral.referrals import proposals
 from referral.schema import upgrade
 from referral.seeding import seed_all
 from referral.territories.queries import user_by_email
@@ -29,8 +30,10 @@ from referral.territories.services import issue_token
 from referral.web.app import create_app
 from tests.helpers import DEMO
 
-# Every write is audited, in tests as in the application (installed by create_app there).
+# Every write is audited, and opportunity changes drop the matching index, in tests as in the
+# application (create_app installs both there).
 audit.install()
+proposals.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

@@ -73,3 +73,27 @@ def test_tokens_create_prints_the_token_last(app: Flask) -> None:
     assert client.get("/api/v1/participants", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert run(app, "tokens", "revoke", token).exit_code == 0
     assert client.get("/api/v1/participants", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session) -> None:
+    from datetime import date, timedelta
+
+    from referral.referrals import proposals
+    from tests import factories
+
+    lyon = factories.territory(session, "lyon")
+    cip = session.scalar(select(User).where(User.email == "cip.fndsa@demo.convergence.test"))
+    person = factories.participant(
+        session, programme="CVG", referent_id=cip.id, entered_on=date.today() - timedelta(days=90)
+    )
+    factories.need(session, participant_id=person.id, domain_code="logement", priority=1)
+    factories.opportunity(session, territory_id=lyon.id, domain_code="logement", title="Toit d'abord")
+    session.commit()
+    proposals.forget_index()
+    result = run(app, "match", "--participant", str(person.id), "--limit", "5")
+    assert result.exit_code == 0, result.output
+    assert f"Propositions pour Camille Testeur (dossier n° {person.id})" in result.output
+    assert "Toit d'abord" in result.output
+    assert "/100" in result.output
+    assert "· " in result.output  # reasons, in words
+    assert run(app, "match", "--participant", "999999").exit_code == 1

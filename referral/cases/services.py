@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from referral.access import participant_filter
 from referral.audit.services import record_read
@@ -120,8 +120,22 @@ def list_participants(session: Session, actor: User) -> list[Participant]:
     return people
 
 
-def get_participant(session: Session, actor: User, participant_id: int) -> Participant:
-    person = _load(session, actor, participant_id)
+def get_participant(
+    session: Session, actor: User, participant_id: int, *, with_record: bool = False
+) -> Participant:
+    """One record the actor may open (audited). `with_record` loads contracts, needs, health and
+    structure in the same round trips, for callers that read all of them."""
+    query = select(Participant).where(Participant.id == participant_id, participant_filter(actor))
+    if with_record:
+        query = query.options(
+            selectinload(Participant.contracts),
+            selectinload(Participant.needs),
+            selectinload(Participant.health_record),
+            joinedload(Participant.structure),
+        )
+    person = session.scalar(query)
+    if person is None:
+        raise ParticipantNotFound()
     record_read(session, entity="participants", entity_id=person.id, participant_id=person.id, what="dossier")
     return person
 

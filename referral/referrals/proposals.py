@@ -10,16 +10,20 @@ their record is small and must never be stale.
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from referral.cases import services as cases
-from referral.cases.models import NeedStatus, Participant
+from referral.access import participant_filter
+from referral.audit.services import record_read
+from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
+from referral.cases.models import Contract, HealthRecord, Need, NeedStatus, Participant
+from referral.db import on_commit
 from referral.matching.index import MatchingIndex, TerritoryIndex
 from referral.matching.proposals import ProposalSet
 from referral.matching.reverse import ReverseMatch, reverse_match
@@ -184,6 +188,13 @@ def referral_history(session: Session, participant_id: int) -> ReferralHistory:
 class _Cached:
     key: tuple[Any, ...]
     index: MatchingIndex
+    checked_at: float = 0.0
+
+
+# Between two checks of the version key, the index is trusted for this long. Writes made by this
+# process drop it at once (`forget_index` after their commit); other processes' writes are seen
+# within this delay.
+CHECK_EVERY_SECONDS = 1.0
 
 
 _cache: dict[str, _Cached] = {}
@@ -203,20 +214,47 @@ def matching_index(session: Session, today: date) -> MatchingIndex:
     """The index of every open opportunity, rebuilt only when they changed."""
     bind = session.get_bind()
     cache_key = f"{bind.engine.url.render_as_string(hide_password=True)}:{id(bind.engine)}"
-    key = _version_key(session, today)
     cached = _cache.get(cache_key)
+    now = time.monotonic()
+    if cached is not None and cached.key[2] == today and now - cached.checked_at < CHECK_EVERY_SECONDS:
+        return cached.index
+    key = _version_key(session, today)
     if cached is not None and cached.key == key:
+        cached.checked_at = now
         return cached.index
     index = MatchingIndex(opportunity_snapshots(session, today), reference_tables(session))
     with _cache_lock:
-        _cache[cache_key] = _Cached(key, index)
+        _cache[cache_key] = _Cached(key, index, now)
     return index
 
 
 def forget_index() -> None:
-    """Drop every cached index (tests that change data behind the version key)."""
+    """Drop every cached index: the next call rebuilds it from the database."""
     with _cache_lock:
         _cache.clear()
+
+
+# Tables whose changes alter what the index holds.
+INDEXED_TABLES = frozenset(
+    {"opportunities", "criteria", "partners", "partner_territories", "opportunity_subtypes"}
+)
+
+
+def _note_index_changes(session: Session, _context: Any) -> None:
+    touched = session.new | session.dirty | session.deleted
+    if any(getattr(row, "__tablename__", None) in INDEXED_TABLES for row in touched):
+        on_commit(session, forget_index)
+
+
+def install() -> None:
+    """Drop the index after any commit of this process that changed opportunities (called by
+    the application factory and the command line)."""
+    if not event.contains(Session, "before_flush", _before_flush_hook):
+        event.listen(Session, "before_flush", _before_flush_hook)
+
+
+def _before_flush_hook(session: Session, context: Any, _instances: Any) -> None:
+    _note_index_changes(session, context)
 
 
 # --- What the services and pages ask ---------------------------------------------------------
@@ -230,13 +268,77 @@ def _territory_of(person: Participant) -> int:
     return territory_id
 
 
+def load_participant_snapshot(
+    session: Session, actor: User, participant_id: int, today: date
+) -> ParticipantSnapshot:
+    """The person as the engine sees them, read in two plain queries (the request's hot path:
+    no ORM objects are needed to rank proposals). Out of scope answers like missing."""
+    current = (
+        (Contract.participant_id == Participant.id)
+        & (Contract.starts_on <= today)
+        & ((Contract.ends_on.is_(None)) | (Contract.ends_on >= today))
+    )
+    row = session.execute(
+        select(
+            Participant,
+            Structure.territory_id,
+            HealthRecord.rqth,
+            select(func.sum(Contract.weekly_hours)).where(current).scalar_subquery().label("hours"),
+            select(func.count(Contract.id))
+            .where(Contract.participant_id == Participant.id)
+            .scalar_subquery()
+            .label("contracts"),
+        )
+        .join(Structure, Structure.id == Participant.structure_id)
+        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
+        .where(Participant.id == participant_id, participant_filter(actor))
+        .execution_options(populate_existing=False)
+    ).first()
+    if row is None:
+        raise ParticipantNotFound()
+    person, territory_id, rqth, hours, contracts = row
+    needs = session.execute(
+        select(Need.domain_code, Need.subtype_code, Need.priority)
+        .where(Need.participant_id == participant_id, Need.status == NeedStatus.OPEN)
+        .order_by(Need.priority, Need.id)
+    ).all()
+    return ParticipantSnapshot(
+        id=person.id,
+        structure_id=person.structure_id,
+        territory_id=territory_id or 0,
+        programme=person.programme.value,
+        entered_on=person.entered_on,
+        birth_date=person.birth_date,
+        weekly_hours=float(hours or 0) if contracts else None,
+        residence_status=person.residence_status,
+        residence_permit_expires_on=person.residence_permit_expires_on,
+        housing_status=person.housing_status,
+        health_coverage=person.health_coverage,
+        household_size=person.household_size,
+        children=person.children,
+        monthly_resources=person.monthly_resources,
+        language_level=person.language_level,
+        driving_licence=person.driving_licence,
+        rqth=rqth,
+        needs=tuple(OpenNeed(domain, subtype, priority) for domain, subtype, priority in needs),
+    )
+
+
 def proposals(session: Session, actor: User, participant_id: int, today: date | None = None) -> ProposalSet:
     """Ranked, explained proposals for one person the actor (their CIP) follows."""
     today = today or date.today()
-    person = cases.get_participant(session, actor, participant_id)
+    if actor.role is not Role.CIP:
+        raise RecordsNotVisible()
+    snapshot = load_participant_snapshot(session, actor, participant_id, today)
+    record_read(
+        session,
+        entity="participants",
+        entity_id=participant_id,
+        participant_id=participant_id,
+        what="propositions d'orientation",
+    )
     index = matching_index(session, today)
-    snapshot = participant_snapshot(person, _territory_of(person), today)
-    return index.match(snapshot, today, referral_history(session, person.id))
+    return index.match(snapshot, today, referral_history(session, participant_id))
 
 
 def blocking_reasons(

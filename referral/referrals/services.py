@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from referral.access import opportunity_filter
 from referral.cases import services as cases
 from referral.cases.models import ConsentRecipient, DataCategory, NeedStatus, Participant
-from referral.db import utcnow
+from referral.db import on_commit, utcnow
 from referral.exceptions import InvalidInput
 from referral.partners.models import Opportunity, OpportunityStatus
 from referral.reference import queries as reference
@@ -36,6 +36,7 @@ from referral.referrals.exceptions import (
 )
 from referral.referrals.lifecycle import HOLDS_PLACE, TRANSITIONS, WAITING_STATES, Transition, target_of
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
+from referral.referrals.proposals import forget_index
 from referral.scheduling import services as tasks
 from referral.territories.models import Role, User
 
@@ -323,6 +324,7 @@ def _take_place(session: Session, opportunity: Opportunity) -> None:
     session.expire(opportunity, ["places_taken"])
     if result.rowcount != 1:
         raise CapacityExhausted()
+    on_commit(session, forget_index)  # places left are part of the ranking
 
 
 def _give_place_back(session: Session, opportunity: Opportunity) -> None:
@@ -333,6 +335,7 @@ def _give_place_back(session: Session, opportunity: Opportunity) -> None:
         .execution_options(synchronize_session=False)
     )
     session.expire(opportunity, ["places_taken"])
+    on_commit(session, forget_index)
 
 
 def transition(
