@@ -417,7 +417,34 @@ def transition(
     if state in WAITING_STATES and target not in WAITING_STATES:
         tasks.close_tasks(session, f"referral_waiting:{referral.id}")
     _tell_the_cip(session, referral, action)
+    if action == "submit":
+        _tell_the_cps(session, referral, direct=target is ReferralState.SENT)
     return referral
+
+
+def _tell_the_cps(session: Session, referral: Referral, *, direct: bool) -> None:
+    """The CPs of the opportunity's domain hear of every referral: to validate it, or — when the
+    opportunity needs no validation — because it went straight to the partner (DESIGN §4)."""
+    opportunity = referral.opportunity
+    territories = (
+        [opportunity.territory_id]
+        if opportunity.territory_id
+        else [link.territory_id for link in opportunity.partner.territory_links]
+    )
+    message = (
+        f"Orientation transmise directement au partenaire : « {opportunity.title} »."
+        if direct
+        else f"Orientation à valider : « {opportunity.title} »."
+    )
+    for user_id in tasks.cps_for(session, territories, opportunity.domain_code):
+        tasks.notify(
+            session,
+            user_id=user_id,
+            kind="referral_submitted",
+            message=message,
+            link=f"/orientations/{referral.id}",
+            key=f"referral:{referral.id}:submit:{referral.version}",
+        )
 
 
 # What the CIP is told, by the move that concerns them (DESIGN §7, issue « nothing forgotten »).

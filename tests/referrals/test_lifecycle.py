@@ -365,3 +365,10 @@ def test_coordinator_sees_referrals_without_names(client: FlaskClient, bearer, c
     assert listed
     assert all("shared_dossier" not in item for item in listed)
     assert "Orientee" not in str(listed)
+
+
+def test_the_cp_is_informed_of_a_direct_referral(client: FlaskClient, cip, cp, world: World) -> None:
+    referral = accept(client, cip, world, world.direct)
+    move(client, cip, referral, "submit")
+    notes = client.get("/api/v1/me/notifications", headers=cp).get_json()
+    assert any("transmise directement au partenaire" in note["message"] for note in notes)
