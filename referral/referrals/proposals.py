@@ -132,13 +132,14 @@ def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnap
     return snapshots
 
 
-def participant_snapshot(person: Participant, territory_id: int, today: date) -> ParticipantSnapshot:
-    current_hours = sum(
-        contract.weekly_hours
-        for contract in person.contracts
-        if contract.starts_on <= today and (contract.ends_on is None or contract.ends_on >= today)
-    )
-    health = person.health_record
+def _snapshot(
+    person: Participant,
+    territory_id: int,
+    *,
+    weekly_hours: float | None,
+    rqth: bool | None,
+    needs: tuple[OpenNeed, ...],
+) -> ParticipantSnapshot:
     return ParticipantSnapshot(
         id=person.id,
         structure_id=person.structure_id,
@@ -146,7 +147,7 @@ def participant_snapshot(person: Participant, territory_id: int, today: date) ->
         programme=person.programme.value,
         entered_on=person.entered_on,
         birth_date=person.birth_date,
-        weekly_hours=current_hours if person.contracts else None,
+        weekly_hours=weekly_hours,
         residence_status=person.residence_status,
         residence_permit_expires_on=person.residence_permit_expires_on,
         housing_status=person.housing_status,
@@ -156,11 +157,28 @@ def participant_snapshot(person: Participant, territory_id: int, today: date) ->
         monthly_resources=person.monthly_resources,
         language_level=person.language_level,
         driving_licence=person.driving_licence,
+        rqth=rqth,
+        needs=needs,
+    )
+
+
+def participant_snapshot(person: Participant, territory_id: int, today: date) -> ParticipantSnapshot:
+    """From a loaded record (contracts, needs and health details already in memory)."""
+    current_hours = sum(
+        contract.weekly_hours
+        for contract in person.contracts
+        if contract.starts_on <= today and (contract.ends_on is None or contract.ends_on >= today)
+    )
+    health = person.health_record
+    return _snapshot(
+        person,
+        territory_id,
+        weekly_hours=current_hours if person.contracts else None,
         rqth=health.rqth if health is not None else None,
         needs=tuple(
-            OpenNeed(need.domain_code, need.subtype_code, need.priority)
-            for need in person.needs
-            if need.status is NeedStatus.OPEN
+            OpenNeed(n.domain_code, n.subtype_code, n.priority)
+            for n in person.needs
+            if n.status is NeedStatus.OPEN
         ),
     )
 
@@ -302,23 +320,10 @@ def load_participant_snapshot(
         .where(Need.participant_id == participant_id, Need.status == NeedStatus.OPEN)
         .order_by(Need.priority, Need.id)
     ).all()
-    return ParticipantSnapshot(
-        id=person.id,
-        structure_id=person.structure_id,
-        territory_id=territory_id or 0,
-        programme=person.programme.value,
-        entered_on=person.entered_on,
-        birth_date=person.birth_date,
+    return _snapshot(
+        person,
+        territory_id or 0,
         weekly_hours=float(hours or 0) if contracts else None,
-        residence_status=person.residence_status,
-        residence_permit_expires_on=person.residence_permit_expires_on,
-        housing_status=person.housing_status,
-        health_coverage=person.health_coverage,
-        household_size=person.household_size,
-        children=person.children,
-        monthly_resources=person.monthly_resources,
-        language_level=person.language_level,
-        driving_licence=person.driving_licence,
         rqth=rqth,
         needs=tuple(OpenNeed(domain, subtype, priority) for domain, subtype, priority in needs),
     )
