@@ -10,6 +10,7 @@ Pure module: no Flask, no session.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,14 @@ from referral.matching.index import NEAR_MISS_MAX, WEIGHT_MASK, FieldClasses, Ma
 from referral.matching.scoring import W_SOFT, W_URGENCY
 from referral.matching.table import ParticipantTable
 
-DEFAULT_BLOCK = 1024
+# Participants per block: the (participants × offers) int64 matrices of a block should stay in
+# the processor's cache (about 2 MB here), so big territories take smaller blocks.
+BLOCK_CELLS = 1 << 18
+MIN_BLOCK, MAX_BLOCK = 64, 1024
+
+
+def block_size(offers: int) -> int:
+    return max(MIN_BLOCK, min(MAX_BLOCK, BLOCK_CELLS // max(offers, 1)))
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,18 @@ class BatchResult:
     top_scores: np.ndarray
     eligible_counts: np.ndarray
     near_miss_counts: np.ndarray
+
+    @classmethod
+    def empty(cls, table: ParticipantTable, k: int) -> BatchResult:
+        """A result with nobody matched yet (-1, NaN, 0), to be filled territory by territory."""
+        n = table.size
+        return cls(
+            participant_ids=table.ids,
+            top_ids=np.full((n, k), -1, dtype=np.int64),
+            top_scores=np.full((n, k), np.nan, dtype=np.float64),
+            eligible_counts=np.zeros(n, dtype=np.int64),
+            near_miss_counts=np.zeros(n, dtype=np.int64),
+        )
 
     def top(self, participant_id: int) -> list[tuple[int, float]]:
         """The (opportunity id, score) pairs of one participant, best first."""
@@ -95,16 +115,28 @@ def top_k(key: np.ndarray, k: int) -> np.ndarray:
 
 
 def match_batch(
-    index: MatchingIndex, table: ParticipantTable, *, k: int = 10, block: int = DEFAULT_BLOCK
+    index: MatchingIndex,
+    table: ParticipantTable,
+    *,
+    k: int = 10,
+    block: int | None = None,
+    territory_ids: Iterable[int] | None = None,
+    into: BatchResult | None = None,
 ) -> BatchResult:
-    """The best `k` eligible offers of every participant of `table`, on `table.today`."""
-    n = table.size
-    top_ids = np.full((n, k), -1, dtype=np.int64)
-    top_scores = np.full((n, k), np.nan, dtype=np.float64)
-    eligible_counts = np.zeros(n, dtype=np.int64)
-    near_counts = np.zeros(n, dtype=np.int64)
+    """The best `k` eligible offers of every participant of `table`, on `table.today`.
+
+    `territory_ids` limits the work to those territories (e.g. the one whose offers changed);
+    `into` is a result to fill in place (from `BatchResult.empty` or an earlier run).
+    """
+    result = into if into is not None else BatchResult.empty(table, k)
+    k = result.top_ids.shape[1]
     today = table.today
-    for territory_id, positions_all in table.by_territory.items():
+    wanted = (
+        table.by_territory
+        if territory_ids is None
+        else {t: table.by_territory[t] for t in territory_ids if t in table.by_territory}
+    )
+    for territory_id, positions_all in wanted.items():
         territory = index.territories.get(territory_id)
         if territory is None or territory.size == 0:
             continue
@@ -119,8 +151,9 @@ def match_batch(
                 for c in range(-1, 2)
             ]
         )
-        for start in range(0, len(positions_all), block):
-            positions = positions_all[start : start + block]
+        step = block or block_size(territory.size)
+        for start in range(0, len(positions_all), step):
+            positions = positions_all[start : start + step]
             packed = packed_rows(territory, table, positions)
             blockers = (packed >> 32) + statics.blockers
             soft = ((packed & WEIGHT_MASK) / territory.soft_total) * W_SOFT
@@ -140,10 +173,10 @@ def match_batch(
             chosen = top_k(np.where(eligible, -score, np.inf), k)
             chosen_eligible = np.take_along_axis(eligible, chosen, axis=1)
             width = chosen.shape[1]
-            top_ids[positions, :width] = np.where(chosen_eligible, territory.ids[chosen], -1)
-            top_scores[positions, :width] = np.where(
+            result.top_ids[positions, :width] = np.where(chosen_eligible, territory.ids[chosen], -1)
+            result.top_scores[positions, :width] = np.where(
                 chosen_eligible, np.take_along_axis(score, chosen, axis=1), np.nan
             )
-            eligible_counts[positions] = eligible.sum(axis=1)
-            near_counts[positions] = ((blockers >= 1) & (blockers <= NEAR_MISS_MAX)).sum(axis=1)
-    return BatchResult(table.ids, top_ids, top_scores, eligible_counts, near_counts)
+            result.eligible_counts[positions] = eligible.sum(axis=1)
+            result.near_miss_counts[positions] = ((blockers >= 1) & (blockers <= NEAR_MISS_MAX)).sum(axis=1)
+    return result

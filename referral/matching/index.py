@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from referral.matching import explain
+from referral.matching import explain, tags
 from referral.matching.criteria import (
     CompiledCriterion,
     ParticipantFacts,
@@ -170,6 +170,7 @@ class TerritoryIndex:
         self._day_statics: DayStatics | None = None
         self._need_cache: dict[tuple[str, str | None, int], np.ndarray] = {}
         self._wordings: dict[int, tuple[Wording, ...]] = {}
+        self._texts: tuple[tuple[str, ...], ...] | None = None
         self._urgency_cache: dict[tuple[int, int], np.ndarray] = {}
 
     # -- compilation ---------------------------------------------------------------------------
@@ -329,6 +330,12 @@ class TerritoryIndex:
             }
             statics.reasons[position] = cached
         return cached
+
+    def texts(self) -> tuple[tuple[str, ...], ...]:
+        """Each offer's folded title, partner name and tags, for free-text search (built on demand)."""
+        if self._texts is None:
+            self._texts = tuple(tags.offer_texts(offer) for offer in self.opportunities)
+        return self._texts
 
     def wordings(self, position: int) -> tuple[Wording, ...]:
         """The French sentences of an offer's criteria, offer part filled in (cached per offer)."""

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from referral.matching import explain
+from referral.matching import explain, tags
 from referral.matching.criteria import ParticipantFacts, eligible_on, evaluate
 from referral.matching.dates import add_months
 from referral.matching.scoring import FACTORS, best_need, urgency_value
@@ -212,6 +212,18 @@ class ProposalSet:
     def near_misses(self, limit: int | None = None) -> list[Proposal]:
         """Offers missing one or two hard conditions, with what is missing and when it will not be."""
         return self.proposals(self.near_positions if limit is None else self.near_positions[:limit])
+
+    def search(
+        self, query: str, limit: int | None = None, *, threshold: float = tags.DEFAULT_THRESHOLD
+    ) -> list[Proposal]:
+        """The eligible proposals whose offer's title, tags or partner name look like `query`
+        (« sans cv » finds « Embauche sans CV »), in ranking order."""
+        folded = tags.fold(query)
+        texts = self.index.texts()
+        found = [
+            p for p in self.eligible_positions.tolist() if tags.similarity(folded, texts[p]) >= threshold
+        ]
+        return self.proposals(np.array(found[:limit] if limit is not None else found, dtype=np.intp))
 
     def to_dict(self, limit: int | None = None) -> dict[str, list[dict[str, Any]]]:
         """``{eligible: [...], near_misses: [...]}`` as `GET /participants/{id}/proposals` answers."""
