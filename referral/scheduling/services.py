@@ -168,6 +168,25 @@ def cips_of(session: Session, person: Participant) -> list[int]:
     )
 
 
+def task_for_cips(
+    session: Session, person: Participant, *, key: str, kind: TaskKind, title: str, due_on: date, link: str
+) -> int:
+    """The same task for each CIP following `person`; how many were new."""
+    return sum(
+        ensure_task(
+            session,
+            user_id=user_id,
+            key=key,
+            kind=kind,
+            title=title,
+            due_on=due_on,
+            link=link,
+            participant_id=person.id,
+        )
+        for user_id in cips_of(session, person)
+    )
+
+
 def cps_for(session: Session, territory_ids: Iterable[int], domain: str | None) -> list[int]:
     """The CPs of these territories who cover `domain` (all of them when no domain)."""
     query = select(User.id).where(
@@ -206,17 +225,15 @@ def follow_ups_due(session: Session, today: date) -> int:
     created = 0
     for follow_up in pending:
         person = follow_up.participant
-        for user_id in cips_of(session, person):
-            created += ensure_task(
-                session,
-                user_id=user_id,
-                key=f"follow_up:{follow_up.id}",
-                kind=TaskKind.FOLLOW_UP,
-                title=f"{follow_up.kind.label} de {person.first_name} {person.last_name}",
-                due_on=follow_up.due_on,
-                link=f"/salaries/{person.id}#sortie",
-                participant_id=person.id,
-            )
+        created += task_for_cips(
+            session,
+            person,
+            key=f"follow_up:{follow_up.id}",
+            kind=TaskKind.FOLLOW_UP,
+            title=f"{follow_up.kind.label} de {person.first_name} {person.last_name}",
+            due_on=follow_up.due_on,
+            link=f"/salaries/{person.id}#sortie",
+        )
     return created
 
 
@@ -243,31 +260,27 @@ def renewals_due(session: Session, today: date) -> int:
         pending = any(r.outcome is RenewalOutcome.PENDING for r in person.renewals)
         due = path.next_decision_due
         if due is not None and not pending and (due - today).days <= RENEWAL_NOTICE_DAYS:
-            for user_id in cips_of(session, person):
-                created += ensure_task(
-                    session,
-                    user_id=user_id,
-                    key=f"renewal:{person.id}:{due.isoformat()}",
-                    kind=TaskKind.RENEWAL,
-                    title=f"Demande de renouvellement de {person.first_name} {person.last_name} "
-                    f"(parcours autorisé jusqu'au {due:%d/%m/%Y})",
-                    due_on=due - timedelta(days=15),
-                    link=f"/salaries/{person.id}#parcours",
-                    participant_id=person.id,
-                )
+            created += task_for_cips(
+                session,
+                person,
+                key=f"renewal:{person.id}:{due.isoformat()}",
+                kind=TaskKind.RENEWAL,
+                title=f"Demande de renouvellement de {person.first_name} {person.last_name} "
+                f"(parcours autorisé jusqu'au {due:%d/%m/%Y})",
+                due_on=due - timedelta(days=15),
+                link=f"/salaries/{person.id}#parcours",
+            )
         if due is None and (path.hard_limit - today).days <= RENEWAL_NOTICE_DAYS:
-            for user_id in cips_of(session, person):
-                created += ensure_task(
-                    session,
-                    user_id=user_id,
-                    key=f"path_limit:{person.id}",
-                    kind=TaskKind.PATH_LIMIT,
-                    title=f"Fin des cinq ans de parcours de {person.first_name} {person.last_name} le "
-                    f"{path.hard_limit:%d/%m/%Y} : préparer la sortie",
-                    due_on=path.hard_limit,
-                    link=f"/salaries/{person.id}#sortie",
-                    participant_id=person.id,
-                )
+            created += task_for_cips(
+                session,
+                person,
+                key=f"path_limit:{person.id}",
+                kind=TaskKind.PATH_LIMIT,
+                title=f"Fin des cinq ans de parcours de {person.first_name} {person.last_name} le "
+                f"{path.hard_limit:%d/%m/%Y} : préparer la sortie",
+                due_on=path.hard_limit,
+                link=f"/salaries/{person.id}#sortie",
+            )
     return created
 
 
@@ -385,18 +398,16 @@ def consents_ending(session: Session, today: date) -> int:
     created = 0
     for consent in consents:
         person = consent.participant
-        for user_id in cips_of(session, person):
-            created += ensure_task(
-                session,
-                user_id=user_id,
-                key=f"consent_ending:{consent.id}",
-                kind=TaskKind.CONSENT_ENDING,
-                title=f"Consentement de {person.first_name} {person.last_name} "
-                f"({consent.data_category.label} → {consent.recipient.label}) à renouveler",
-                due_on=consent.expires_on,
-                link=f"/salaries/{person.id}#consentements",
-                participant_id=person.id,
-            )
+        created += task_for_cips(
+            session,
+            person,
+            key=f"consent_ending:{consent.id}",
+            kind=TaskKind.CONSENT_ENDING,
+            title=f"Consentement de {person.first_name} {person.last_name} "
+            f"({consent.data_category.label} → {consent.recipient.label}) à renouveler",
+            due_on=consent.expires_on,
+            link=f"/salaries/{person.id}#consentements",
+        )
     return created
 
 
