@@ -24,6 +24,7 @@ from referral.matching.snapshot import CriterionSnapshot, ParticipantSnapshot, R
 # offer does not depend on the order its criteria are added in, and every implementation (the
 # engine, the NumPy reference, the double loop) ranks exact ties the same way.
 WEIGHT_SCALE = 1000
+MAX_WEIGHT = 10.0
 
 # A residence permit that ends within this many days makes a residence-related offer urgent.
 PERMIT_HORIZON_DAYS = 180
@@ -60,6 +61,9 @@ def compile_criterion(criterion: CriterionSnapshot, reference: ReferenceTables) 
     spec = FIELDS.get(field)
     if spec is None or op not in operators_for(field):
         raise ValueError(f"criterion {field!r} {op!r} is not in the registry")
+    if not 0.0 <= criterion.weight <= MAX_WEIGHT:
+        # The database holds weights to 0–10; the index packs weight sums on that assumption.
+        raise ValueError(f"criterion weight must be within 0–{MAX_WEIGHT}, got {criterion.weight}")
     if spec.ordered:
 
         def rank(code: Any) -> int:

@@ -10,7 +10,7 @@ Pure module: no Flask, no session.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -203,12 +203,10 @@ def urgency_reason(kind: int | None, facts: ParticipantFacts, reference: Referen
     return None
 
 
-def soft_reason(outcomes: Iterable[tuple[CompiledCriterion, bool | None]]) -> str | None:
-    soft = [(criterion, outcome) for criterion, outcome in outcomes if not criterion.hard]
-    if not soft:
+def soft_counts_reason(met: int, count: int) -> str | None:
+    if not count:
         return None
-    met = sum(1 for _, outcome in soft if outcome)
-    return f"Critères souhaités remplis : {met} sur {len(soft)}"
+    return f"Critères souhaités remplis : {met} sur {count}"
 
 
 def capacity_reason(opportunity: OpportunitySnapshot) -> str:

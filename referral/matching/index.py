@@ -208,23 +208,39 @@ class TerritoryIndex:
         soft_total[no_soft] = 2
         table[0, no_soft] += 1
 
+        # (row, offer position, amount) triples, added to the table in one go at the end.
+        rows: list[int] = []
+        columns: list[int] = []
+        amounts: list[int] = []
+        fail = int(FAIL)
         for classes in fields:
             representatives = classes.representatives()
             for position, criterion in by_field[classes.field]:
                 for klass, value in enumerate(representatives):
                     outcome = holds(criterion.op, criterion.value, value)
-                    row = classes.offset + klass
                     if criterion.hard and not outcome:
-                        table[row, position] += FAIL
+                        amount = fail
                     elif not criterion.hard and outcome:
-                        table[row, position] += criterion.weight_milli
+                        amount = criterion.weight_milli
+                    else:
+                        continue
+                    rows.append(classes.offset + klass)
+                    columns.append(position)
+                    amounts.append(amount)
         for position, criterion in needs:
-            row = need_rows[criterion.value]
             if criterion.hard:
-                table[0, position] += FAIL
-                table[row, position] -= FAIL
+                rows += [0, need_rows[criterion.value]]
+                columns += [position, position]
+                amounts += [fail, -fail]
             else:
-                table[row, position] += criterion.weight_milli
+                rows.append(need_rows[criterion.value])
+                columns.append(position)
+                amounts.append(criterion.weight_milli)
+        np.add.at(
+            table,
+            (np.array(rows, dtype=np.intp), np.array(columns, dtype=np.intp)),
+            np.array(amounts, dtype=np.int64),
+        )
 
         self.fields: tuple[FieldClasses, ...] = tuple(fields)
         self.need_rows = need_rows

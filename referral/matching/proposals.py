@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from referral.matching import explain, tags
-from referral.matching.criteria import ParticipantFacts, eligible_on, evaluate
+from referral.matching.criteria import CompiledCriterion, ParticipantFacts, eligible_on, holds
 from referral.matching.dates import add_months
 from referral.matching.scoring import FACTORS, best_need, urgency_value
 from referral.matching.snapshot import OpportunitySnapshot, ReferralHistory
@@ -262,18 +262,34 @@ class ProposalSet:
     ) -> Proposal:
         index, facts, today = self.index, self.facts, self.today
         offer = index.opportunities[position]
-        outcomes = [(criterion, evaluate(criterion, facts)) for criterion in index.compiled[position]]
-        criteria = tuple(
-            CriterionOutcome(
-                criterion.field,
-                criterion.op,
-                criterion.hard,
-                outcome,
-                self._sentence(words, outcome, criterion.field),
-            )
-            for (criterion, outcome), words in zip(outcomes, index.wordings(position), strict=True)
-        )
-        blocking = [outcome.text for outcome in criteria if outcome.hard and not outcome.met]
+        values = facts.values
+        actuals = self._actual
+        criteria: list[CriterionOutcome] = []
+        hard: list[CompiledCriterion] = []
+        failing: list[CompiledCriterion] = []
+        blocking: list[str] = []
+        soft_count = soft_met = 0
+        # One pass per criterion: outcome, sentence, and what it means for the offer. Written out
+        # rather than composed of helpers: it runs for every criterion of every proposal shown.
+        for criterion, words in zip(index.compiled[position], index.wordings(position), strict=True):
+            field = criterion.field
+            outcome = holds(criterion.op, criterion.value, values[field])
+            if outcome is None:
+                text = words.missing
+            else:
+                actual = actuals.get(field)
+                if actual is None:
+                    actual = actuals[field] = explain.actual(field, facts, index.reference)
+                text = (words.met if outcome else words.unmet).format(actual=actual)
+            criteria.append(CriterionOutcome(field, criterion.op, criterion.hard, outcome, text))
+            if criterion.hard:
+                hard.append(criterion)
+                if not outcome:
+                    failing.append(criterion)
+                    blocking.append(text)
+            else:
+                soft_count += 1
+                soft_met += bool(outcome)
         opens_on = offer.valid_from if offer.valid_from is not None and offer.valid_from > today else None
         no_place = offer.places_left <= 0 and not offer.waitlist
         if no_place:
@@ -282,10 +298,9 @@ class ProposalSet:
             blocking.append(f"Offre ouverte à partir du {explain.french_date(opens_on)}")
         when = None
         if not is_eligible and not no_place:
-            hard = [criterion for criterion, _ in outcomes if criterion.hard]
-            failing = [criterion for criterion, outcome in outcomes if criterion.hard and not outcome]
             when = eligible_on(failing, hard, facts, opens_on=opens_on, closes_on=offer.valid_until)
         flags = _flags(offer, self.history, since, today)
+        soft_words = explain.soft_counts_reason(soft_met, soft_count)
         return Proposal(
             opportunity_id=offer.id,
             opportunity_title=offer.title,
@@ -294,28 +309,20 @@ class ProposalSet:
             domain=offer.domain,
             score=score,
             breakdown=breakdown,
-            reasons=self._reasons(position, offer, breakdown, outcomes, flags, since),
+            reasons=self._reasons(position, offer, breakdown, soft_words, flags, since),
             flags=flags,
             eligible=is_eligible,
             blocking=tuple(blocking),
-            criteria=criteria,
+            criteria=tuple(criteria),
             eligible_on=when,
         )
-
-    def _sentence(self, words: explain.Wording, outcome: bool | None, field: str) -> str:
-        if outcome is None:
-            return words.missing
-        actual = self._actual.get(field)
-        if actual is None:
-            actual = self._actual[field] = explain.actual(field, self.facts, self.index.reference)
-        return (words.met if outcome else words.unmet).format(actual=actual)
 
     def _reasons(
         self,
         position: int,
         offer: OpportunitySnapshot,
         breakdown: Mapping[str, float],
-        outcomes: list[Any],
+        soft_words: str | None,
         flags: tuple[str, ...],
         since: date,
     ) -> tuple[str, ...]:
@@ -326,7 +333,7 @@ class ProposalSet:
         words: dict[str, str | None] = {
             "need_match": explain.need_reason(need, offer, reference),
             "urgency": explain.urgency_reason(urgency_kind, facts, reference),
-            "soft_criteria": explain.soft_reason(outcomes),
+            "soft_criteria": soft_words,
             **self.index.offer_reasons(position, today),
         }
         order = sorted(FACTORS, key=lambda factor: -breakdown[factor])

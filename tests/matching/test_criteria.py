@@ -187,3 +187,10 @@ def test_facts_hold_what_the_criteria_compare():
     assert facts.precarity == 3
     assert facts.covered is False
     assert evaluate(compile_criterion(criterion("age", "gte", 36), reference()), facts) is True
+
+
+def test_a_weight_outside_0_10_is_refused():
+    with pytest.raises(ValueError, match="weight"):
+        compile_criterion(criterion("age", "gte", 18, hard=False, weight=11.0), reference())
+    with pytest.raises(ValueError, match="weight"):
+        compile_criterion(criterion("age", "gte", 18, hard=False, weight=-1.0), reference())
