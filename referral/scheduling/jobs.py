@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from referral.db import Database, utcnow
+from referral.network import services as network
 from referral.scheduling import lease, services
 
 log = logging.getLogger("referral.scheduling")
@@ -65,6 +66,12 @@ JOBS: list[Job] = [
         "Lettre hebdomadaire avant la réunion de mutualisation",
         lambda session, now: services.weekly_digest(session, now.date()),
         {"day_of_week": "mon", "hour": 7},
+    ),
+    Job(
+        "network",
+        "Chiffres nationaux de l'écosystème (tous les territoires, matrice des partenariats nationaux)",
+        lambda session, now: network.precompute_national_figures(session, now),
+        {"hour": 2, "minute": 30},
     ),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
