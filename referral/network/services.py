@@ -35,7 +35,16 @@ from referral.network.exceptions import (
     NationalViewRefused,
     UnknownExportFormat,
 )
-from referral.network.graph import build_graph
+from referral.network.graph import (
+    CP,
+    DOMAIN,
+    NATIONAL_NETWORK,
+    PARTNER,
+    REFERRAL,
+    STRUCTURE,
+    build_graph,
+    domain_sort_key,
+)
 from referral.network.models import NATIONAL_SCOPE, NetworkFigures, territory_scope
 from referral.network.snapshot import NetworkSnapshot
 from referral.network.svg import render_svg
@@ -203,6 +212,101 @@ class TerritoryEcosystem:
     def svg(self, link_for: LinkFor | None = None) -> str:
         return render_svg(self.graph, link_for=link_for, title=self.title)
 
+    @cached_property
+    def tables(self) -> EcosystemTables:
+        return ecosystem_tables(self.graph)
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One line of the page's tables: a node of the picture, its anchor, and its figures."""
+
+    node: str
+    key: str
+    name: str
+    figures: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EcosystemTables:
+    """The picture's nodes as tables, so that everything drawn can also be read (and reached by
+    the picture's links to an anchor of the page)."""
+
+    structures: list[TableRow]
+    partners: list[TableRow]
+    domains: list[TableRow]
+    cps: list[TableRow]
+    national_networks: list[TableRow]
+
+
+def ecosystem_tables(graph: nx.DiGraph) -> EcosystemTables:
+    """Rows per node kind, with the figures the picture's tooltips hold."""
+    labels = {node: str(data.get("label", node)) for node, data in graph.nodes(data=True)}
+    domain_labels = {
+        str(data["code"]): labels[node] for node, data in graph.nodes(data=True) if data.get("kind") == DOMAIN
+    }
+
+    def referrals(edges: Any) -> tuple[int, int]:
+        rows = [data for _, _, data in edges if data.get("relation") == REFERRAL]
+        return sum(int(d["count"]) for d in rows), sum(int(d["accepted"]) for d in rows)
+
+    def codes(value: Any) -> list[str]:
+        return [domain_labels.get(code, code) for code in str(value or "").split(";") if code]
+
+    tables: dict[str, list[TableRow]] = {
+        kind: [] for kind in (STRUCTURE, PARTNER, DOMAIN, CP, NATIONAL_NETWORK)
+    }
+    for node, data in graph.nodes(data=True):
+        kind = data.get("kind")
+        key = node.split(":", 1)[1]
+        if kind == STRUCTURE:
+            sent, accepted = referrals(graph.out_edges(node, data=True))
+            figures = {
+                "participants": data.get("participants", 0),
+                "open_needs": data.get("open_needs", 0),
+                "referrals": sent,
+                "accepted": accepted,
+            }
+        elif kind == PARTNER:
+            received, accepted = referrals(graph.in_edges(node, data=True))
+            figures = {
+                "domains": codes(data.get("domains")),
+                "referrals": received,
+                "accepted": accepted,
+                "places_left": data.get("places_left", 0),
+                "national": "national_network" in data,
+                "convention_ends_on": data.get("convention_ends_on"),
+            }
+        elif kind == DOMAIN:
+            figures = {
+                "open_needs": data.get("open_needs", 0),
+                "places_left": data.get("places_left", 0),
+                "partners": sum(
+                    1 for source in graph.predecessors(node) if graph.nodes[source].get("kind") == PARTNER
+                ),
+            }
+        elif kind == CP:
+            figures = {"domains": codes(data.get("domains")), "partners": graph.out_degree(node)}
+        elif kind == NATIONAL_NETWORK:
+            statuses = [d.get("status") for _, _, d in graph.out_edges(node, data=True)]
+            figures = {
+                "deployed": statuses.count("deployed"),
+                "in_discussion": statuses.count("in_discussion"),
+            }
+        else:
+            continue
+        tables[str(kind)].append(TableRow(node=node, key=key, name=labels[node], figures=figures))
+    for rows in tables.values():
+        rows.sort(key=lambda row: (row.name.casefold(), row.node))
+    tables[DOMAIN].sort(key=lambda row: domain_sort_key(row.key))
+    return EcosystemTables(
+        structures=tables[STRUCTURE],
+        partners=tables[PARTNER],
+        domains=tables[DOMAIN],
+        cps=tables[CP],
+        national_networks=tables[NATIONAL_NETWORK],
+    )
+
 
 def territory_ecosystem(
     session: Session,
@@ -250,6 +354,13 @@ def territory_analytics(
         "sections": dict(SECTION_EXPLANATIONS),
         **ecosystem.analytics.to_dict(),
     }
+
+
+def territory_node_link(
+    session: Session, actor: User | None, slug: str, network_filter: NetworkFilter | None = None
+) -> dict[str, Any]:
+    """The graph as networkx's node-link data (the API's `…/network`)."""
+    return exporting.to_node_link(territory_ecosystem(session, actor, slug, network_filter).graph)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,14 +20,16 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.office_hours", "Permanences"),
         ("partner_pages.workshops", "Ateliers"),
+        ("network_pages.index", "Écosystème"),
     ],
     Role.COORDINATOR: [
         ("pages.home", "Vue d'ensemble"),
+        ("network_pages.index", "Écosystème"),
         ("partner_pages.index", "Réseau"),
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.workshops", "Ateliers"),
     ],
-    Role.ADMIN: [("pages.home", "Territoires")],
+    Role.ADMIN: [("pages.home", "Territoires"), ("network_pages.index", "Écosystème")],
 }
 
 

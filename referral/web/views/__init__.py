@@ -14,6 +14,7 @@ MODULES = [
     "referral.web.views.cases",
     "referral.web.views.referrals",
     "referral.web.views.partners",
+    "referral.web.views.network",
 ]
 
 
