@@ -17,13 +17,12 @@ from typing import Any, NamedTuple
 from referral.matching.criteria import CompiledCriterion, ParticipantFacts
 from referral.matching.registry import FIELDS, ValueKind, explanation_for
 from referral.matching.scoring import (
+    FRESHNESS_DAYS,
     QUALITY_OTHER_SUBTYPE,
     need_quality,
     pressure,
 )
 from referral.matching.snapshot import OpenNeed, OpportunitySnapshot, ReferenceTables
-
-CHECK = "✓"
 
 
 def french_date(day: date) -> str:
@@ -159,14 +158,10 @@ def criterion_sentence(
     « 6 mois d'ancienneté requis, 4 mois aujourd'hui », « Ressources mensuelles au plus 900 € :
     610 € ✓ », « … (information manquante : niveau de français) ».
     """
-    template, _ = explanation_for(criterion.field, criterion.op, criterion.source.value)
-    spec = FIELDS[criterion.field]
-    asked = requirement(criterion, reference)
-    missing = spec.label[:1].lower() + spec.label[1:]
+    words = wording(criterion, reference)
     if outcome is None:
-        return template.missing.format(requirement=asked, missing=missing)
-    wording = template.met if outcome else template.unmet
-    return wording.format(requirement=asked, actual=actual(criterion.field, facts, reference))
+        return words.missing
+    return (words.met if outcome else words.unmet).format(actual=actual(criterion.field, facts, reference))
 
 
 # -- the factors, in words -------------------------------------------------------------------
@@ -229,7 +224,7 @@ def freshness_reason(opportunity: OpportunitySnapshot, today: date) -> str | Non
     days = (today - opportunity.published_on).days
     if days <= 0:
         return "Offre publiée aujourd'hui"
-    if days > 180:
+    if days > FRESHNESS_DAYS:
         return "Offre publiée il y a plus de six mois"
     return f"Offre publiée il y a {days} {plural(days, 'jour', 'jours')}"
 

@@ -172,3 +172,16 @@ def test_the_api_shape_of_a_proposal():
     eligible = match(participant(), opportunity()).to_dict()["eligible"][0]
     assert "eligible_on" not in eligible
     assert TODAY  # the day is always given explicitly
+
+
+def test_the_sentence_helper_says_what_the_proposal_says():
+    from referral.matching.criteria import compile_criterion, evaluate, facts_for
+    from referral.matching.explain import criterion_sentence
+
+    person = participant(entered_on=date(2026, 7, 10))
+    crit = criterion("months_in_programme", "gte", 6)
+    compiled = compile_criterion(crit, reference())
+    facts = facts_for(person, reference(), TODAY)
+    assert criterion_sentence(compiled, facts, evaluate(compiled, facts), reference()) == sentence(
+        person, crit
+    )
