@@ -95,6 +95,26 @@ def _load(session: Session, actor: User, participant_id: int, *, for_update: boo
     return person
 
 
+def _part_of_record(
+    session: Session,
+    actor: User,
+    participant_id: int,
+    model: type[Any],
+    row_id: int,
+    missing: str,
+    *,
+    for_update: bool = False,
+) -> tuple[Participant, Any]:
+    """A row of a record (a need, a consent…) the actor may change, with its record; a row of
+    another record answers like a missing one."""
+    _require_cip(actor)
+    person = _load(session, actor, participant_id, for_update=for_update)
+    row = session.get(model, row_id)
+    if row is None or row.participant_id != person.id:
+        raise NotFound(missing)
+    return person, row
+
+
 # --- Reading -------------------------------------------------------------------------------
 
 
@@ -466,11 +486,9 @@ def update_need(
     session: Session, actor: User, participant_id: int, need_id: int, values: Mapping[str, Any]
 ) -> Need:
     """Change a need's priority or status; resolving it dates it (today unless given)."""
-    _require_cip(actor)
-    person = _load(session, actor, participant_id)
-    need = session.get(Need, need_id)
-    if need is None or need.participant_id != person.id:
-        raise NotFound("Ce frein n'existe pas dans ce dossier.")
+    person, need = _part_of_record(
+        session, actor, participant_id, Need, need_id, "Ce frein n'existe pas dans ce dossier."
+    )
     if "priority" in values:
         need.priority = values["priority"]
     if "status" in values:
@@ -530,11 +548,9 @@ def record_consent(session: Session, actor: User, participant_id: int, values: M
 def revoke_consent(
     session: Session, actor: User, participant_id: int, consent_id: int, revoked_on: date | None = None
 ) -> Consent:
-    _require_cip(actor)
-    person = _load(session, actor, participant_id)
-    consent = session.get(Consent, consent_id)
-    if consent is None or consent.participant_id != person.id:
-        raise NotFound("Ce consentement n'existe pas dans ce dossier.")
+    person, consent = _part_of_record(
+        session, actor, participant_id, Consent, consent_id, "Ce consentement n'existe pas dans ce dossier."
+    )
     if consent.revoked_on is not None:
         raise Conflict("Ce consentement est déjà retiré.")
     revoked_on = revoked_on or date.today()
@@ -694,11 +710,15 @@ def decide_renewal(
     session: Session, actor: User, participant_id: int, renewal_id: int, values: Mapping[str, Any]
 ) -> RenewalDecision:
     """Record the commission's decision; a renewal granted extends the path by one year."""
-    _require_cip(actor)
-    person = _load(session, actor, participant_id, for_update=True)
-    renewal = session.get(RenewalDecision, renewal_id)
-    if renewal is None or renewal.participant_id != person.id:
-        raise NotFound("Cette demande de renouvellement n'existe pas dans ce dossier.")
+    person, renewal = _part_of_record(
+        session,
+        actor,
+        participant_id,
+        RenewalDecision,
+        renewal_id,
+        "Cette demande de renouvellement n'existe pas dans ce dossier.",
+        for_update=True,
+    )
     if renewal.outcome is not RenewalOutcome.PENDING:
         raise Conflict("La commission a déjà statué sur cette demande.")
     decided_on = values.get("decided_on") or date.today()
@@ -774,11 +794,9 @@ def record_exit(session: Session, actor: User, participant_id: int, values: Mapp
 def record_follow_up(
     session: Session, actor: User, participant_id: int, follow_up_id: int, values: Mapping[str, Any]
 ) -> FollowUp:
-    _require_cip(actor)
-    person = _load(session, actor, participant_id)
-    follow_up = session.get(FollowUp, follow_up_id)
-    if follow_up is None or follow_up.participant_id != person.id:
-        raise NotFound("Ce suivi n'existe pas dans ce dossier.")
+    person, follow_up = _part_of_record(
+        session, actor, participant_id, FollowUp, follow_up_id, "Ce suivi n'existe pas dans ce dossier."
+    )
     if follow_up.done_on is not None:
         raise Conflict("Ce suivi est déjà enregistré.")
     if values["outcome"] not in reference.code_set(session, "followup_outcome"):
