@@ -137,10 +137,16 @@ class ParticipantTable:
 
         order = np.argsort(self.territory_ids, kind="stable")
         territories, starts = np.unique(self.territory_ids[order], return_index=True)
-        self.by_territory: dict[int, np.ndarray] = {
-            int(territory): positions
-            for territory, positions in zip(territories.tolist(), np.split(order, starts[1:]), strict=True)
-        }
+        self.by_territory: dict[int, np.ndarray] = (
+            {
+                int(territory): positions
+                for territory, positions in zip(
+                    territories.tolist(), np.split(order, starts[1:]), strict=True
+                )
+            }
+            if n
+            else {}
+        )
 
     def _index_needs(self, people: Sequence[ParticipantSnapshot]) -> None:
         code_lookup: dict[str, int] = {}

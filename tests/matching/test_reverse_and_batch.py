@@ -100,3 +100,14 @@ def test_the_participant_table_computes_dates_like_the_scalar_path():
             facts = facts_for(person, data.reference, day)
             assert table.numeric["months_in_programme"][row] == facts.months_in_programme
             assert table.numeric["age"][row] == facts.age
+
+
+def test_nobody_and_nothing_are_ordinary_cases():
+    empty_table = ParticipantTable([], reference(), TODAY)
+    assert reverse_match(OFFER, empty_table).participant_ids == ()
+    assert match_batch(MatchingIndex([OFFER], reference()), empty_table).top_ids.shape == (0, 10)
+    nothing = MatchingIndex([], reference())
+    assert nothing.match(participant(), TODAY).to_dict() == {"eligible": [], "near_misses": []}
+    one = ParticipantTable([participant()], reference(), TODAY)
+    assert match_batch(nothing, one).top(1) == []
+    assert reverse_match(opportunity(criteria=()), one).participant_ids == (1,)
