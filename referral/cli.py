@@ -5,6 +5,8 @@ Each command is one unit of work: it opens `Database.atomic()`, calls services, 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
@@ -404,3 +406,64 @@ def export_data_inclusion(output: str | None, territory_slug: str | None) -> Non
         click.echo(f"{counts} écrits dans {output}.", err=True)
     else:
         click.echo(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# The territorial ecosystem as a file for Gephi (issue 8: the territorial ecosystem)
+# ---------------------------------------------------------------------------------------------
+
+
+@export_group.command("network")
+@click.option("--territory", "territory_slug", required=True, help="Le territoire (slug, ex. lyon).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["gexf", "graphml", "json"]),
+    default="gexf",
+    show_default=True,
+    help="GEXF et GraphML s'ouvrent dans Gephi ; JSON : données node-link.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Fichier à écrire (défaut : network-<territoire>.<extension>).",
+)
+@click.option("--domain", default=None, help="Seulement ce domaine (code, ex. logement).")
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Orientations créées depuis (AAAA-MM-JJ).",
+)
+@click.option(
+    "--until",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Orientations créées jusqu'au (AAAA-MM-JJ).",
+)
+def export_network(
+    territory_slug: str,
+    fmt: str,
+    output: str | None,
+    domain: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
+    """Write a territory's ecosystem graph (structures, partners, CPs, domains, national
+    partnerships; counts only, no participant) as GEXF, GraphML or node-link JSON."""
+    from referral.network.services import NetworkFilter, territory_export
+
+    network_filter = NetworkFilter(
+        domain=domain, since=since.date() if since else None, until=until.date() if until else None
+    )
+    try:
+        with _database().atomic() as session:
+            exported = territory_export(session, None, territory_slug, fmt, network_filter)
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    path = output or exported.filename
+    with open(path, "wb") as handle:
+        handle.write(exported.content)
+    click.echo(f"Écosystème de « {territory_slug} » écrit dans {path} ({len(exported.content)} octets).")

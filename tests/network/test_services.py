@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import networkx as nx
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from referral.cli import main
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
 from referral.network import services
 from referral.network.exceptions import EcosystemRefused, NationalViewRefused
@@ -199,3 +202,39 @@ def test_the_scheduled_job_calls_the_precomputation(session: Session) -> None:
     result = job.run(session, datetime(2026, 11, 23, 2, 30, tzinfo=UTC))
     assert result["territoires"] >= 1
     assert session.scalar(select(NetworkFigures).where(NetworkFigures.scope == "national")) is not None
+
+
+def test_the_export_command_writes_the_file(
+    app: Flask, session: Session, clairval: Clairval, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session.commit()
+    monkeypatch.chdir(tmp_path)
+    runner = app.test_cli_runner()
+    result = runner.invoke(main, ["export", "network", "--territory", "clairval", "--format", "gexf"])
+    assert result.exit_code == 0, result.output
+    assert "écrit dans network-clairval.gexf" in result.output
+    graph = nx.read_gexf(tmp_path / "network-clairval.gexf")
+    assert graph.nodes[f"partner:{clairval.sante.id}"]["name"] == "Maison de santé Clairval"
+
+    target = tmp_path / "sante.graphml"
+    result = runner.invoke(
+        main,
+        [
+            "export",
+            "network",
+            "--territory",
+            "clairval",
+            "--format",
+            "graphml",
+            "--domain",
+            "sante",
+            "-o",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert {data["kind"] for _, data in nx.read_graphml(target).nodes(data=True)} >= {"structure", "partner"}
+
+    refused = runner.invoke(main, ["export", "network", "--territory", "atlantide"])
+    assert refused.exit_code == 1
+    assert "Territoire inconnu" in refused.output
