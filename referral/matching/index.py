@@ -26,6 +26,7 @@ Pure module: no Flask, no session.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from bisect import bisect_left
 from collections import defaultdict
@@ -332,6 +333,30 @@ class TerritoryIndex:
         self._urgency_cache[key] = urgency
         return urgency
 
+    def refreshed(self, replacements: Mapping[int, OpportunitySnapshot]) -> TerritoryIndex | None:
+        """A copy with these offers replaced, sharing the compiled criteria, when every one of them
+        is already here with the same criteria, domain and subtypes (None otherwise)."""
+        offers = list(self.opportunities)
+        for offer_id, offer in replacements.items():
+            position = int(np.searchsorted(self.ids, offer_id))
+            if position >= self.size or self.ids[position] != offer_id:
+                return None
+            before = offers[position]
+            if (before.criteria, before.domain, before.subtypes) != (
+                offer.criteria,
+                offer.domain,
+                offer.subtypes,
+            ):
+                return None
+            offers[position] = offer
+        clone = copy.copy(self)
+        clone.opportunities = tuple(offers)
+        # What depends on the figures or the words of an offer is computed again on demand; the
+        # caches of needs, situations and criteria wordings stay valid and are shared.
+        clone._day_statics = None
+        clone._texts = None
+        return clone
+
     def offer_reasons(self, position: int, today: date) -> dict[str, str | None]:
         """The French sentences of the factors that depend on the offer alone (cached per day)."""
         statics = self.day(today)
@@ -500,7 +525,10 @@ class MatchingIndex:
         self, upserted: Sequence[OpportunitySnapshot] = (), removed_ids: Iterable[int] = ()
     ) -> MatchingIndex:
         """A new index with these offers added, replaced or removed; untouched territories are
-        shared with this one (only the territories concerned are compiled again)."""
+        shared with this one. A territory whose offers only changed in figures (places left,
+        recent referrals, status, answer rate, title…) keeps its compiled criteria; only one
+        whose criteria, domain or subtypes changed, or that gained or lost an offer, is compiled
+        again. This one is left as it was: requests running on it are not disturbed."""
         removed = set(removed_ids) | {offer.id for offer in upserted}
         touched: set[int] = set()
         for territory_id, index in self.territories.items():
@@ -510,8 +538,16 @@ class MatchingIndex:
             touched.update(offer.territory_ids)
         territories = {tid: index for tid, index in self.territories.items() if tid not in touched}
         for territory_id in sorted(touched):
-            offers = [o for o in self.territory(territory_id).opportunities if o.id not in removed]
-            offers += [o for o in upserted if territory_id in o.territory_ids]
+            current = self.territory(territory_id)
+            replacements = {o.id: o for o in upserted if territory_id in o.territory_ids}
+            # Same offers before and after (none leaves, none arrives): maybe only figures changed.
+            same_offers = {o.id for o in current.opportunities} & removed == set(replacements)
+            refreshed = current.refreshed(replacements) if same_offers else None
+            if refreshed is not None:
+                territories[territory_id] = refreshed
+                continue
+            offers = [o for o in current.opportunities if o.id not in removed]
+            offers += list(replacements.values())
             if offers:
                 territories[territory_id] = TerritoryIndex(territory_id, offers, self.reference)
         return MatchingIndex((), self.reference, territories=territories)

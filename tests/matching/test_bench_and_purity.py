@@ -79,3 +79,27 @@ def test_an_updated_index_rebuilds_only_the_territories_concerned():
     moved = index.updated(upserted=[opportunity(id=2, territory_ids={1})])
     assert moved.match(participant(), date(2026, 11, 23)).eligible_ids == [1, 2]
     assert 2 not in moved.territories
+
+
+def test_new_figures_keep_the_compiled_criteria_but_new_criteria_do_not():
+    from tests.matching.factories import criterion
+
+    six_months = criterion("months_in_programme", "gte", 6)
+    index = MatchingIndex([opportunity(id=1, criteria=[six_months]), opportunity(id=2)], reference())
+    today = date(2026, 11, 23)
+    fuller = index.updated(
+        upserted=[opportunity(id=1, criteria=[six_months], places_left=1, recent_referrals=9)]
+    )
+    assert fuller.territories[1].table is index.territories[1].table  # not compiled again
+    (proposal,) = [p for p in fuller.match(participant(), today).eligible() if p.opportunity_id == 1]
+    assert "nearly_full" in proposal.flags
+    assert "9 orientations récentes pour 1 place libre" in " ".join(proposal.reasons)
+    stricter = index.updated(
+        upserted=[opportunity(id=1, criteria=[criterion("months_in_programme", "gte", 12)])]
+    )
+    assert stricter.territories[1].table is not index.territories[1].table
+    assert stricter.match(participant(), today).eligible_ids == [2]
+    # An offer that leaves a territory is gone from it, even with the same criteria.
+    moved = index.updated(upserted=[opportunity(id=2, territory_ids={2})])
+    assert moved.match(participant(), today).eligible_ids == [1]
+    assert index.match(participant(), today).eligible_ids == [1, 2]  # the old index is untouched
