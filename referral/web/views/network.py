@@ -38,6 +38,7 @@ ANCHORS = {
     NATIONAL_NETWORK: "partenariat",
 }
 PARTNER_PAGE = "partner_pages.partner"
+_PLACEHOLDER_ID = 987654321
 
 
 def node_links(slug: str, *, on_page: bool) -> Callable[[str], str | None]:
@@ -47,13 +48,19 @@ def node_links(slug: str, *, on_page: bool) -> Callable[[str], str | None]:
     everything else to its line in the tables of the « Écosystème » page (`on_page`: a bare
     anchor; otherwise, for the standalone SVG file, the page's address with the anchor).
     """
-    has_partner_page = PARTNER_PAGE in current_app.view_functions
     base = "" if on_page else url_for("network_pages.territory", slug=slug)
+    # One `url_for` for all partners (a large territory has hundreds): the rule's path with a
+    # placeholder id, filled in per node.
+    partner_path = (
+        url_for(PARTNER_PAGE, partner_id=_PLACEHOLDER_ID)
+        if PARTNER_PAGE in current_app.view_functions
+        else None
+    )
 
     def link(node: str) -> str | None:
         kind, key = parse_node_id(node)
-        if kind == PARTNER and has_partner_page:
-            return url_for(PARTNER_PAGE, partner_id=key)
+        if kind == PARTNER and partner_path is not None:
+            return partner_path.replace(str(_PLACEHOLDER_ID), str(key))
         prefix = ANCHORS.get(kind)
         return f"{base}#{prefix}-{key}" if prefix else None
 
