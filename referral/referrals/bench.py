@@ -100,6 +100,11 @@ def load(database: Database, dataset: synthetic.Dataset, sampled: set[int]) -> d
         offers, criteria = [], []
         for offer in dataset.opportunities:
             national = len(offer.territory_ids) > 1
+            # Generated offers that are no longer open may end before their start date would
+            # allow; the database refuses that, so such an offer keeps only its end.
+            valid_from = offer.valid_from
+            if valid_from and offer.valid_until and offer.valid_until < valid_from:
+                valid_from = None
             offers.append(
                 {
                     "id": offer.id,
@@ -110,7 +115,7 @@ def load(database: Database, dataset: synthetic.Dataset, sampled: set[int]) -> d
                     "capacity": offer.capacity,
                     "places_taken": max(0, offer.capacity - max(offer.places_left, 0)),
                     "status": offer.status,
-                    "valid_from": offer.valid_from,
+                    "valid_from": valid_from,
                     "valid_until": offer.valid_until,
                     "documents_required": [],
                     "shared_categories": [],
