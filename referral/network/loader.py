@@ -44,7 +44,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, func, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
 from referral.cases.models import Exit, Need, NeedStatus, Participant
 from referral.network.snapshot import (
@@ -151,7 +151,7 @@ def load_deployments(session: Session) -> NationalSnapshot:
         territories=tuple(TerritoryInfo(row.slug, row.name) for row in territories),
         networks=tuple(NationalNetworkInfo(n.code, n.name, n.kind) for n in networks),
         deployments=tuple(
-            Deployment(code, partner_id, slugs[territory_id], DeploymentStatus(status.value))
+            Deployment(str(code), partner_id, slugs[territory_id], DeploymentStatus(status.value))
             for code, partner_id, territory_id, status in rows
         ),
     )
@@ -188,12 +188,12 @@ class _Loader:
 
     # -- scope helpers ---------------------------------------------------------------------
 
-    def _in_scope(self, column: ColumnElement[int | None]) -> ColumnElement[bool]:
+    def _in_scope(self, column: QueryableAttribute[Any]) -> ColumnElement[bool]:
         if self.territory is None:
             return column.is_not(None)
         return column == self.territory.id
 
-    def _structure_ids(self) -> Select[tuple[int]]:
+    def _structure_ids(self) -> Select[Any]:
         return select(Structure.id).where(self._in_scope(Structure.territory_id))
 
     def _active_file(self) -> ColumnElement[bool]:

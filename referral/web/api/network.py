@@ -27,7 +27,7 @@ from referral.web.schemas.network import (
 from referral.web.views.network import node_links
 
 blp = Blueprint("network", __name__, description="Écosystème des territoires (graphe des partenaires)")
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 ERRORS = {
     "403": {"description": "Rôle sans accès à l'écosystème (CIP)."},
     "404": {"description": "Territoire inconnu ou hors du périmètre."},
@@ -58,9 +58,7 @@ def _file(query: dict[str, Any], slug: str, fmt: str) -> Response:
     )
     # The picture opens in the browser; the Gephi files are downloaded under their name.
     disposition = "inline" if fmt == "svg" else "attachment"
-    response = Response(exported.content, mimetype=exported.media_type)
-    if fmt != "svg":
-        response.charset = "utf-8"
+    response = Response(exported.content, content_type=f"{exported.media_type}; charset=utf-8")
     response.headers["Content-Disposition"] = f'{disposition}; filename="{exported.filename}"'
     return response
 

@@ -113,7 +113,7 @@ def territory(slug: str) -> Any:
     except InvalidNetworkFilter as refusal:
         return _refused_filter(slug, values, refusal.errors)
     ecosystem = page.ecosystem
-    query_args = network_filter.as_query()
+    query_args: dict[str, Any] = dict(network_filter.as_query())
     downloads = [
         (label, url_for(endpoint, slug=ecosystem.slug, **query_args), note)
         for label, endpoint, note in (
