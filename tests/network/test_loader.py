@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -196,3 +198,15 @@ def test_a_constant_number_of_queries(session: Session, clairval: Clairval) -> N
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == before
     assert before <= 16
+
+
+def test_the_engine_stays_pure_beside_the_loader() -> None:
+    """The database side (loader, services, models) lives in the same package: importing the
+    engine must still import neither Flask nor SQLAlchemy (DESIGN §5)."""
+    code = (
+        "import sys, referral.network.graph, referral.network.analytics, referral.network.svg, "
+        "referral.network.export, referral.network.snapshot, referral.network.projection;"
+        "print(sorted(m for m in ('flask', 'sqlalchemy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
