@@ -53,6 +53,7 @@ def participant_proposals(participant_id: int) -> str:
         near_misses=ranked.near_misses(limit=15),
         factor_labels=FACTOR_LABELS,
         flag_labels=FLAG_LABELS,
+        domain_labels={domain.code: domain.label for domain in reference.domains(session)},
     )
 
 
