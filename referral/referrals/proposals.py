@@ -286,6 +286,25 @@ def _territory_of(person: Participant) -> int:
     return territory_id
 
 
+# The participant's columns the engine reads (the rest of the record stays in the database).
+SNAPSHOT_COLUMNS = (
+    "id",
+    "structure_id",
+    "programme",
+    "entered_on",
+    "birth_date",
+    "residence_status",
+    "residence_permit_expires_on",
+    "housing_status",
+    "health_coverage",
+    "household_size",
+    "children",
+    "monthly_resources",
+    "language_level",
+    "driving_licence",
+)
+
+
 def load_participant_snapshot(
     session: Session, actor: User, participant_id: int, today: date
 ) -> ParticipantSnapshot:
@@ -296,9 +315,10 @@ def load_participant_snapshot(
         & (Contract.starts_on <= today)
         & ((Contract.ends_on.is_(None)) | (Contract.ends_on >= today))
     )
+    columns = [getattr(Participant, name) for name in SNAPSHOT_COLUMNS]
     row = session.execute(
         select(
-            Participant,
+            *columns,
             Structure.territory_id,
             HealthRecord.rqth,
             select(func.sum(Contract.weekly_hours)).where(current).scalar_subquery().label("hours"),
@@ -310,11 +330,11 @@ def load_participant_snapshot(
         .join(Structure, Structure.id == Participant.structure_id)
         .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
         .where(Participant.id == participant_id, participant_filter(actor))
-        .execution_options(populate_existing=False)
     ).first()
     if row is None:
         raise ParticipantNotFound()
-    person, territory_id, rqth, hours, contracts = row
+    person = row  # a row with the participant's columns by name: enough for the snapshot
+    territory_id, rqth, hours, contracts = row.territory_id, row.rqth, row.hours, row.contracts
     needs = session.execute(
         select(Need.domain_code, Need.subtype_code, Need.priority)
         .where(Need.participant_id == participant_id, Need.status == NeedStatus.OPEN)
