@@ -44,6 +44,12 @@ from referral.territories.models import Role, User
 CIP_TO_ACT_ON = (ReferralState.DRAFT, ReferralState.NEEDS_INFO, ReferralState.ACCEPTED)
 CP_TO_ACT_ON = (ReferralState.SUBMITTED,)
 CP_WAITING_ON_PARTNER = (ReferralState.SENT, ReferralState.WAITLISTED)
+# The CP's « Orientations » page, in order.
+CP_GROUPS = (
+    ("À valider", CP_TO_ACT_ON),
+    ("En attente du partenaire", CP_WAITING_ON_PARTNER),
+    ("Acceptées et en cours", (ReferralState.ACCEPTED, ReferralState.STARTED)),
+)
 # Domains where a referral may carry health details (with the person's consent).
 HEALTH_DOMAINS = frozenset({"sante", "sante_mentale", "acces_droits"})
 

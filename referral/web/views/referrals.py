@@ -80,19 +80,8 @@ def index() -> str:
     referrals = services.list_referrals(session, user)
     groups: list[tuple[str, list[Any]]] = []
     if user.role is Role.CP:
-        groups.append(("À valider", [r for r in referrals if r.state is ReferralState.SUBMITTED]))
-        groups.append(
-            (
-                "En attente du partenaire",
-                [r for r in referrals if r.state in (ReferralState.SENT, ReferralState.WAITLISTED)],
-            )
-        )
-        groups.append(
-            (
-                "Acceptées et en cours",
-                [r for r in referrals if r.state in (ReferralState.ACCEPTED, ReferralState.STARTED)],
-            )
-        )
+        for title, states in services.CP_GROUPS:
+            groups.append((title, [r for r in referrals if r.state in states]))
     else:
         for state in ReferralState:
             in_state = [r for r in referrals if r.state is state]
