@@ -10,7 +10,13 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, or_, select, true
 
 from referral.exceptions import PermissionDenied
-from referral.partners.models import Opportunity, OpportunityStatus, Partner, PartnerTerritory
+from referral.partners.models import (
+    DeploymentStatus,
+    Opportunity,
+    OpportunityStatus,
+    Partner,
+    PartnerTerritory,
+)
 from referral.territories.models import Role, Structure, User
 
 
@@ -53,8 +59,11 @@ def partner_filter(actor: User) -> ColumnElement[bool]:
 
 
 def offered_in_territory(territory_id: int) -> ColumnElement[bool]:
-    """Opportunities offered in a territory: its own, and national partners' where deployed."""
-    deployed_here = select(PartnerTerritory.partner_id).where(PartnerTerritory.territory_id == territory_id)
+    """Opportunities offered in a territory: its own, and national partners' where deployed
+    (the same rule as `Opportunity.offered_territory_ids`, as a query)."""
+    deployed_here = select(PartnerTerritory.partner_id).where(
+        PartnerTerritory.territory_id == territory_id, PartnerTerritory.status == DeploymentStatus.DEPLOYED
+    )
     return or_(
         Opportunity.territory_id == territory_id,
         Opportunity.territory_id.is_(None) & Opportunity.partner_id.in_(deployed_here),

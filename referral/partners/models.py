@@ -224,6 +224,18 @@ class Opportunity(Base):
     def places_left(self) -> int:
         return self.capacity - self.places_taken
 
+    @property
+    def offered_territory_ids(self) -> list[int]:
+        """Where the offer stands: its own territory, or — for a national partner's offer without
+        one — every territory where the partner is deployed (not merely in discussion)."""
+        if self.territory_id is not None:
+            return [self.territory_id]
+        return [
+            link.territory_id
+            for link in self.partner.territory_links
+            if link.status is DeploymentStatus.DEPLOYED
+        ]
+
 
 class Criterion(Base):
     """A typed condition on the participant (« critère d'orientation »): hard or soft."""

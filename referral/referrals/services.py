@@ -432,11 +432,7 @@ def _tell_the_cps(session: Session, referral: Referral, *, direct: bool) -> None
     """The CPs of the opportunity's domain hear of every referral: to validate it, or — when the
     opportunity needs no validation — because it went straight to the partner (DESIGN §4)."""
     opportunity = referral.opportunity
-    territories = (
-        [opportunity.territory_id]
-        if opportunity.territory_id
-        else [link.territory_id for link in opportunity.partner.territory_links]
-    )
+    territories = opportunity.offered_territory_ids
     message = (
         f"Orientation transmise directement au partenaire : « {opportunity.title} »."
         if direct

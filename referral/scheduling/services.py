@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from referral.cases import rules
 from referral.cases.models import Consent, Exit, FollowUp, Participant, RenewalOutcome
 from referral.db import utcnow
-from referral.partners.models import Opportunity, OpportunityStatus, Partner, PartnerTerritory
+from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.referrals.lifecycle import WAITING_STATES
 from referral.referrals.models import Referral
 from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
@@ -199,16 +199,6 @@ def cps_for(session: Session, territory_ids: Iterable[int], domain: str | None) 
     return list(session.scalars(query.order_by(User.id)))
 
 
-def _territories_of(session: Session, opportunity: Opportunity) -> list[int]:
-    if opportunity.territory_id is not None:
-        return [opportunity.territory_id]
-    return list(
-        session.scalars(
-            select(PartnerTerritory.territory_id).where(PartnerTerritory.partner_id == opportunity.partner_id)
-        )
-    )
-
-
 # --- The jobs' services ---------------------------------------------------------------------
 
 
@@ -303,7 +293,7 @@ def referral_reminders(session: Session, now: datetime) -> int:
         if rounds < 1:
             continue
         opportunity = referral.opportunity
-        for user_id in cps_for(session, _territories_of(session, opportunity), opportunity.domain_code):
+        for user_id in cps_for(session, opportunity.offered_territory_ids, opportunity.domain_code):
             sent += notify(
                 session,
                 user_id=user_id,
@@ -347,7 +337,7 @@ def endings(session: Session, today: date) -> int:
             changed += 1
             close_tasks(session, f"opportunity_ending:{offer.id}")
             continue
-        for user_id in cps_for(session, _territories_of(session, offer), offer.domain_code):
+        for user_id in cps_for(session, offer.offered_territory_ids, offer.domain_code):
             changed += ensure_task(
                 session,
                 user_id=user_id,

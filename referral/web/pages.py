@@ -18,7 +18,7 @@ from referral.referrals import services as referrals
 from referral.scheduling import services as tasks
 from referral.territories import queries as territory_queries
 from referral.territories.models import Role
-from referral.territories.services import authenticate, territory_overview
+from referral.territories.services import authenticate, territories_overview, territory_overview
 from referral.web.auth import client_address, current_user, log_in, log_out, login_required
 from referral.web.request_session import db_session, keep_on_error
 from referral.web.schemas.forms import LoginFormSchema
@@ -87,10 +87,9 @@ def home() -> str:
     elif user.role is Role.COORDINATOR:
         context["overview"] = territory_overview(session, user.territory_id)
     else:
-        context["territories"] = [
-            (territory, territory_overview(session, territory.id))
-            for territory in territory_queries.territories(session)
-        ]
+        territories = territory_queries.territories(session)
+        figures = territories_overview(session, [territory.id for territory in territories])
+        context["territories"] = [(territory, figures[territory.id]) for territory in territories]
     return render_template(f"home/{user.role.value}.html", **context)
 
 
