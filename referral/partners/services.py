@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -1968,25 +1968,33 @@ class OpportunityHit:
     score: float
 
 
+def _visible_hits(
+    session: Session, index: Any, query: str, territory_id: int | None, limit: int, rows: Select[Any]
+) -> list[tuple[Any, float]]:
+    """The index's best hits that the caller may see (`rows` carries the scope), best first.
+
+    The index is asked for more than `limit` because some hits may fall outside the scope.
+    """
+    hits = index.search(query, territory=territory_id, limit=limit * 3, min_score=SEARCH_MIN_SCORE)
+    entity = rows.column_descriptions[0]["entity"]
+    visible = {row.id: row for row in session.scalars(rows.where(entity.id.in_([hit.id for hit in hits])))}
+    return [(visible[hit.id], hit.score) for hit in hits if hit.id in visible][:limit]
+
+
 def search_partners(
     session: Session, actor: User, query: str, *, territory_slug: str | None = None, limit: int = 10
 ) -> list[PartnerHit]:
     """Partners whose name, town or tags match `query`, typos and accents aside, best first."""
     territory_id = _search_territory(session, actor, territory_slug)
-    hits = PARTNER_INDEX.get(session).search(
-        query, territory=territory_id, limit=limit * 3, min_score=SEARCH_MIN_SCORE
+    found = _visible_hits(
+        session,
+        PARTNER_INDEX.get(session),
+        query,
+        territory_id,
+        limit,
+        select(Partner).where(partner_filter(actor)),
     )
-    visible = {
-        partner.id: partner
-        for partner in session.scalars(
-            select(Partner).where(Partner.id.in_([hit.id for hit in hits]), partner_filter(actor))
-        )
-    }
-    return [
-        PartnerHit(hit.id, visible[hit.id].name, visible[hit.id].town, hit.score)
-        for hit in hits
-        if hit.id in visible
-    ][:limit]
+    return [PartnerHit(partner.id, partner.name, partner.town, score) for partner, score in found]
 
 
 def search_opportunities(
@@ -1994,32 +2002,24 @@ def search_opportunities(
 ) -> list[OpportunityHit]:
     """Offers whose title, partner, town or tags match `query` (CIPs: published ones only)."""
     territory_id = _search_territory(session, actor, territory_slug)
-    hits = OPPORTUNITY_INDEX.get(session).search(
-        query, territory=territory_id, limit=limit * 3, min_score=SEARCH_MIN_SCORE
+    found = _visible_hits(
+        session,
+        OPPORTUNITY_INDEX.get(session),
+        query,
+        territory_id,
+        limit,
+        select(Opportunity).where(opportunity_filter(actor)).options(selectinload(Opportunity.partner)),
     )
-    visible = {
-        offer.id: offer
-        for offer in session.scalars(
-            select(Opportunity)
-            .where(Opportunity.id.in_([hit.id for hit in hits]), opportunity_filter(actor))
-            .options(selectinload(Opportunity.partner))
+    return [
+        OpportunityHit(
+            id=offer.id,
+            title=offer.title,
+            partner_id=offer.partner_id,
+            partner_name=offer.partner.name,
+            town=offer.partner.town,
+            domain=offer.domain_code,
+            status=offer.status.value,
+            score=score,
         )
-    }
-    results = []
-    for hit in hits:
-        offer = visible.get(hit.id)
-        if offer is None:
-            continue
-        results.append(
-            OpportunityHit(
-                id=offer.id,
-                title=offer.title,
-                partner_id=offer.partner_id,
-                partner_name=offer.partner.name,
-                town=offer.partner.town,
-                domain=offer.domain_code,
-                status=offer.status.value,
-                score=hit.score,
-            )
-        )
-    return results[:limit]
+        for offer, score in found
+    ]
