@@ -69,7 +69,6 @@ TRANSITIONS: dict[str, Transition] = {
 
 # States in which the referral waits on someone outside the CIP (reminders and expiry count).
 WAITING_STATES = frozenset({S.SUBMITTED, S.SENT, S.WAITLISTED})
-FINAL_STATES = frozenset({S.CLOSED, S.DECLINED, S.REFUSED, S.EXPIRED, S.CANCELLED, S.ABANDONED})
 # States in which the referral holds one place of the opportunity's capacity.
 HOLDS_PLACE = frozenset({S.ACCEPTED, S.STARTED})
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from referral.territories.models import Structure, Territory, User
@@ -27,12 +27,3 @@ def structures(
 
 def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email.strip().lower()))
-
-
-def count_structures_by_territory(session: Session) -> dict[int, int]:
-    rows = session.execute(
-        select(Structure.territory_id, func.count())
-        .where(Structure.territory_id.is_not(None))
-        .group_by(Structure.territory_id)
-    )
-    return dict(rows)

@@ -332,18 +332,6 @@ def revoke_token(session: Session, token: str) -> None:
     session.flush()
 
 
-def revoke_tokens_of(session: Session, user: User) -> int:
-    """Revoke every live token of `user` (account closed, password changed…)."""
-    now = utcnow()
-    rows = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).all()
-    for row in rows:
-        row.revoked_at = now
-    session.flush()
-    return len(rows)
-
-
 def territories_overview(session: Session, territory_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """Aggregated counts per territory (coordinators, national team): no names, only numbers.
 
