@@ -153,7 +153,12 @@ class TerritoryIndex:
     """The offers of one territory, compiled for matching (see the module docstring)."""
 
     def __init__(
-        self, territory_id: int, opportunities: Iterable[OpportunitySnapshot], reference: ReferenceTables
+        self,
+        territory_id: int,
+        opportunities: Iterable[OpportunitySnapshot],
+        reference: ReferenceTables,
+        *,
+        criterion_wordings: dict[tuple[str, str, Any], Wording] | None = None,
     ) -> None:
         self.territory_id = territory_id
         self.reference = reference
@@ -171,6 +176,9 @@ class TerritoryIndex:
         self._day_statics: DayStatics | None = None
         self._need_cache: dict[tuple[str, str | None, int], np.ndarray] = {}
         self._wordings: dict[int, tuple[Wording, ...]] = {}
+        # Sentences per criterion (field, operator, value), shared by the territories of one
+        # `MatchingIndex`: a national offer, and the same criterion on many offers, is worded once.
+        self._criterion_wordings = {} if criterion_wordings is None else criterion_wordings
         self._texts: tuple[tuple[str, ...], ...] | None = None
         self._urgency_cache: dict[tuple[int, int], np.ndarray] = {}
 
@@ -382,9 +390,23 @@ class TerritoryIndex:
         """The French sentences of an offer's criteria, offer part filled in (cached per offer)."""
         cached = self._wordings.get(position)
         if cached is None:
-            cached = tuple(wording(criterion, self.reference) for criterion in self.compiled[position])
-            self._wordings[position] = cached
+            shared = self._criterion_wordings
+            words = []
+            for criterion in self.compiled[position]:
+                key = (criterion.field, criterion.op, criterion.source.value)
+                words_of = shared.get(key)
+                if words_of is None:
+                    words_of = shared[key] = wording(criterion, self.reference)
+                words.append(words_of)
+            cached = self._wordings[position] = tuple(words)
         return cached
+
+    def prepare(self, today: date) -> None:
+        """Compute now what the first request would otherwise pay for: the offers' figures of
+        the day, their own reasons and their criteria's sentences."""
+        for position in range(self.size):
+            self.offer_reasons(position, today)  # computes the day's figures on the first one
+            self.wordings(position)
 
     # -- one participant -----------------------------------------------------------------------
 
@@ -488,8 +510,12 @@ class MatchingIndex:
         reference: ReferenceTables,
         *,
         territories: Mapping[int, TerritoryIndex] | None = None,
+        criterion_wordings: dict[tuple[str, str, Any], Wording] | None = None,
     ) -> None:
         self.reference = reference
+        self.criterion_wordings: dict[tuple[str, str, Any], Wording] = (
+            {} if criterion_wordings is None else criterion_wordings
+        )
         if territories is not None:
             self.territories: dict[int, TerritoryIndex] = dict(territories)
             return
@@ -498,14 +524,26 @@ class MatchingIndex:
             for territory_id in offer.territory_ids:
                 grouped[territory_id].append(offer)
         self.territories = {
-            territory_id: TerritoryIndex(territory_id, offers, reference)
+            territory_id: self._territory_index(territory_id, offers)
             for territory_id, offers in sorted(grouped.items())
         }
+
+    def _territory_index(self, territory_id: int, offers: Iterable[OpportunitySnapshot]) -> TerritoryIndex:
+        return TerritoryIndex(
+            territory_id, offers, self.reference, criterion_wordings=self.criterion_wordings
+        )
+
+    def prepare(self, today: date) -> MatchingIndex:
+        """Compute every territory's figures and sentences for `today` now, at build time, so
+        that no request pays for being the first of its territory (see `TerritoryIndex.prepare`)."""
+        for index in self.territories.values():
+            index.prepare(today)
+        return self
 
     def territory(self, territory_id: int) -> TerritoryIndex:
         index = self.territories.get(territory_id)
         if index is None:
-            index = TerritoryIndex(territory_id, (), self.reference)
+            index = self._territory_index(territory_id, ())
         return index
 
     def match(
@@ -549,5 +587,7 @@ class MatchingIndex:
             offers = [o for o in current.opportunities if o.id not in removed]
             offers += list(replacements.values())
             if offers:
-                territories[territory_id] = TerritoryIndex(territory_id, offers, self.reference)
-        return MatchingIndex((), self.reference, territories=territories)
+                territories[territory_id] = self._territory_index(territory_id, offers)
+        return MatchingIndex(
+            (), self.reference, territories=territories, criterion_wordings=self.criterion_wordings
+        )

@@ -9,6 +9,7 @@ their record is small and must never be stale.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import defaultdict
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import Date, Select, bindparam, event, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from referral.access import participant_filter
+from referral.access import readable_records_structure
 from referral.audit.services import record_read
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
 from referral.cases.models import Contract, HealthRecord, Need, NeedStatus, Participant
@@ -175,21 +176,28 @@ def participant_snapshot(person: Participant, territory_id: int, today: date) ->
         territory_id,
         weekly_hours=current_hours if person.contracts else None,
         rqth=health.rqth if health is not None else None,
+        # Best priority first, as the request's snapshot reads them: the first of equally well
+        # answered needs is the one the reasons name.
         needs=tuple(
             OpenNeed(n.domain_code, n.subtype_code, n.priority)
-            for n in person.needs
+            for n in sorted(person.needs, key=lambda need: (need.priority, need.id))
             if n.status is NeedStatus.OPEN
         ),
     )
 
 
-def referral_history(session: Session, participant_id: int) -> ReferralHistory:
-    rows = session.execute(
+@functools.cache
+def _history_statement() -> Select[Any]:
+    return (
         select(Referral.opportunity_id, Referral.state, Referral.updated_at, Opportunity.partner_id)
         .join(Opportunity, Opportunity.id == Referral.opportunity_id)
-        .where(Referral.participant_id == participant_id)
+        .where(Referral.participant_id == bindparam("participant_id"))
         .order_by(Referral.id)
-    ).all()
+    )
+
+
+def referral_history(session: Session, participant_id: int) -> ReferralHistory:
+    rows = session.connection().execute(_history_statement(), {"participant_id": participant_id}).all()
     return ReferralHistory(
         participant_id=participant_id,
         referred_opportunity_ids=frozenset(row.opportunity_id for row in rows),
@@ -240,7 +248,8 @@ def matching_index(session: Session, today: date) -> MatchingIndex:
     if cached is not None and cached.key == key:
         cached.checked_at = now
         return cached.index
-    index = MatchingIndex(opportunity_snapshots(session, today), reference_tables(session))
+    # Prepared for the day at build time: no request pays for being its territory's first.
+    index = MatchingIndex(opportunity_snapshots(session, today), reference_tables(session)).prepare(today)
     with _cache_lock:
         _cache[cache_key] = _Cached(key, index, now)
     return index
@@ -305,20 +314,22 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-def load_participant_snapshot(
-    session: Session, actor: User, participant_id: int, today: date
-) -> ParticipantSnapshot:
-    """The person as the engine sees them, read in two plain queries (the request's hot path:
-    no ORM objects are needed to rank proposals). Out of scope answers like missing."""
+@functools.cache
+def _snapshot_statement() -> Select[Any]:
+    """The person, their territory, RQTH, current weekly hours and open needs (one row per need,
+    best priority first; one row with empty need columns when none is open), in one round trip.
+
+    Built once with bound parameters: composing this statement costs more than running it.
+    """
+    today = bindparam("today", type_=Date())
     current = (
         (Contract.participant_id == Participant.id)
         & (Contract.starts_on <= today)
         & ((Contract.ends_on.is_(None)) | (Contract.ends_on >= today))
     )
-    columns = [getattr(Participant, name) for name in SNAPSHOT_COLUMNS]
-    row = session.execute(
+    return (
         select(
-            *columns,
+            *(getattr(Participant, name) for name in SNAPSHOT_COLUMNS),
             Structure.territory_id,
             HealthRecord.rqth,
             select(func.sum(Contract.weekly_hours)).where(current).scalar_subquery().label("hours"),
@@ -326,26 +337,51 @@ def load_participant_snapshot(
             .where(Contract.participant_id == Participant.id)
             .scalar_subquery()
             .label("contracts"),
+            Need.domain_code.label("need_domain"),
+            Need.subtype_code.label("need_subtype"),
+            Need.priority.label("need_priority"),
         )
         .join(Structure, Structure.id == Participant.structure_id)
         .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
-        .where(Participant.id == participant_id, participant_filter(actor))
-    ).first()
-    if row is None:
-        raise ParticipantNotFound()
-    person = row  # a row with the participant's columns by name: enough for the snapshot
-    territory_id, rqth, hours, contracts = row.territory_id, row.rqth, row.hours, row.contracts
-    needs = session.execute(
-        select(Need.domain_code, Need.subtype_code, Need.priority)
-        .where(Need.participant_id == participant_id, Need.status == NeedStatus.OPEN)
+        .outerjoin(Need, (Need.participant_id == Participant.id) & (Need.status == NeedStatus.OPEN))
+        .where(
+            Participant.id == bindparam("participant_id"),
+            # The scope of `participant_filter`, bound: only the CIP's own structure.
+            Participant.structure_id == bindparam("structure_id"),
+        )
         .order_by(Need.priority, Need.id)
-    ).all()
+    )
+
+
+def load_participant_snapshot(
+    session: Session, actor: User, participant_id: int, today: date
+) -> ParticipantSnapshot:
+    """The person as the engine sees them, read in one plain query (the request's hot path: no
+    ORM objects are needed to rank proposals). Out of scope answers like missing."""
+    structure_id = readable_records_structure(actor)
+    if structure_id is None:
+        raise ParticipantNotFound()
+    rows = (
+        session.connection()
+        .execute(
+            _snapshot_statement(),
+            {"participant_id": participant_id, "structure_id": structure_id, "today": today},
+        )
+        .all()
+    )
+    if not rows:
+        raise ParticipantNotFound()
+    person = rows[0]  # a row with the participant's columns by name: enough for the snapshot
     return _snapshot(
         person,
-        territory_id or 0,
-        weekly_hours=float(hours or 0) if contracts else None,
-        rqth=rqth,
-        needs=tuple(OpenNeed(domain, subtype, priority) for domain, subtype, priority in needs),
+        person.territory_id or 0,
+        weekly_hours=float(person.hours or 0) if person.contracts else None,
+        rqth=person.rqth,
+        needs=tuple(
+            OpenNeed(row.need_domain, row.need_subtype, row.need_priority)
+            for row in rows
+            if row.need_domain is not None
+        ),
     )
 
 

@@ -185,3 +185,40 @@ def test_the_sentence_helper_says_what_the_proposal_says():
     assert criterion_sentence(compiled, facts, evaluate(compiled, facts), reference()) == sentence(
         person, crit
     )
+
+
+def test_a_prepared_index_says_exactly_what_a_lazy_one_says():
+    """`prepare` computes the day's figures and sentences at build time; the words must not
+    depend on whether they were made then or at the first request, nor on which territory or
+    offer first asked for a criterion's sentence (they are shared)."""
+    from referral.matching.index import MatchingIndex
+    from tests.matching.factories import LYON, PARIS
+
+    requirement = criterion("months_in_programme", "gte", 6)
+    offers = [
+        opportunity(
+            id=100,
+            territory_ids=frozenset({LYON, PARIS}),
+            criteria=[requirement, criterion("driving_licence", "eq", True, hard=False)],
+        ),
+        opportunity(id=101, criteria=[requirement], valid_from=date(2026, 12, 1)),
+        opportunity(id=102, territory_ids=frozenset({PARIS}), criteria=[requirement], places_left=0),
+    ]
+    people = [
+        participant(entered_on=date(2026, 7, 10)),
+        participant(id=2, territory_id=PARIS, driving_licence=True),
+        participant(id=3, territory_id=PARIS, entered_on=date(2026, 10, 1), driving_licence=None),
+    ]
+
+    lazy = MatchingIndex(offers, reference())
+    prepared = MatchingIndex(offers, reference()).prepare(TODAY)
+
+    for person in people:
+        assert prepared.match(person, TODAY).to_dict() == lazy.match(person, TODAY).to_dict()
+    # One sentence object per criterion, whichever territory or offer carries it.
+    lyon, paris = prepared.territory(LYON), prepared.territory(PARIS)
+    assert lyon.wordings(0)[0] is lyon.wordings(1)[0] is paris.wordings(0)[0] is paris.wordings(1)[0]
+    assert len(prepared.criterion_wordings) == 2
+    # A territory index built later by `updated` keeps sharing them.
+    changed = prepared.updated([opportunity(id=103, criteria=[requirement])])
+    assert changed.territory(LYON).wordings(2)[0] is lyon.wordings(0)[0]

@@ -5,12 +5,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral.cases.exceptions import ParticipantNotFound
+from referral.cases.models import HealthRecord, NeedStatus, Participant
 from referral.partners.models import Criterion
 from referral.referrals import proposals
+from referral.referrals.models import ReferralState
+from referral.territories.models import User
 from tests import factories
+from tests.helpers import DEMO
 
 
 def test_proposals_are_ranked_explained_and_in_scope(client: FlaskClient, session: Session, bearer) -> None:
@@ -86,3 +93,89 @@ def test_reverse_matching_counts_for_staff_people_for_their_cip(
     assert mine.id in ids
     assert theirs.id not in ids
     assert {row["structure_id"] for row in cip["by_structure"]} == {own.id}
+
+
+def _user(session: Session, role: str) -> User:
+    return session.scalars(select(User).where(User.email == DEMO[role])).one()
+
+
+def test_request_snapshot_reads_the_record_as_the_loaded_record_does(session: Session) -> None:
+    """The hot path reads the person in one bound statement; it must see exactly what the
+    snapshot built from the full ORM record sees: open needs only, best priority first, the
+    hours of current contracts only, no hours at all without a contract, RQTH when recorded."""
+    today = date(2026, 11, 23)
+    followed = factories.participant(session, last_name="Suivie", driving_licence=True, language_level="b1")
+    factories.need(session, participant_id=followed.id, domain_code="sante", priority=2)
+    factories.need(session, participant_id=followed.id, domain_code="logement", priority=1)
+    factories.need(
+        session,
+        participant_id=followed.id,
+        domain_code="emploi",
+        status=NeedStatus.RESOLVED,
+        resolved_on=date(2026, 3, 1),
+    )
+    factories.contract(session, participant_id=followed.id, weekly_hours=12, starts_on=date(2026, 1, 5))
+    factories.contract(
+        session,
+        participant_id=followed.id,
+        weekly_hours=20,
+        starts_on=date(2025, 1, 6),
+        ends_on=date(2025, 12, 31),
+    )
+    session.add(HealthRecord(participant_id=followed.id, rqth=True))
+    no_contract = factories.participant(session, last_name="Sans contrat")
+    contract_ended = factories.participant(session, last_name="Contrat fini")
+    factories.contract(
+        session,
+        participant_id=contract_ended.id,
+        starts_on=date(2025, 1, 6),
+        ends_on=date(2026, 6, 30),
+    )
+    session.commit()
+    cip = _user(session, "cip")
+
+    fast = {}
+    for person in (followed, no_contract, contract_ended):
+        record = session.get(Participant, person.id)
+        session.refresh(record)
+        territory_id = record.structure.territory_id
+        fast[person.id] = proposals.load_participant_snapshot(session, cip, person.id, today)
+        assert fast[person.id] == proposals.participant_snapshot(record, territory_id, today)
+
+    assert [need.domain for need in fast[followed.id].needs] == ["logement", "sante"]
+    assert fast[followed.id].weekly_hours == 12
+    assert fast[followed.id].rqth is True
+    assert fast[no_contract.id].weekly_hours is None
+    assert fast[no_contract.id].needs == ()
+    assert fast[contract_ended.id].weekly_hours == 0
+
+
+def test_request_snapshot_refuses_what_the_actor_may_not_open(session: Session) -> None:
+    person = factories.participant(session)
+    session.commit()
+    today = date(2026, 11, 23)
+    assert (
+        proposals.load_participant_snapshot(session, _user(session, "cip"), person.id, today).id == person.id
+    )
+    for role in ("cip_other", "cp_logement", "coordinator", "admin"):
+        with pytest.raises(ParticipantNotFound):
+            proposals.load_participant_snapshot(session, _user(session, role), person.id, today)
+    with pytest.raises(ParticipantNotFound):
+        proposals.load_participant_snapshot(session, _user(session, "cip"), person.id + 10_000, today)
+
+
+def test_referral_history_lists_referrals_and_refusals_by_partner(session: Session) -> None:
+    person = factories.participant(session)
+    refused_offer = factories.opportunity(session, domain_code="logement", title="Refusée")
+    pending_offer = factories.opportunity(session, domain_code="sante", title="En cours")
+    factories.referral(
+        session, participant_id=person.id, opportunity_id=refused_offer.id, state=ReferralState.REFUSED
+    )
+    factories.referral(session, participant_id=person.id, opportunity_id=pending_offer.id)
+    session.commit()
+
+    history = proposals.referral_history(session, person.id)
+
+    assert history.referred_opportunity_ids == {refused_offer.id, pending_offer.id}
+    assert [partner for partner, _day in history.refusals] == [refused_offer.partner_id]
+    assert proposals.referral_history(session, person.id + 10_000).referred_opportunity_ids == frozenset()
