@@ -179,3 +179,61 @@ def test_referral_history_lists_referrals_and_refusals_by_partner(session: Sessi
     assert history.referred_opportunity_ids == {refused_offer.id, pending_offer.id}
     assert [partner for partner, _day in history.refusals] == [refused_offer.partner_id]
     assert proposals.referral_history(session, person.id + 10_000).referred_opportunity_ids == frozenset()
+
+
+def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> None:
+    """The index is built from plain rows; they must say what the ORM records say: published
+    offers only, criteria and subtypes in their order, places left, a national partner's offer
+    in every territory where it is deployed (not where it is only discussed)."""
+    from referral.partners.models import DeploymentStatus, OpportunityStatus, PartnerTerritory
+    from referral.reference.models import DomainSubtype
+
+    lyon = factories.territory(session, "lyon")
+    paris = factories.territory(session, "paris")
+    marseille = factories.territory(session, "marseille")
+    national = factories.partner(session, name="Réseau national de test")
+    for territory, status in ((lyon, DeploymentStatus.DEPLOYED), (paris, DeploymentStatus.DEPLOYED)):
+        session.add(PartnerTerritory(partner_id=national.id, territory_id=territory.id, status=status))
+    session.add(
+        PartnerTerritory(
+            partner_id=national.id, territory_id=marseille.id, status=DeploymentStatus.IN_DISCUSSION
+        )
+    )
+    everywhere = factories.opportunity(
+        session, partner_id=national.id, title="Partout", capacity=5, places_taken=2, tags=["sans cv"]
+    )
+    session.add_all(
+        [
+            Criterion(opportunity_id=everywhere.id, position=1, field="age", op="gte", value=18, hard=True),
+            Criterion(
+                opportunity_id=everywhere.id,
+                position=0,
+                field="programme",
+                op="in",
+                value=["CVG"],
+                hard=False,
+            ),
+        ]
+    )
+    codes = session.scalars(
+        select(DomainSubtype).where(DomainSubtype.domain_code == "logement").order_by(DomainSubtype.position)
+    ).all()
+    everywhere.subtypes = [codes[2], codes[0]]
+    local = factories.opportunity(session, territory_id=lyon.id, title="Locale")
+    draft = factories.opportunity(session, territory_id=lyon.id, status=OpportunityStatus.DRAFT)
+    unplaced = factories.opportunity(session, partner_id=factories.partner(session, name="Nulle part").id)
+    session.commit()
+
+    snapshots = {offer.id: offer for offer in proposals.opportunity_snapshots(session, date.today())}
+
+    assert draft.id not in snapshots
+    assert unplaced.id not in snapshots
+    assert snapshots[local.id].territory_ids == {lyon.id}
+    offer = snapshots[everywhere.id]
+    assert offer.territory_ids == {lyon.id, paris.id}
+    assert offer.partner_name == "Réseau national de test"
+    assert [(c.field, c.hard) for c in offer.criteria] == [("programme", False), ("age", True)]
+    assert offer.criteria[0].value == ("CVG",)
+    assert offer.subtypes == (codes[0].code, codes[2].code)
+    assert (offer.capacity, offer.places_left, offer.tags) == (5, 3, ("sans cv",))
+    assert offer.status == "published"
