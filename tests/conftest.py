@@ -68,6 +68,13 @@ def fresh_engine(backend: str, label: str, tmp_path_factory: pytest.TempPathFact
     return make_engine(TEST_DATABASE_URL, connect_args={"options": f"-csearch_path={schema}"})
 
 
+@pytest.fixture(autouse=True)
+def _no_index_from_another_test() -> None:
+    """Each test rolls its database back: an index cached by the previous one describes rows
+    that are gone."""
+    proposals.forget_index()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_schemas() -> Iterator[None]:
     yield

@@ -9,15 +9,17 @@ their record is small and must never be stale.
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Select, bindparam, event, func, select
+from sqlalchemy import Date, Select, bindparam, case, event, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from referral.access import readable_records_structure
@@ -38,6 +40,7 @@ from referral.matching.snapshot import (
 from referral.matching.table import ParticipantTable
 from referral.partners.models import (
     Criterion,
+    DeploymentStatus,
     Opportunity,
     OpportunityStatus,
     Partner,
@@ -80,7 +83,9 @@ def reference_tables(session: Session) -> ReferenceTables:
     )
 
 
-def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnapshot]:
+def opportunity_snapshots(
+    session: Session, today: date, *, only: Collection[int] | None = None
+) -> list[OpportunitySnapshot]:
     """Every published opportunity, a national one resolved to the territories where its partner
     is deployed, with its places, its recent referrals and its partner's answer rate.
 
@@ -91,6 +96,8 @@ def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnap
 
     connection = session.connection()
     published = Opportunity.status == OpportunityStatus.PUBLISHED
+    if only is not None:
+        published = published & Opportunity.id.in_(sorted(only))
     offers = connection.execute(
         select(
             Opportunity.id,
@@ -112,7 +119,7 @@ def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnap
         .order_by(Opportunity.id)
     ).all()
     criteria: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for opportunity_id, field, op, value, hard, weight in connection.execute(
+    for opportunity_id, name, op, value, hard, weight in connection.execute(
         select(
             Criterion.opportunity_id,
             Criterion.field,
@@ -125,7 +132,7 @@ def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnap
         .where(published)
         .order_by(Criterion.opportunity_id, Criterion.position)
     ):
-        criteria[opportunity_id].append((field, op, value, hard, weight))
+        criteria[opportunity_id].append((name, op, value, hard, weight))
     subtypes: dict[int, list[str]] = defaultdict(list)
     for opportunity_id, code in connection.execute(
         select(opportunity_subtypes.c.opportunity_id, DomainSubtype.code)
@@ -146,7 +153,10 @@ def opportunity_snapshots(session: Session, today: date) -> list[OpportunitySnap
     recent = dict(
         session.execute(
             select(Referral.opportunity_id, func.count())
-            .where(Referral.created_at >= since)
+            .where(
+                Referral.created_at >= since,
+                true() if only is None else Referral.opportunity_id.in_(sorted(only)),
+            )
             .group_by(Referral.opportunity_id)
         ).all()
     )
@@ -258,72 +268,222 @@ def referral_history(session: Session, participant_id: int) -> ReferralHistory:
 # --- The compiled index, kept fresh ---------------------------------------------------------
 
 
+class _VersionKey(NamedTuple):
+    """What is read every `CHECK_EVERY_SECONDS` to know whether the index may have moved."""
+
+    opportunities: tuple[Any, ...]  # count, latest update, sums of versions and places taken
+    partners: datetime | None  # latest partner change: a renamed partner shows on its offers
+    deployments: tuple[Any, ...]  # links, deployed links: where national offers stand
+    today: date
+    hour: datetime  # recent referral counts and answer rates are refreshed every hour
+
+
+# (updated_at, version) of an opportunity row: it moves with any change of the row, and an
+# edit of its criteria or subtypes claims a new version.
+Stamp = tuple[datetime | None, int]
+
+
 @dataclass
 class _Cached:
-    key: tuple[Any, ...]
+    key: _VersionKey
     index: MatchingIndex
+    stamps: dict[int, Stamp]  # every opportunity row the index was built or refreshed from
     checked_at: float = 0.0
 
 
-# Between two checks of the version key, the index is trusted for this long. Writes made by this
-# process drop it at once (`forget_index` after their commit); other processes' writes are seen
-# within this delay.
+@dataclass
+class _ChangedHere:
+    """What this process's own commits changed, so the next call refreshes it at once."""
+
+    opportunity_ids: set[int] = field(default_factory=set)
+    partner_ids: set[int] = field(default_factory=set)
+    deployments: bool = False
+    commits: int = 0  # commits noted and not yet taken into account
+
+
+# Between two checks of the version key, the index is trusted for this long. This process's own
+# commits are taken into account at the next call; other processes' are seen within this delay.
 CHECK_EVERY_SECONDS = 1.0
+# Beyond this share of changed offers, compiling everything again costs less than refreshing.
+REBUILD_SHARE = 0.25
 
 
+# Per database (engine): the index, and what this process's commits changed in it.
 _cache: dict[str, _Cached] = {}
+_changed_here: dict[str, _ChangedHere] = defaultdict(_ChangedHere)
 _cache_lock = threading.Lock()
 
 
-def _version_key(session: Session, today: date) -> tuple[Any, ...]:
-    opportunities = session.execute(
-        select(func.count(), func.max(Opportunity.updated_at)).select_from(Opportunity)
+def _cache_key(session: Session) -> str:
+    engine = session.get_bind().engine
+    return f"{engine.url.render_as_string(hide_password=True)}:{id(engine)}"
+
+
+def _version_key(session: Session, today: date) -> _VersionKey:
+    connection = session.connection()
+    opportunities = connection.execute(
+        select(
+            func.count(),
+            func.max(Opportunity.updated_at),
+            # Edits claim a new version and referrals take places: both sums move even when a
+            # late commit brings an older timestamp than the latest one.
+            func.sum(Opportunity.version),
+            func.sum(Opportunity.places_taken),
+        )
     ).one()
-    deployments = session.scalar(select(func.count()).select_from(PartnerTerritory))
+    partners = connection.execute(select(func.max(Partner.updated_at))).scalar()
+    deployed = case((PartnerTerritory.status == DeploymentStatus.DEPLOYED, 1), else_=0)
+    deployments = connection.execute(select(func.count(), func.sum(deployed))).one()
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    return (tuple(opportunities), deployments, today, hour)
+    return _VersionKey(tuple(opportunities), partners, tuple(deployments), today, hour)
+
+
+def _stamps(session: Session) -> dict[int, Stamp]:
+    rows = session.connection().execute(select(Opportunity.id, Opportunity.updated_at, Opportunity.version))
+    return {opportunity_id: (updated_at, version) for opportunity_id, updated_at, version in rows}
+
+
+def _build(session: Session, key: _VersionKey) -> _Cached:
+    stamps = _stamps(session)
+    snapshots = opportunity_snapshots(session, key.today)
+    # Prepared for the day at build time: no request pays for being its territory's first.
+    index = MatchingIndex(snapshots, reference_tables(session)).prepare(key.today)
+    return _Cached(key, index, stamps)
+
+
+def _refresh(session: Session, cached: _Cached, key: _VersionKey, changed: _ChangedHere) -> _Cached | None:
+    """The cached index with only the offers that changed read again (every offer's figures at
+    the turn of the hour or the day), or None when compiling everything again is the way."""
+    if changed.deployments or key.deployments != cached.key.deployments:
+        return None  # national offers move between territories: rare, compiled again
+    stamps = _stamps(session)
+    every_figure = (key.today, key.hour) != (cached.key.today, cached.key.hour)
+    if every_figure:
+        reread: set[int] | None = None
+    else:
+        reread = {i for i, stamp in stamps.items() if cached.stamps.get(i) != stamp}
+        reread |= cached.stamps.keys() - stamps.keys()
+        reread |= changed.opportunity_ids
+        partner_ids = set(changed.partner_ids)
+        if key.partners != cached.key.partners:
+            if cached.key.partners is None:
+                return None
+            partner_ids |= set(
+                session.connection()
+                .execute(select(Partner.id).where(Partner.updated_at >= cached.key.partners))
+                .scalars()
+            )
+        if partner_ids:
+            reread |= set(
+                session.connection()
+                .execute(select(Opportunity.id).where(Opportunity.partner_id.in_(partner_ids)))
+                .scalars()
+            )
+        if len(reread) > REBUILD_SHARE * max(len(stamps), 1):
+            return None
+    snapshots = opportunity_snapshots(session, key.today, only=reread)
+    read = reread if reread is not None else stamps.keys() | cached.stamps.keys()
+    removed = set(read) - {offer.id for offer in snapshots}
+    index = cached.index.updated(snapshots, removed).prepare(key.today)
+    return _Cached(key, index, stamps)
 
 
 def matching_index(session: Session, today: date) -> MatchingIndex:
-    """The index of every open opportunity, rebuilt only when they changed."""
-    bind = session.get_bind()
-    cache_key = f"{bind.engine.url.render_as_string(hide_password=True)}:{id(bind.engine)}"
+    """The index of every open opportunity, kept fresh.
+
+    Checked against a cheap version key at most every `CHECK_EVERY_SECONDS` (at once after this
+    process's own commits). Offers that changed are read again and only their territories
+    compiled again (`MatchingIndex.updated`); every offer's figures (recent referrals, answer
+    rates, the day's freshness) are read again at the turn of each hour. The whole index is
+    built from scratch only the first time, after deployments changed, or when many offers did.
+    """
+    cache_key = _cache_key(session)
     cached = _cache.get(cache_key)
     now = time.monotonic()
-    if cached is not None and cached.key[2] == today and now - cached.checked_at < CHECK_EVERY_SECONDS:
+    noted = _changed_here.get(cache_key)
+    if (
+        cached is not None
+        and cached.key.today == today
+        and now - cached.checked_at < CHECK_EVERY_SECONDS
+        and (noted is None or not noted.commits)
+    ):
         return cached.index
+    with _cache_lock:
+        changed = copy.deepcopy(_changed_here.get(cache_key, _ChangedHere()))
     key = _version_key(session, today)
-    if cached is not None and cached.key == key:
+    if cached is not None and cached.key == key and not changed.commits:
         cached.checked_at = now
         return cached.index
-    # Prepared for the day at build time: no request pays for being its territory's first.
-    index = MatchingIndex(opportunity_snapshots(session, today), reference_tables(session)).prepare(today)
+    fresh = _refresh(session, cached, key, changed) if cached is not None else None
+    if fresh is None:
+        fresh = _build(session, key)
+    fresh.checked_at = now
     with _cache_lock:
-        _cache[cache_key] = _Cached(key, index, now)
-    return index
+        _cache[cache_key] = fresh
+        # What was taken into account is done; what commits noted meanwhile waits for the next call.
+        left = _changed_here.pop(cache_key, _ChangedHere())
+        left.commits -= changed.commits
+        if left.commits:
+            left.opportunity_ids -= changed.opportunity_ids
+            left.partner_ids -= changed.partner_ids
+            _changed_here[cache_key] = left
+    return fresh.index
+
+
+def check_index_now(*, hour_turned: bool = False) -> None:
+    """Make the next call read the version key (for the benchmark: as if the trust delay had
+    passed, and, with `hour_turned`, as if the hour had changed since the index was read)."""
+    with _cache_lock:
+        for cached in _cache.values():
+            cached.checked_at = 0.0
+            if hour_turned:
+                cached.key = cached.key._replace(hour=cached.key.hour - timedelta(hours=1))
 
 
 def forget_index() -> None:
-    """Drop every cached index: the next call rebuilds it from the database."""
+    """Drop every cached index: the next call builds it from scratch."""
     with _cache_lock:
         _cache.clear()
-
-
-# Tables whose changes alter what the index holds.
-INDEXED_TABLES = frozenset(
-    {"opportunities", "criteria", "partners", "partner_territories", "opportunity_subtypes"}
-)
+        _changed_here.clear()
 
 
 def _note_index_changes(session: Session, _context: Any) -> None:
-    touched = session.new | session.dirty | session.deleted
-    if any(getattr(row, "__tablename__", None) in INDEXED_TABLES for row in touched):
-        on_commit(session, forget_index)
+    """Before a flush: note which offers this transaction touches, for after its commit."""
+    noted = _ChangedHere()
+    for row in session.new | session.dirty | session.deleted:
+        # A new row has no id yet: the count in the version key shows it.
+        if isinstance(row, Opportunity):
+            noted.commits = 1
+            if row.id is not None:
+                noted.opportunity_ids.add(row.id)
+        elif isinstance(row, Criterion):
+            noted.commits = 1
+            if row.opportunity_id is not None:
+                noted.opportunity_ids.add(row.opportunity_id)
+        elif isinstance(row, Partner):
+            noted.commits = 1
+            if row.id is not None:
+                noted.partner_ids.add(row.id)
+        elif isinstance(row, PartnerTerritory):
+            noted.commits = 1
+            noted.deployments = True
+    if noted.commits:
+        cache_key = _cache_key(session)
+        on_commit(session, lambda: _merge_changed_here(cache_key, noted))
+
+
+def _merge_changed_here(cache_key: str, noted: _ChangedHere) -> None:
+    with _cache_lock:
+        pending = _changed_here[cache_key]
+        pending.opportunity_ids |= noted.opportunity_ids
+        pending.partner_ids |= noted.partner_ids
+        pending.deployments |= noted.deployments
+        pending.commits += 1
 
 
 def install() -> None:
-    """Drop the index after any commit of this process that changed opportunities (called by
-    the application factory and the command line)."""
+    """Note the offers this process's commits change, so that the next call refreshes them
+    (called by the application factory and the command line)."""
     if not event.contains(Session, "before_flush", _before_flush_hook):
         event.listen(Session, "before_flush", _before_flush_hook)
 
