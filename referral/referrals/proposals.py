@@ -20,12 +20,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Select, bindparam, case, event, func, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from referral.access import readable_records_structure
+from referral.access import participant_filter, readable_records_structure
 from referral.audit.services import record_read
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
-from referral.cases.models import Contract, HealthRecord, Need, NeedStatus, Participant
+from referral.cases.models import Contract, Exit, HealthRecord, Need, NeedStatus, Participant
 from referral.db import on_commit
 from referral.matching.index import MatchingIndex, TerritoryIndex
 from referral.matching.proposals import ProposalSet
@@ -637,48 +637,96 @@ class ReverseMatchView:
     own_participants: list[Participant] | None  # only for a CIP
 
 
+def participant_snapshots(
+    session: Session, today: date, territory_ids: Collection[int], *, structure_id: int | None = None
+) -> list[ParticipantSnapshot]:
+    """The people followed today in these territories (or in one structure of them), as the
+    engine sees them: two plain queries, however many they are (a national offer's reverse
+    matching reads every territory where its partner is deployed)."""
+    current = (
+        (Contract.participant_id == Participant.id)
+        & (Contract.starts_on <= today)
+        & ((Contract.ends_on.is_(None)) | (Contract.ends_on >= today))
+    )
+    followed = (
+        Structure.territory_id.in_(sorted(territory_ids)),
+        Participant.anonymised_at.is_(None),
+        # Gone, unless the exit is still ahead or the accompaniment goes on after it.
+        (Exit.id.is_(None)) | (Exit.exited_on > today) | Exit.continued_accompaniment.is_(True),
+        true() if structure_id is None else Participant.structure_id == structure_id,
+    )
+    connection = session.connection()
+    people = connection.execute(
+        select(
+            *(getattr(Participant, name) for name in SNAPSHOT_COLUMNS),
+            Structure.territory_id,
+            HealthRecord.rqth,
+            select(func.sum(Contract.weekly_hours)).where(current).scalar_subquery().label("hours"),
+            select(func.count(Contract.id))
+            .where(Contract.participant_id == Participant.id)
+            .scalar_subquery()
+            .label("contracts"),
+        )
+        .join(Structure, Structure.id == Participant.structure_id)
+        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
+        .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .where(*followed)
+        .order_by(Participant.id)
+    ).all()
+    needs: dict[int, list[OpenNeed]] = defaultdict(list)
+    for participant_id, domain, subtype, priority in connection.execute(
+        select(Need.participant_id, Need.domain_code, Need.subtype_code, Need.priority)
+        .join(Participant, Participant.id == Need.participant_id)
+        .join(Structure, Structure.id == Participant.structure_id)
+        .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .where(Need.status == NeedStatus.OPEN, *followed)
+        .order_by(Need.participant_id, Need.priority, Need.id)
+    ):
+        needs[participant_id].append(OpenNeed(domain, subtype, priority))
+    return [
+        _snapshot(
+            person,
+            person.territory_id,
+            weekly_hours=float(person.hours or 0) if person.contracts else None,
+            rqth=person.rqth,
+            needs=tuple(needs.get(person.id, ())),
+        )
+        for person in people
+    ]
+
+
 def reverse_matches(
     session: Session, actor: User, opportunity_id: int, today: date | None = None
 ) -> ReverseMatchView:
     """Who fits a published opportunity: counts per structure for CPs and coordinators, and for
-    a CIP their own fitting people (never another structure's)."""
+    a CIP their own fitting people (never another structure's: only theirs are read)."""
     from referral.partners.services import get_opportunity
 
     today = today or date.today()
     opportunity = get_opportunity(session, actor, opportunity_id)
+    is_cip = actor.role is Role.CIP
     index = matching_index(session, today)
     snapshot = next((offer for offer in index.opportunities() if offer.id == opportunity.id), None)
     if snapshot is None:
-        return ReverseMatchView(opportunity.id, 0, {}, {}, [] if actor.role is Role.CIP else None)
-    people = session.scalars(
-        select(Participant)
-        .join(Participant.structure)
-        .where(Structure.territory_id.in_(snapshot.territory_ids), Participant.anonymised_at.is_(None))
-        .options(
-            selectinload(Participant.contracts),
-            selectinload(Participant.needs),
-            selectinload(Participant.health_record),
-            selectinload(Participant.exit),
-            selectinload(Participant.structure),
-        )
-        .order_by(Participant.id)
-    ).all()
-    active = [
-        p for p in people if p.exit is None or p.exit.exited_on > today or p.exit.continued_accompaniment
-    ]
-    table = ParticipantTable(
-        [participant_snapshot(p, p.structure.territory_id, today) for p in active], index.reference, today
-    )
-    match: ReverseMatch = reverse_match(snapshot, table)
+        return ReverseMatchView(opportunity.id, 0, {}, {}, [] if is_cip else None)
+    own_structure = readable_records_structure(actor) if is_cip else None
+    if is_cip and own_structure is None:
+        return ReverseMatchView(opportunity.id, 0, {}, {}, [])
+    people = participant_snapshots(session, today, snapshot.territory_ids, structure_id=own_structure)
+    match: ReverseMatch = reverse_match(snapshot, ParticipantTable(people, index.reference, today))
     names = dict(
         session.execute(
             select(Structure.id, Structure.name).where(Structure.id.in_(list(match.counts_by_structure)))
         ).all()
     )
-    own = None
-    if actor.role is Role.CIP:
-        wanted = set(match.for_structure(actor.structure_id))
-        own = [p for p in active if p.id in wanted]
+    if is_cip:
+        own = list(
+            session.scalars(
+                select(Participant)
+                .where(Participant.id.in_(match.participant_ids), participant_filter(actor))
+                .order_by(Participant.id)
+            )
+        )
         counts = {actor.structure_id: len(own)} if own else {}
         return ReverseMatchView(opportunity.id, len(own), counts, {k: names[k] for k in counts}, own)
     return ReverseMatchView(opportunity.id, match.total, dict(match.counts_by_structure), names, None)

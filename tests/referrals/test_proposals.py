@@ -3,7 +3,7 @@ shows counts to staff and only their own people to a CIP."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -237,3 +237,72 @@ def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> No
     assert offer.subtypes == (codes[0].code, codes[2].code)
     assert (offer.capacity, offer.places_left, offer.tags) == (5, 3, ("sans cv",))
     assert offer.status == "published"
+
+
+def test_reverse_matching_counts_the_people_followed_today_only(session: Session) -> None:
+    """Gone (exit passed, no accompaniment after it) or anonymised: not counted. An exit still
+    ahead, or an accompaniment that goes on after it: counted. Needs and contracts are read as
+    the request's snapshot reads them."""
+    from referral.cases.models import Exit
+
+    today = date.today()
+    lyon = factories.territory(session, "lyon")
+    offer = factories.opportunity(session, territory_id=lyon.id, domain_code="logement")
+    session.add(
+        Criterion(
+            opportunity_id=offer.id, position=0, field="has_need", op="has", value="logement", hard=True
+        )
+    )
+    session.add(
+        Criterion(opportunity_id=offer.id, position=1, field="weekly_hours", op="gte", value=10, hard=True)
+    )
+
+    def person(name: str, *, hours: float = 20, need: str = "logement") -> Participant:
+        row = factories.participant(session, last_name=name)
+        factories.need(session, participant_id=row.id, domain_code=need)
+        factories.contract(
+            session, participant_id=row.id, weekly_hours=hours, starts_on=today - timedelta(days=90)
+        )
+        return row
+
+    def exit_of(row: Participant, days: int, *, continued: bool = False) -> None:
+        session.add(
+            Exit(
+                participant_id=row.id,
+                exited_on=today + timedelta(days=days),
+                exit_type="emploi_durable",
+                continued_accompaniment=continued,
+            )
+        )
+
+    fits = person("Suivie")
+    leaving = person("Sortie prochaine")
+    exit_of(leaving, 10)
+    accompanied = person("Accompagnée après sa sortie")
+    exit_of(accompanied, -30, continued=True)
+    gone = person("Partie")
+    exit_of(gone, -30)
+    anonymised = person("Anonymisée")
+    anonymised.anonymised_at = datetime.now(UTC)
+    few_hours = person("Peu d'heures", hours=4)
+    other_need = person("Autre besoin", need="sante")
+    session.commit()
+    proposals.forget_index()
+
+    snapshots = proposals.participant_snapshots(session, today, {lyon.id})
+    seen = {snapshot.id for snapshot in snapshots}
+    assert {fits.id, leaving.id, accompanied.id, few_hours.id, other_need.id} <= seen
+    assert not {gone.id, anonymised.id} & seen
+
+    cip = _user(session, "cip")
+    own = proposals.reverse_matches(session, cip, offer.id, today)
+    assert {row.id for row in own.own_participants} >= {fits.id, leaving.id, accompanied.id}
+    assert not {row.id for row in own.own_participants} & {
+        gone.id,
+        anonymised.id,
+        few_hours.id,
+        other_need.id,
+    }
+    staff = proposals.reverse_matches(session, _user(session, "cp_logement"), offer.id, today)
+    assert staff.own_participants is None
+    assert staff.counts_by_structure[cip.structure_id] == own.total
