@@ -447,26 +447,30 @@ def forget_index() -> None:
         _changed_here.clear()
 
 
+# Rows whose change alters the index: which set of `_ChangedHere` names them, by which column.
+_NOTED_IDS: dict[type, tuple[str, str]] = {
+    Opportunity: ("opportunity_ids", "id"),
+    Criterion: ("opportunity_ids", "opportunity_id"),
+    Partner: ("partner_ids", "id"),
+}
+
+
 def _note_index_changes(session: Session, _context: Any) -> None:
     """Before a flush: note which offers this transaction touches, for after its commit."""
     noted = _ChangedHere()
     for row in session.new | session.dirty | session.deleted:
-        # A new row has no id yet: the count in the version key shows it.
-        if isinstance(row, Opportunity):
-            noted.commits = 1
-            if row.id is not None:
-                noted.opportunity_ids.add(row.id)
-        elif isinstance(row, Criterion):
-            noted.commits = 1
-            if row.opportunity_id is not None:
-                noted.opportunity_ids.add(row.opportunity_id)
-        elif isinstance(row, Partner):
-            noted.commits = 1
-            if row.id is not None:
-                noted.partner_ids.add(row.id)
-        elif isinstance(row, PartnerTerritory):
+        if isinstance(row, PartnerTerritory):
             noted.commits = 1
             noted.deployments = True
+            continue
+        target = _NOTED_IDS.get(type(row))
+        if target is None:
+            continue
+        noted.commits = 1
+        ids, column = target
+        value = getattr(row, column)
+        if value is not None:  # a new row has no id yet: the count in the version key shows it
+            getattr(noted, ids).add(value)
     if noted.commits:
         cache_key = _cache_key(session)
         on_commit(session, lambda: _merge_changed_here(cache_key, noted))
@@ -522,14 +526,9 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-@functools.cache
-def _snapshot_statement() -> Select[Any]:
-    """The person, their territory, RQTH, current weekly hours and open needs (one row per need,
-    best priority first; one row with empty need columns when none is open), in one round trip.
-
-    Built once with bound parameters: composing this statement costs more than running it.
-    """
-    today = bindparam("today", type_=Date())
+def _record_select(today: Any, *extra: Any) -> Select[Any]:
+    """The person's columns the engine reads, with their territory, RQTH and the hours of their
+    current contracts (and how many contracts they have: none means hours not recorded)."""
     current = (
         (Contract.participant_id == Participant.id)
         & (Contract.starts_on <= today)
@@ -545,12 +544,38 @@ def _snapshot_statement() -> Select[Any]:
             .where(Contract.participant_id == Participant.id)
             .scalar_subquery()
             .label("contracts"),
+            *extra,
+        )
+        .join(Structure, Structure.id == Participant.structure_id)
+        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
+    )
+
+
+def _record_snapshot(row: Any, needs: tuple[OpenNeed, ...]) -> ParticipantSnapshot:
+    """A row of `_record_select` (participant's columns by name) as the engine's snapshot."""
+    return _snapshot(
+        row,
+        row.territory_id or 0,
+        weekly_hours=float(row.hours or 0) if row.contracts else None,
+        rqth=row.rqth,
+        needs=needs,
+    )
+
+
+@functools.cache
+def _snapshot_statement() -> Select[Any]:
+    """The person, their territory, RQTH, current weekly hours and open needs (one row per need,
+    best priority first; one row with empty need columns when none is open), in one round trip.
+
+    Built once with bound parameters: composing this statement costs more than running it.
+    """
+    return (
+        _record_select(
+            bindparam("today", type_=Date()),
             Need.domain_code.label("need_domain"),
             Need.subtype_code.label("need_subtype"),
             Need.priority.label("need_priority"),
         )
-        .join(Structure, Structure.id == Participant.structure_id)
-        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
         .outerjoin(Need, (Need.participant_id == Participant.id) & (Need.status == NeedStatus.OPEN))
         .where(
             Participant.id == bindparam("participant_id"),
@@ -579,13 +604,9 @@ def load_participant_snapshot(
     )
     if not rows:
         raise ParticipantNotFound()
-    person = rows[0]  # a row with the participant's columns by name: enough for the snapshot
-    return _snapshot(
-        person,
-        person.territory_id or 0,
-        weekly_hours=float(person.hours or 0) if person.contracts else None,
-        rqth=person.rqth,
-        needs=tuple(
+    return _record_snapshot(
+        rows[0],
+        tuple(
             OpenNeed(row.need_domain, row.need_subtype, row.need_priority)
             for row in rows
             if row.need_domain is not None
@@ -643,11 +664,6 @@ def participant_snapshots(
     """The people followed today in these territories (or in one structure of them), as the
     engine sees them: two plain queries, however many they are (a national offer's reverse
     matching reads every territory where its partner is deployed)."""
-    current = (
-        (Contract.participant_id == Participant.id)
-        & (Contract.starts_on <= today)
-        & ((Contract.ends_on.is_(None)) | (Contract.ends_on >= today))
-    )
     followed = (
         Structure.territory_id.in_(sorted(territory_ids)),
         Participant.anonymised_at.is_(None),
@@ -657,18 +673,7 @@ def participant_snapshots(
     )
     connection = session.connection()
     people = connection.execute(
-        select(
-            *(getattr(Participant, name) for name in SNAPSHOT_COLUMNS),
-            Structure.territory_id,
-            HealthRecord.rqth,
-            select(func.sum(Contract.weekly_hours)).where(current).scalar_subquery().label("hours"),
-            select(func.count(Contract.id))
-            .where(Contract.participant_id == Participant.id)
-            .scalar_subquery()
-            .label("contracts"),
-        )
-        .join(Structure, Structure.id == Participant.structure_id)
-        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
+        _record_select(today)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
         .where(*followed)
         .order_by(Participant.id)
@@ -683,16 +688,7 @@ def participant_snapshots(
         .order_by(Need.participant_id, Need.priority, Need.id)
     ):
         needs[participant_id].append(OpenNeed(domain, subtype, priority))
-    return [
-        _snapshot(
-            person,
-            person.territory_id,
-            weekly_hours=float(person.hours or 0) if person.contracts else None,
-            rqth=person.rqth,
-            needs=tuple(needs.get(person.id, ())),
-        )
-        for person in people
-    ]
+    return [_record_snapshot(person, tuple(needs.get(person.id, ()))) for person in people]
 
 
 def reverse_matches(
