@@ -39,11 +39,13 @@ run: seed
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 test: install
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -23,6 +23,7 @@ Pure module: no Flask, no session.
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import math
@@ -254,9 +255,9 @@ class NumpyReference:
             c = crit[r]
             assert c is not None
             vocabulary = self.code_vocabulary[c.field]
-            values = c.value if isinstance(c.value, frozenset) else {c.value}
+            members = c.value if isinstance(c.value, frozenset) else {c.value}
             member = np.zeros(code_width, dtype=bool)
-            for value in values:
+            for value in members:
                 member[vocabulary[str(value)]] = True
             if c.op == "not_in":
                 member = ~member
@@ -656,12 +657,14 @@ def _measure(
     for row in rows:
         person = people[row]
         history = data.histories.get(person.id)
-        timed("engine", lambda p=person, h=history: index.match(p, today, h))
-        timed("engine_with_explanations_top10", lambda p=person, h=history: explained(p, h))
-        timed("numpy_reference", lambda r=row: numpy_ref.match_one(table, columns, r))
+        timed("engine", functools.partial(index.match, person, today, history))
+        timed("engine_with_explanations_top10", functools.partial(explained, person, history))
+        timed("numpy_reference", functools.partial(numpy_ref.match_one, table, columns, row))
     for row in rows[:DOUBLE_LOOP_ONE_SAMPLE]:
-        timed("double_loop", lambda p=people[row]: loop.match(p, today))
-    one = {name: {**_ms(wall), "cpu": _ms(cpu)} for name, (wall, cpu) in timings.items()}
+        timed("double_loop", functools.partial(loop.match, people[row], today))
+    one: dict[str, dict[str, Any]] = {
+        name: {**_ms(wall), "cpu": _ms(cpu)} for name, (wall, cpu) in timings.items()
+    }
     one_ratio = one["engine"]["median_ms"] / one["numpy_reference"]["median_ms"]
     one_ratio_cpu = one["engine"]["cpu"]["median_ms"] / one["numpy_reference"]["cpu"]["median_ms"]
 

@@ -57,7 +57,9 @@ def compile_criterion(criterion: CriterionSnapshot, reference: ReferenceTables) 
     Raises ValueError on a field, operator or ordered code the registry does not know: the database
     refuses them, so meeting one here is a bug to surface, not a criterion to skip.
     """
-    field, op, value = criterion.field, criterion.op, criterion.value
+    field, op = criterion.field, criterion.op
+    # Normalised below: ranks for ordered codes, a frozenset for ``in``/``not_in``.
+    value: Any = criterion.value
     spec = FIELDS.get(field)
     if spec is None or op not in operators_for(field):
         raise ValueError(f"criterion {field!r} {op!r} is not in the registry")
@@ -133,11 +135,11 @@ class ParticipantFacts(NamedTuple):
 
     @property
     def months_in_programme(self) -> int:
-        return self.values["months_in_programme"]  # type: ignore[no-any-return]
+        return self.values["months_in_programme"]
 
     @property
     def age(self) -> int:
-        return self.values["age"]  # type: ignore[no-any-return]
+        return self.values["age"]
 
 
 def permit_urgency(participant: ParticipantSnapshot, reference: ReferenceTables, today: date) -> float:

@@ -191,12 +191,12 @@ class ProposalSet:
     @property
     def eligible_ids(self) -> list[int]:
         """Ids of the eligible offers, best first."""
-        return self.index.ids[self.eligible_positions].tolist()  # type: ignore[no-any-return]
+        return self.index.ids[self.eligible_positions].tolist()
 
     @property
     def near_miss_ids(self) -> list[int]:
         """Ids of the near misses (one or two hard conditions missing), fewest blockers first."""
-        return self.index.ids[self.near_positions].tolist()  # type: ignore[no-any-return]
+        return self.index.ids[self.near_positions].tolist()
 
     def scores(self, ids: list[int] | None = None) -> dict[int, float]:
         """Score per eligible offer id (or per given id among this territory's offers)."""

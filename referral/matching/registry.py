@@ -270,7 +270,7 @@ def validate_criterion(
     if spec.kind is ValueKind.NUMBER:
         if not all(_is_number(item) for item in items):
             problems.append(f"« {spec.label} » attend un nombre.")
-        elif any(item < 0 for item in items):  # type: ignore[operator]
+        elif any(item < 0 for item in items):
             problems.append(f"« {spec.label} » ne peut pas être négatif.")
     elif spec.kind is ValueKind.BOOLEAN:
         if not all(isinstance(item, bool) for item in items):
@@ -283,6 +283,6 @@ def validate_criterion(
             shown = ", ".join(f"« {item} »" for item in unknown)
             problems.append(f"« {spec.label} » : valeur(s) inconnue(s) {shown}.")
     numeric_range = op == "between" and spec.kind is ValueKind.NUMBER
-    if not problems and numeric_range and items[0] > items[1]:  # type: ignore[operator]
+    if not problems and numeric_range and items[0] > items[1]:
         problems.append(f"« {spec.label} » : le minimum dépasse le maximum.")
     return problems

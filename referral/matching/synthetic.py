@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import tomllib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -142,7 +143,7 @@ def reference_tables(territories: tuple[tuple[int, str, str], ...], seeds: Path 
     return ReferenceTables.from_seeds(lists, domains, territories)
 
 
-def _pick(rng: random.Random, weights: dict[str, float]) -> str:
+def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()), k=1)[0]
 
 
@@ -443,7 +444,7 @@ class _Builder:
             if roll >= 0.35:
                 continue
             referred = {rng.choice(local).id for _ in range(rng.randint(1, 3))}
-            refusals = ()
+            refusals: tuple[tuple[int, date], ...] = ()
             if roll < 0.1:
                 refusals = tuple(
                     (rng.choice(local).partner_id, today - timedelta(days=rng.randint(0, 365)))

@@ -96,7 +96,7 @@ class ParticipantTable:
         }
 
         slugs = reference.territory_slugs
-        raw_codes = {
+        raw_codes: dict[str, list[str | None]] = {
             "territory": [slugs.get(p.territory_id) for p in people],
             "programme": [p.programme for p in people],
             "residence_status": [p.residence_status for p in people],

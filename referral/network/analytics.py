@@ -314,11 +314,11 @@ def critical_partners(snapshot: NetworkSnapshot) -> list[CriticalPartner]:
     for offer in snapshot.places:
         providers[offer.domain].add(offer.partner_id)
     needs: dict[str, int] = defaultdict(int)
-    for row in snapshot.needs:
-        needs[row.domain] += row.count
+    for need in snapshot.needs:
+        needs[need.domain] += need.count
     accepted: dict[tuple[str, int], int] = defaultdict(int)
-    for row in snapshot.referrals:
-        accepted[row.domain, row.partner_id] += row.accepted
+    for aggregate in snapshot.referrals:
+        accepted[aggregate.domain, aggregate.partner_id] += aggregate.accepted
     names = {partner.id: partner.name for partner in snapshot.partners}
 
     result = []
@@ -758,11 +758,11 @@ def underused_structures(
     a judgement of the structure's work.
     """
     needs: dict[int, int] = defaultdict(int)
-    for row in snapshot.needs:
-        needs[row.structure_id] += row.count
+    for need in snapshot.needs:
+        needs[need.structure_id] += need.count
     referrals: dict[int, int] = defaultdict(int)
-    for row in snapshot.referrals:
-        referrals[row.structure_id] += row.count
+    for aggregate in snapshot.referrals:
+        referrals[aggregate.structure_id] += aggregate.count
     with_needs = [s for s in snapshot.structures if needs.get(s.id, 0) > 0]
     total_needs = sum(needs[s.id] for s in with_needs)
     total_referrals = sum(referrals.get(s.id, 0) for s in with_needs)
@@ -775,12 +775,11 @@ def underused_structures(
             continue
         made = referrals.get(structure.id, 0)
         rate = made / open_needs
+        ratio: float | None = None
         if scope_rate > 0:
-            ratio: float | None = rate / scope_rate
+            ratio = rate / scope_rate
             if ratio >= threshold:
                 continue
-        else:
-            ratio = None
         people = (
             f" ({plural(structure.participants, 'salarié·e accompagné·e', 'salarié·es accompagné·es')})"
             if structure.participants

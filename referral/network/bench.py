@@ -28,6 +28,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,14 +114,16 @@ def _projection(
     for _ in range(sparse_repeats):
         seconds, a = _clock(lambda: incidence(structures, partners))
         sparse_incidence.append(seconds)
-        seconds, result = _clock(lambda a=a: project_incidence(a, onto))
+        # partial binds this iteration's values (as a lambda's default argument would) and keeps
+        # their types, which mypy cannot infer for such a lambda.
+        seconds, result = _clock(partial(project_incidence, a, onto))
         sparse_project.append(seconds)
     networkx_build, networkx_project = [], []
     baseline = nx.Graph()
     for _ in range(networkx_repeats):
         seconds, bipartite = _clock(lambda: bipartite_graph(structures, partners))
         networkx_build.append(seconds)
-        seconds, baseline = _clock(lambda bipartite=bipartite: project_networkx(bipartite, onto))
+        seconds, baseline = _clock(partial(project_networkx, bipartite, onto))
         networkx_project.append(seconds)
         del bipartite
     assert result is not None
@@ -159,16 +162,16 @@ def _territory(scale: float, seed: int, echo: Echo) -> dict[str, Any]:
     graph = nx.DiGraph()
     for _ in range(TERRITORY_REPEATS):
         build, graph = _clock(lambda: build_graph(snapshot))
-        analysis, _ = _clock(lambda graph=graph: analyse(snapshot, graph))
-        drawing, svg = _clock(lambda graph=graph: render_svg(graph, link_for=_link_for))
+        analysis, _ = _clock(partial(analyse, snapshot, graph))
+        drawing, svg = _clock(partial(render_svg, graph, link_for=_link_for))
         svg_bytes = len(svg.encode("utf-8"))
         timings["build"].append(build)
         timings["analytics"].append(analysis)
         timings["svg"].append(drawing)
         timings["page"].append(build + analysis + drawing)
-        timings["json"].append(_clock(lambda graph=graph: to_json(graph))[0])
-        timings["gexf"].append(_clock(lambda graph=graph: to_gexf(graph))[0])
-        timings["graphml"].append(_clock(lambda graph=graph: to_graphml(graph))[0])
+        timings["json"].append(_clock(partial(to_json, graph))[0])
+        timings["gexf"].append(_clock(partial(to_gexf, graph))[0])
+        timings["graphml"].append(_clock(partial(to_graphml, graph))[0])
     echo(f"  territoire : {graph.number_of_nodes()} nœuds, {graph.number_of_edges()} liens")
 
     # Betweenness: ours against networkx, same sampled sources (or exact on a small graph).

@@ -381,9 +381,9 @@ def build_graph(snapshot: NetworkSnapshot) -> nx.DiGraph:
 
     best: dict[tuple[str, int], DeploymentStatus] = {}
     for deployment in scoped_deployments:
-        key = (deployment.network_code, deployment.partner_id)
-        if best.get(key) is not DeploymentStatus.DEPLOYED:
-            best[key] = deployment.status
+        network_partner = (deployment.network_code, deployment.partner_id)
+        if best.get(network_partner) is not DeploymentStatus.DEPLOYED:
+            best[network_partner] = deployment.status
     for code, partner_id in sorted(best):
         source, target = node_id(NATIONAL_NETWORK, code), node_id(PARTNER, partner_id)
         if target in graph:

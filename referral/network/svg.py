@@ -176,19 +176,22 @@ def layered_layout(graph: nx.DiGraph) -> Layout:
 
     domain_desired = []
     for node, code in zip(domains, domain_codes, strict=True):
-        first, last = sectors[code]
-        domain_desired.append(((first + last) / 2, node))
+        sector_top, sector_bottom = sectors[code]
+        domain_desired.append(((sector_top + sector_bottom) / 2, node))
 
     def column(kind_set: tuple[str, ...], weight_key: str | None) -> list[tuple[float, str]]:
         members = sorted((node for node in graph if kinds.get(node) in kind_set), key=lambda n: (names[n], n))
-        linked = []
-        unlinked = []
+        linked: list[tuple[float, str]] = []
+        unlinked: list[str] = []
         for node in members:
             y = barycentre(node, weight_key)
-            (linked if y is not None else unlinked).append((y, node))
+            if y is None:
+                unlinked.append(node)
+            else:
+                linked.append((y, node))
         # Unlinked ones go below the linked ones, alphabetically.
         bottom = max((y for y, _ in linked), default=TOP)
-        return linked + [(bottom + ROW * (i + 1), node) for i, (_, node) in enumerate(unlinked)]
+        return linked + [(bottom + ROW * (i + 1), node) for i, node in enumerate(unlinked)]
 
     structure_y = _spread(column((STRUCTURE,), "count"), ROW, TOP)
     domain_y = _spread(domain_desired, ROW * 1.5, TOP)

@@ -228,7 +228,8 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
         chosen = np.flatnonzero(rng.random(n_territories) < 0.35)
         if not len(chosen):
             chosen = np.array([int(rng.integers(n_territories))])
-        for t in chosen:
+        for chosen_t in chosen:
+            t = int(chosen_t)  # a plain int, like the `t` of the loops below
             local = int(rng.choice(by_territory[t]))
             if local in network_of:
                 continue
@@ -254,8 +255,8 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
         for j in range(n_partners)
     )
 
-    cps = []
-    cp_links = []
+    cps: list[CPInfo] = []
+    cp_links: list[CPPartnerLink] = []
     for t in range(n_territories):
         for f, (family, family_domains) in enumerate(CP_FAMILIES):
             cp_id = 3 * t + f + 1
@@ -306,11 +307,11 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
         for (code, _, _, subtypes), total in zip(DOMAIN_TABLE, drawn.tolist(), strict=True):
             if total == 0:
                 continue
-            keys: list[str | None] = [None, *(c for c, _ in subtypes)]
-            shares = rng.dirichlet(np.ones(len(keys)))
-            for key, count in zip(keys, rng.multinomial(total, shares).tolist(), strict=True):
+            need_subtypes: list[str | None] = [None, *(c for c, _ in subtypes)]
+            shares = rng.dirichlet(np.ones(len(need_subtypes)))
+            for subtype, count in zip(need_subtypes, rng.multinomial(total, shares).tolist(), strict=True):
                 if count:
-                    needs.append(OpenNeeds(structure.id, code, key, count))
+                    needs.append(OpenNeeds(structure.id, code, subtype, count))
 
     # Open opportunities, more often at popular partners; a third answer their whole domain.
     subtype_codes = {code: [c for c, _ in subtypes] for code, _, _, subtypes in DOMAIN_TABLE}
