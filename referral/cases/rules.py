@@ -18,6 +18,11 @@ PHC_MIN_HOURS = 4.0
 PHC_MAX_HOURS = 20.0
 FOLLOW_UP_MONTHS = (6, 12)
 INSERTION_KINDS = frozenset({"cddi", "cddi_cvg", "cddi_phc"})
+# How long a record is kept once the accompaniment has ended: after the exit and the last thing
+# written on the record, whichever is later (« durée de conservation »). A product choice to be
+# confirmed by the partnership's data protection officer against the CNIL's reference framework
+# for social accompaniment; the programme's documents set none.
+RETENTION_YEARS = 2
 
 
 def add_months(day: date, months: int) -> date:
@@ -160,3 +165,10 @@ def _peak_weekly_hours(contracts: Sequence[ContractSpan], window: ContractSpan) 
             continue
         peak = max(peak, sum(c.weekly_hours for c in contracts if c.overlaps(point)))
     return peak
+
+
+def retention_ends_on(exited_on: date, last_activity: date | None) -> date:
+    """The day a record may be anonymised: `RETENTION_YEARS` after the exit, or after the last
+    activity on the record when the accompaniment went on after the exit."""
+    start = max(exited_on, last_activity) if last_activity is not None else exited_on
+    return add_months(start, 12 * RETENTION_YEARS)

@@ -68,6 +68,12 @@ JOBS: list[Job] = [
         {"day_of_week": "mon", "hour": 7},
     ),
     Job(
+        "retention",
+        "Anonymisation des dossiers dont la durée de conservation est passée",
+        lambda session, now: services.anonymise_past_retention(session, now),
+        {"hour": 3, "minute": 0},
+    ),
+    Job(
         "network",
         "Chiffres nationaux de l'écosystème (tous les territoires, matrice des partenariats nationaux)",
         lambda session, now: network.precompute_national_figures(session, now),

@@ -12,16 +12,33 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
+from referral.audit import services as audit
+from referral.audit.models import AuditAction
 from referral.cases import rules
-from referral.cases.models import Consent, Exit, FollowUp, Participant, RenewalOutcome
+from referral.cases.models import (
+    CaseNote,
+    CaseTransfer,
+    Consent,
+    Contract,
+    Exit,
+    ExternalReferent,
+    FollowUp,
+    HealthRecord,
+    Need,
+    Participant,
+    RenewalDecision,
+    RenewalOutcome,
+)
 from referral.db import utcnow
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.referrals.lifecycle import WAITING_STATES
-from referral.referrals.models import Referral
+from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
 from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
 from referral.territories.models import Programme, Role, User, cp_domains
 
@@ -438,3 +455,138 @@ def weekly_digest(session: Session, today: date) -> int:
                 key=f"digest:{territory.slug}:{week.year}-{week.week}",
             )
     return sent
+
+
+# --- Retention: records anonymised once their time is over (DESIGN §8) ------------------------
+
+# What an anonymised person is called wherever a page still shows the record (their number only).
+ANONYMOUS_FIRST_NAME = "Personne"
+# Where the database requires a text (a renewal's motivation, a CDI's employer), it reads this.
+ANONYMISED_TEXT = "(anonymisé)"
+
+
+def last_activity(session: Session, participant_id: int) -> date | None:
+    """The last day something was written on the record or its referrals."""
+    referral_ids = select(Referral.id).where(Referral.participant_id == participant_id)
+    days = [
+        session.scalar(select(Participant.updated_at).where(Participant.id == participant_id)),
+        session.scalar(
+            select(func.max(CaseNote.written_at)).where(CaseNote.participant_id == participant_id)
+        ),
+        session.scalar(select(func.max(FollowUp.done_on)).where(FollowUp.participant_id == participant_id)),
+        session.scalar(
+            select(func.max(Referral.updated_at)).where(Referral.participant_id == participant_id)
+        ),
+        session.scalar(
+            select(func.max(ReferralTransition.at)).where(ReferralTransition.referral_id.in_(referral_ids))
+        ),
+    ]
+    found = [day.date() if isinstance(day, datetime) else day for day in days if day is not None]
+    return max(found) if found else None
+
+
+def anonymise_participant(session: Session, person: Participant, now: datetime) -> None:
+    """Keep what the programme's figures need (dates, codes, needs, referral outcomes) and remove
+    what identifies the person or tells their story: names, exact birth date, free texts, health
+    details, external referents, notes, what was shared with partners, and the tasks and
+    notifications that named them. Logged as « Anonymisation »."""
+    pid = person.id
+    referral_ids = list(session.scalars(select(Referral.id).where(Referral.participant_id == pid)))
+    person.first_name = ANONYMOUS_FIRST_NAME
+    person.last_name = f"anonymisée n° {pid}"
+    person.birth_date = date(person.birth_date.year, 1, 1)
+    person.residence_permit_expires_on = None
+    person.monthly_resources = None
+    person.referent_id = None
+    person.anonymised_at = now
+    session.flush()
+    texts: list[tuple[Any, Any, dict[str, Any]]] = [
+        (
+            Contract,
+            (Contract.participant_id == pid) & Contract.employer_name.is_not(None),
+            {"employer_name": ANONYMISED_TEXT},
+        ),
+        (Need, Need.participant_id == pid, {"comment": None}),
+        (
+            RenewalDecision,
+            RenewalDecision.participant_id == pid,
+            {
+                "motivation": ANONYMISED_TEXT,
+                "accompaniment_evaluation": None,
+                "mobilisation_evaluation": None,
+                "decided_by": None,
+            },
+        ),
+        (Exit, Exit.participant_id == pid, {"detail": None}),
+        (FollowUp, FollowUp.participant_id == pid, {"comment": None}),
+        (CaseTransfer, CaseTransfer.participant_id == pid, {"comment": None}),
+        (Referral, Referral.participant_id == pid, {"comment": None, "shared_dossier": {}}),
+        (ReferralTransition, ReferralTransition.referral_id.in_(referral_ids), {"comment": None}),
+    ]
+    for model, where, values in texts:
+        session.execute(
+            update(model).where(where).values(**values), execution_options={"synchronize_session": False}
+        )
+    for model, where in (
+        (ExternalReferent, ExternalReferent.participant_id == pid),
+        (CaseNote, CaseNote.participant_id == pid),
+        (HealthRecord, HealthRecord.participant_id == pid),
+    ):
+        session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
+    # Tasks and notifications name the person in their titles: they go with the record's pages.
+    pages = or_(
+        Task.link == f"/salaries/{pid}",
+        Task.link.startswith(f"/salaries/{pid}#"),
+        Task.link.in_([f"/orientations/{rid}" for rid in referral_ids]),
+    )
+    session.execute(
+        delete(Task).where(or_(Task.participant_id == pid, pages)),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        delete(Notification).where(
+            or_(
+                Notification.link == f"/salaries/{pid}",
+                Notification.link.startswith(f"/salaries/{pid}#"),
+                Notification.link.in_([f"/orientations/{rid}" for rid in referral_ids]),
+            )
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    audit.record(session, AuditAction.ANONYMISE, entity="participants", entity_id=pid, participant_id=pid)
+    session.expire_all()
+
+
+def anonymise_past_retention(session: Session, now: datetime) -> int:
+    """Anonymise every record whose retention period is over (`rules.retention_ends_on`): the
+    person left, nothing was written on the record since, and no referral is under way. One
+    savepoint per person: a record that cannot be anonymised is logged and left for the next run."""
+    today = now.date()
+    earliest_exit = rules.add_months(today, -12 * rules.RETENTION_YEARS)
+    candidates = session.execute(
+        select(Participant.id, Exit.exited_on)
+        .join(Exit, Exit.participant_id == Participant.id)
+        .where(Participant.anonymised_at.is_(None), Exit.exited_on <= earliest_exit)
+        .order_by(Participant.id)
+    ).all()
+    done = 0
+    for participant_id, exited_on in candidates:
+        under_way = session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.participant_id == participant_id, Referral.state.in_(ACTIVE_STATES))
+        )
+        if under_way:
+            continue
+        if rules.retention_ends_on(exited_on, last_activity(session, participant_id)) > today:
+            continue
+        try:
+            with session.begin_nested():
+                person = session.get(Participant, participant_id)
+                assert person is not None
+                anonymise_participant(session, person, now)
+        except SQLAlchemyError:
+            log.exception("Record %s could not be anonymised; left for the next run", participant_id)
+            continue
+        done += 1
+    return done
