@@ -24,6 +24,16 @@ class RecordsNotVisible(PermissionDenied):
         )
 
 
+class RecordAnonymised(Conflict):
+    """A record anonymised at the end of its retention period is kept for the figures only."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Ce dossier a été anonymisé à la fin de sa durée de conservation : il ne se modifie plus. "
+            "Si la personne revient, ouvrez-lui un nouveau dossier."
+        )
+
+
 class LikelyDuplicate(Conflict):
     """Another structure of the territory probably follows this person: transfer, don't copy."""
 

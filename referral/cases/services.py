@@ -17,11 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from referral.access import participant_filter
+from referral.audit import services as audit
+from referral.audit.models import AuditAction, AuditEntry
 from referral.audit.services import record_read
 from referral.cases import rules
 from referral.cases.exceptions import (
     LikelyDuplicate,
     ParticipantNotFound,
+    RecordAnonymised,
     RecordsNotVisible,
     TransferNotAllowed,
 )
@@ -45,7 +48,7 @@ from referral.cases.models import (
     RenewalOutcome,
     TransferState,
 )
-from referral.db import utcnow
+from referral.db import LabelledEnum, utcnow
 from referral.exceptions import Conflict, InvalidInput, NotFound
 from referral.reference import queries as reference
 from referral.scheduling import services as tasks
@@ -95,6 +98,16 @@ def _load(session: Session, actor: User, participant_id: int, *, for_update: boo
     return person
 
 
+def _load_to_change(
+    session: Session, actor: User, participant_id: int, *, for_update: bool = False
+) -> Participant:
+    """The record if the actor may change it: as `_load`, and never once anonymised."""
+    person = _load(session, actor, participant_id, for_update=for_update)
+    if person.anonymised_at is not None:
+        raise RecordAnonymised()
+    return person
+
+
 def _part_of_record(
     session: Session,
     actor: User,
@@ -108,7 +121,7 @@ def _part_of_record(
     """A row of a record (a need, a consent…) the actor may change, with its record; a row of
     another record answers like a missing one."""
     _require_cip(actor)
-    person = _load(session, actor, participant_id, for_update=for_update)
+    person = _load_to_change(session, actor, participant_id, for_update=for_update)
     row = session.get(model, row_id)
     if row is None or row.participant_id != person.id:
         raise NotFound(missing)
@@ -283,7 +296,7 @@ def update_participant(
     session: Session, actor: User, participant_id: int, changes: Mapping[str, Any]
 ) -> Participant:
     _require_cip(actor)
-    person = _load(session, actor, participant_id, for_update=True)
+    person = _load_to_change(session, actor, participant_id, for_update=True)
     merged = {field: getattr(person, field) for field in PARTICIPANT_FIELDS}
     merged["programme"] = person.programme.value
     merged.update({field: value for field, value in changes.items() if field in PARTICIPANT_FIELDS})
@@ -315,7 +328,11 @@ def request_transfer(
     person = session.scalar(
         select(Participant)
         .join(Participant.structure)
-        .where(Participant.id == participant_id, Structure.territory_id == actor.scope_territory_id)
+        .where(
+            Participant.id == participant_id,
+            Structure.territory_id == actor.scope_territory_id,
+            Participant.anonymised_at.is_(None),
+        )
     )
     if person is None or person.structure_id == actor.structure_id:
         raise TransferNotAllowed("Aucun dossier d'une autre structure du territoire ne correspond.")
@@ -403,7 +420,7 @@ def add_contract(session: Session, actor: User, participant_id: int, values: Map
     """Record a contract. An open contract of the same kind that started earlier ends the day
     before (a new step of hours is a new contract, so the progression stays visible)."""
     _require_cip(actor)
-    person = _load(session, actor, participant_id, for_update=True)
+    person = _load_to_change(session, actor, participant_id, for_update=True)
     kind = ContractKind(values["kind"])
     employer = (values.get("employer_name") or "").strip() or None
     if kind is ContractKind.CDI and employer is None:
@@ -452,7 +469,7 @@ def add_contract(session: Session, actor: User, participant_id: int, values: Map
 
 def add_need(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Need:
     _require_cip(actor)
-    person = _load(session, actor, participant_id)
+    person = _load_to_change(session, actor, participant_id)
     domain, subtype = values["domain"], values.get("subtype")
     errors: dict[str, list[str]] = {}
     if domain not in reference.domain_codes(session):
@@ -513,7 +530,7 @@ def update_need(
 
 def record_consent(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Consent:
     _require_cip(actor)
-    person = _load(session, actor, participant_id)
+    person = _load_to_change(session, actor, participant_id)
     given_on = values.get("given_on") or date.today()
     if given_on > date.today():
         raise InvalidInput(
@@ -593,7 +610,7 @@ def add_referent(
     session: Session, actor: User, participant_id: int, values: Mapping[str, Any]
 ) -> ExternalReferent:
     _require_cip(actor)
-    person = _load(session, actor, participant_id)
+    person = _load_to_change(session, actor, participant_id)
     if values["role"] not in reference.code_set(session, "referent_role"):
         raise InvalidInput("Rôle inconnu.", errors={"role": [f"Code inconnu : « {values['role']} »."]})
     referent = ExternalReferent(
@@ -612,7 +629,7 @@ def add_referent(
 
 def add_note(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> CaseNote:
     _require_cip(actor)
-    person = _load(session, actor, participant_id)
+    person = _load_to_change(session, actor, participant_id)
     domain = values.get("domain")
     if domain is not None and domain not in reference.domain_codes(session):
         raise InvalidInput("Domaine inconnu.", errors={"domain": [f"Code inconnu : « {domain} »."]})
@@ -654,7 +671,7 @@ def update_health(
     session: Session, actor: User, participant_id: int, values: Mapping[str, Any]
 ) -> HealthRecord:
     _require_cip(actor)
-    person = _load(session, actor, participant_id)
+    person = _load_to_change(session, actor, participant_id)
     record = person.health_record or HealthRecord(participant_id=person.id)
     for field in HEALTH_FIELDS:
         if field in values:
@@ -675,7 +692,7 @@ def request_renewal(
 ) -> RenewalDecision:
     """Ask the commission to extend a Convergence path by a year (from the third year)."""
     _require_cip(actor)
-    person = _load(session, actor, participant_id, for_update=True)
+    person = _load_to_change(session, actor, participant_id, for_update=True)
     path = path_of(person)
     if person.programme is not Programme.CVG:
         raise Conflict("Seuls les parcours Convergence se prolongent au-delà de 24 mois par la commission.")
@@ -738,7 +755,7 @@ def decide_renewal(
 def record_exit(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Exit:
     """Close the path and create the follow-ups due 6 and 12 months later."""
     _require_cip(actor)
-    person = _load(session, actor, participant_id, for_update=True)
+    person = _load_to_change(session, actor, participant_id, for_update=True)
     if person.exit is not None:
         raise Conflict(f"La sortie est déjà enregistrée (le {person.exit.exited_on:%d/%m/%Y}).")
     errors: dict[str, list[str]] = {}
@@ -1061,3 +1078,382 @@ def timeline(session: Session, actor: User, participant_id: int) -> list[Timelin
         )
     }
     return sorted(events, key=lambda event: (event.on, order.get(event.kind, 99)))
+
+
+# --- Right of access (« droit d'accès », RGPD art. 15) -------------------------------------
+
+EXPORT_ABOUT = (
+    "Ce fichier est la copie de toutes les données que le service d'orientation conserve sur la "
+    "personne, remise au titre de son droit d'accès (article 15 du RGPD) : identité et situation, "
+    "contrats, freins, consentements, référent·es extérieur·es, notes de suivi, santé, "
+    "renouvellements, sortie et suivis, transferts, orientations et permanences, puis la liste de qui "
+    "a consulté ou modifié le dossier, quand et quoi. Dates au format AAAA-MM-JJ, heures en temps "
+    "universel (UTC) ; chaque code est accompagné de son libellé."
+)
+SYSTEM_NAME = "Le service (traitement automatique)"
+# The reference lists whose labels the export shows beside the codes.
+EXPORT_LISTS = (
+    *CODED_FIELDS.values(),
+    "exit_type",
+    "followup_outcome",
+    "referent_role",
+    "referral_outcome",
+    "referral_decline_reason",
+    "referral_refusal_reason",
+    "referral_abandon_reason",
+)
+# The audit log names tables; the person reads what each one is, in the words of the record.
+AUDITED_ENTITIES = {
+    "participants": "Dossier",
+    "contracts": "Contrat",
+    "needs": "Frein",
+    "consents": "Consentement",
+    "external_referents": "Référent·e extérieur·e",
+    "case_notes": "Note de suivi",
+    "health_records": "Santé",
+    "renewal_decisions": "Renouvellement",
+    "exits": "Sortie",
+    "follow_ups": "Suivi post-sortie",
+    "case_transfers": "Transfert",
+    "referrals": "Orientation",
+    "office_hours": "Permanence",
+    "tasks": "Tâche",
+}
+ROLE_LABELS = dict(Role.choices())
+
+
+def _iso(value: date | None) -> str | None:
+    """A date, or a timestamp (a `datetime` is a `date` too), in ISO 8601."""
+    return value.isoformat() if value is not None else None
+
+
+def _plain(value: Any) -> Any:
+    return _iso(value) if isinstance(value, date) else value
+
+
+def _coded(code: str | None, labels: Mapping[str, str]) -> dict[str, str] | None:
+    """A code with its French label; a code its list no longer holds is its own label."""
+    if code is None:
+        return None
+    return {"code": code, "label": labels.get(code, code)}
+
+
+def _labelled(member: LabelledEnum | None) -> dict[str, str] | None:
+    return None if member is None else {"code": member.value, "label": member.label}
+
+
+def _access(entry: AuditEntry, names: Mapping[int, str]) -> dict[str, Any]:
+    """One line of « who read or changed the record »: fields changed are named, never their values
+    (the log holds none)."""
+    subject = AUDITED_ENTITIES.get(entry.entity, entry.entity)
+    if entry.action in (AuditAction.READ, AuditAction.EXPORT) and entry.details.get("what"):
+        what = str(entry.details["what"])
+        what = what[:1].upper() + what[1:]
+    elif entry.details.get("fields"):
+        what = f"{subject} (champs : {', '.join(entry.details['fields'])})"
+    else:
+        what = subject
+    # The log outlives accounts: someone whose account is gone is named by the e-mail it copied.
+    who = SYSTEM_NAME if entry.actor_id is None else names.get(entry.actor_id) or entry.actor_email
+    return {
+        "at": _iso(entry.at),
+        "who": who,
+        "role": _coded(entry.actor_role, ROLE_LABELS),
+        "action": _labelled(entry.action),
+        "what": what,
+    }
+
+
+def export_record(session: Session, actor: User, participant_id: int) -> dict[str, Any]:
+    """Everything the service holds about one person, JSON-ready, for their right of access
+    (DESIGN §8). Same reading rules as the record: only the CIP of the person's structure, the
+    structure the person asks; another structure's person answers like a missing one.
+
+    The export is logged as a read before the access list is gathered, so the file names its own
+    export among the accesses it reports.
+    """
+    from referral.partners.models import OfficeHour, Opportunity
+    from referral.referrals.lifecycle import TRANSITIONS
+    from referral.referrals.models import Referral, ReferralTransition
+
+    _require_cip(actor)
+    person = _load(session, actor, participant_id)
+    # The file shows what the database holds, not what this session remembers: a row added by
+    # its `participant_id` (a need, a health record) is missing from a relationship loaded
+    # before. Reloading every part at once also spares a query per section.
+    session.scalars(
+        select(Participant)
+        .where(Participant.id == person.id)
+        .options(
+            joinedload(Participant.structure),
+            joinedload(Participant.health_record),
+            joinedload(Participant.exit),
+            selectinload(Participant.contracts),
+            selectinload(Participant.needs),
+            selectinload(Participant.consents).joinedload(Consent.partner),
+            selectinload(Participant.external_referents),
+            selectinload(Participant.notes),
+            selectinload(Participant.renewals),
+            selectinload(Participant.follow_ups),
+        )
+        .execution_options(populate_existing=True)
+    ).one()
+    # Logged as an export (« Export »), the action the audit log keeps for copies leaving the service.
+    audit.record(
+        session,
+        AuditAction.EXPORT,
+        entity="participants",
+        entity_id=person.id,
+        participant_id=person.id,
+        details={"what": "export du dossier (droit d'accès)"},
+    )
+    lists = {name: reference.labels(session, name) for name in EXPORT_LISTS}
+    domains = {domain.code: domain.label for domain in reference.domains(session)}
+    subtypes = reference.subtype_labels(session)
+    transfers = session.scalars(
+        select(CaseTransfer)
+        .where(CaseTransfer.participant_id == person.id)
+        .order_by(CaseTransfer.requested_at, CaseTransfer.id)
+    ).all()
+    referrals = session.scalars(
+        select(Referral)
+        .where(Referral.participant_id == person.id)
+        .options(
+            selectinload(Referral.transitions),
+            joinedload(Referral.opportunity).joinedload(Opportunity.partner),
+        )
+        .order_by(Referral.created_at, Referral.id)
+    ).all()
+    office_hours = session.scalars(
+        select(OfficeHour)
+        .where(OfficeHour.participant_id == person.id)
+        .order_by(OfficeHour.starts_at, OfficeHour.id)
+    ).all()
+    accesses = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.participant_id == person.id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()
+    health, exit_row = person.health_record, person.exit
+
+    # Every user the record mentions, named in one query.
+    user_ids = {
+        person.referent_id,
+        health.updated_by_id if health else None,
+        exit_row.recorded_by_id if exit_row else None,
+        *(note.author_id for note in person.notes),
+        *(consent.recorded_by_id for consent in person.consents),
+        *(renewal.requested_by_id for renewal in person.renewals),
+        *(follow_up.recorded_by_id for follow_up in person.follow_ups),
+        *(t.requested_by_id for t in transfers),
+        *(t.decided_by_id for t in transfers),
+        *(referral.created_by_id for referral in referrals),
+        *(move.actor_id for referral in referrals for move in referral.transitions),
+        *(slot.cp_id for slot in office_hours),
+        *(slot.booked_by_id for slot in office_hours),
+        *(entry.actor_id for entry in accesses),
+    } - {None}
+    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+    structure_ids = {person.structure_id, *(t.from_structure_id for t in transfers)}
+    structure_ids |= {t.to_structure_id for t in transfers}
+    structures = {
+        structure.id: structure.full_name or structure.name
+        for structure in session.scalars(select(Structure).where(Structure.id.in_(structure_ids)))
+    }
+
+    def move_of(move: ReferralTransition) -> dict[str, Any]:
+        transition = TRANSITIONS.get(move.action)
+        reasons = lists[transition.reason_list] if transition and transition.reason_list else {}
+        if move.actor_id is not None:
+            by = names.get(move.actor_id)
+        else:
+            by = SYSTEM_NAME if move.actor_role is None else None  # no role: the scheduler
+        return {
+            "at": _iso(move.at),
+            "action": {"code": move.action, "label": transition.label if transition else move.action},
+            "from_state": _labelled(move.from_state),
+            "to_state": _labelled(move.to_state),
+            "reason": _coded(move.reason, reasons),
+            "comment": move.comment,
+            "by": by,
+            "by_role": _labelled(move.actor_role),
+        }
+
+    path = path_of(person)
+    return {
+        "about": EXPORT_ABOUT,
+        "exported_at": _iso(utcnow()),
+        "exported_by": {
+            "name": actor.full_name,
+            "role": _labelled(actor.role),
+            "structure": structures.get(person.structure_id),
+        },
+        "identity": {
+            "id": person.id,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "birth_date": _iso(person.birth_date),
+            "record_opened_at": _iso(person.created_at),
+            "record_updated_at": _iso(person.updated_at),
+            "anonymised_at": _iso(person.anonymised_at),
+        },
+        "situation": {
+            "structure": structures.get(person.structure_id),
+            "referent": names.get(person.referent_id) if person.referent_id else None,
+            "programme": _labelled(person.programme),
+            "entered_on": _iso(person.entered_on),
+            "authorised_end": _iso(path.authorised_end),
+            "hard_limit": _iso(path.hard_limit),
+            "next_decision_due": _iso(path.next_decision_due),
+            **{field: _coded(getattr(person, field), lists[name]) for field, name in CODED_FIELDS.items()},
+            "residence_permit_expires_on": _iso(person.residence_permit_expires_on),
+            "driving_licence": person.driving_licence,
+            "household_size": person.household_size,
+            "children": person.children,
+            "monthly_resources": person.monthly_resources,
+        },
+        "contracts": [
+            {
+                "kind": _labelled(contract.kind),
+                "employer_name": contract.employer_name,
+                "weekly_hours": contract.weekly_hours,
+                "starts_on": _iso(contract.starts_on),
+                "ends_on": _iso(contract.ends_on),
+            }
+            for contract in person.contracts
+        ],
+        "needs": [
+            {
+                "domain": _coded(need.domain_code, domains),
+                "subtype": _coded(need.subtype_code, subtypes),
+                "priority": need.priority,
+                "status": _labelled(need.status),
+                "opened_on": _iso(need.opened_on),
+                "resolved_on": _iso(need.resolved_on),
+                "at_entry": need.at_entry,
+                "comment": need.comment,
+            }
+            for need in person.needs
+        ],
+        "consents": [
+            {
+                "recipient": _labelled(consent.recipient),
+                "partner": consent.partner.name if consent.partner else None,
+                "data_category": _labelled(consent.data_category),
+                "given_on": _iso(consent.given_on),
+                "expires_on": _iso(consent.expires_on),
+                "revoked_on": _iso(consent.revoked_on),
+                "recorded_by": names.get(consent.recorded_by_id) if consent.recorded_by_id else None,
+            }
+            for consent in person.consents
+        ],
+        "external_referents": [
+            {
+                "name": referent.name,
+                "organisation": referent.organisation,
+                "role": _coded(referent.role, lists["referent_role"]),
+                "email": referent.email,
+                "phone": referent.phone,
+                "started_on": _iso(referent.started_on),
+                "ended_on": _iso(referent.ended_on),
+            }
+            for referent in person.external_referents
+        ],
+        "notes": [
+            {
+                "written_at": _iso(note.written_at),
+                "author": names.get(note.author_id) if note.author_id else None,
+                "domain": _coded(note.domain_code, domains),
+                "body": note.body,
+            }
+            for note in person.notes
+        ],
+        "health": None
+        if health is None
+        else {
+            **{field: _plain(getattr(health, field)) for field in HEALTH_FIELDS},
+            "updated_at": _iso(health.updated_at),
+            "updated_by": names.get(health.updated_by_id) if health.updated_by_id else None,
+        },
+        "renewals": [
+            {
+                "requested_on": _iso(renewal.requested_on),
+                "requested_by": names.get(renewal.requested_by_id) if renewal.requested_by_id else None,
+                "motivation": renewal.motivation,
+                "accompaniment_evaluation": renewal.accompaniment_evaluation,
+                "mobilisation_evaluation": renewal.mobilisation_evaluation,
+                "outcome": _labelled(renewal.outcome),
+                "decided_on": _iso(renewal.decided_on),
+                "decided_by": renewal.decided_by,
+                "valid_until": _iso(renewal.valid_until),
+            }
+            for renewal in person.renewals
+        ],
+        "exit": None
+        if exit_row is None
+        else {
+            "exited_on": _iso(exit_row.exited_on),
+            "exit_type": _coded(exit_row.exit_type, lists["exit_type"]),
+            "detail": exit_row.detail,
+            "housing_status": _coded(exit_row.housing_status, lists["housing_status"]),
+            "health_coverage": _coded(exit_row.health_coverage, lists["health_coverage"]),
+            "has_treating_doctor": exit_row.has_treating_doctor,
+            "rights_opened": list(exit_row.rights_opened),
+            "continued_accompaniment": exit_row.continued_accompaniment,
+            "recorded_by": names.get(exit_row.recorded_by_id) if exit_row.recorded_by_id else None,
+        },
+        "follow_ups": [
+            {
+                "kind": _labelled(follow_up.kind),
+                "due_on": _iso(follow_up.due_on),
+                "done_on": _iso(follow_up.done_on),
+                "outcome": _coded(follow_up.outcome, lists["followup_outcome"]),
+                "comment": follow_up.comment,
+                "recorded_by": names.get(follow_up.recorded_by_id) if follow_up.recorded_by_id else None,
+            }
+            for follow_up in person.follow_ups
+        ],
+        "transfers": [
+            {
+                "from_structure": structures.get(transfer.from_structure_id),
+                "to_structure": structures.get(transfer.to_structure_id),
+                "state": _labelled(transfer.state),
+                "consent_given_on": _iso(transfer.consent_given_on),
+                "requested_at": _iso(transfer.requested_at),
+                "requested_by": names.get(transfer.requested_by_id) if transfer.requested_by_id else None,
+                "decided_at": _iso(transfer.decided_at),
+                "decided_by": names.get(transfer.decided_by_id) if transfer.decided_by_id else None,
+                "comment": transfer.comment,
+            }
+            for transfer in transfers
+        ],
+        "referrals": [
+            {
+                "id": referral.id,
+                "opportunity": referral.opportunity.title,
+                "partner": referral.opportunity.partner.name,
+                "state": _labelled(referral.state),
+                "created_on": _iso(referral.created_at.date()),
+                "created_by": names.get(referral.created_by_id) if referral.created_by_id else None,
+                "comment": referral.comment,
+                "outcome": _coded(referral.outcome, lists["referral_outcome"]),
+                # What the partner received, frozen when the referral left the structure.
+                "shared_with_partner": referral.shared_dossier or None,
+                "transitions": [move_of(move) for move in referral.transitions],
+            }
+            for referral in referrals
+        ],
+        "office_hours": [
+            {
+                "starts_at": _iso(slot.starts_at),
+                "ends_at": _iso(slot.ends_at),
+                "place": slot.place,
+                "with": names.get(slot.cp_id),
+                "booked_by": names.get(slot.booked_by_id) if slot.booked_by_id else None,
+                "topic": slot.topic,
+                "notes_after": slot.notes_after,
+            }
+            for slot in office_hours
+        ],
+        "accesses": [_access(entry, names) for entry in accesses],
+    }

@@ -42,3 +42,7 @@ def domain_codes(session: Session) -> frozenset[str]:
 
 def subtype_codes(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(DomainSubtype.code)))
+
+
+def subtype_labels(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(DomainSubtype.code, DomainSubtype.label)).all())

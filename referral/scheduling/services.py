@@ -36,7 +36,7 @@ from referral.cases.models import (
     RenewalOutcome,
 )
 from referral.db import utcnow
-from referral.partners.models import Opportunity, OpportunityStatus, Partner
+from referral.partners.models import OfficeHour, Opportunity, OpportunityStatus, Partner
 from referral.referrals.lifecycle import WAITING_STATES
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
 from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
@@ -487,9 +487,9 @@ def last_activity(session: Session, participant_id: int) -> date | None:
 
 def anonymise_participant(session: Session, person: Participant, now: datetime) -> None:
     """Keep what the programme's figures need (dates, codes, needs, referral outcomes) and remove
-    what identifies the person or tells their story: names, exact birth date, free texts, health
-    details, external referents, notes, what was shared with partners, and the tasks and
-    notifications that named them. Logged as « Anonymisation »."""
+    what identifies the person or tells their story: names, exact birth date, free texts (office
+    hours' topics and notes included), health details, external referents, notes, what was shared
+    with partners, and the tasks and notifications that named them. Logged as « Anonymisation »."""
     pid = person.id
     referral_ids = list(session.scalars(select(Referral.id).where(Referral.participant_id == pid)))
     person.first_name = ANONYMOUS_FIRST_NAME
@@ -522,6 +522,7 @@ def anonymise_participant(session: Session, person: Participant, now: datetime) 
         (CaseTransfer, CaseTransfer.participant_id == pid, {"comment": None}),
         (Referral, Referral.participant_id == pid, {"comment": None, "shared_dossier": {}}),
         (ReferralTransition, ReferralTransition.referral_id.in_(referral_ids), {"comment": None}),
+        (OfficeHour, OfficeHour.participant_id == pid, {"topic": None, "notes_after": None}),
     ]
     for model, where, values in texts:
         session.execute(

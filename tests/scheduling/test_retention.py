@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from referral.audit.models import AuditAction, AuditEntry
 from referral.cases import rules
 from referral.cases import services as cases
+from referral.cases.exceptions import RecordAnonymised
 from referral.cases.models import (
     CaseNote,
     ContractKind,
@@ -22,6 +23,7 @@ from referral.cases.models import (
     Need,
     Participant,
 )
+from referral.partners.models import OfficeHour
 from referral.referrals.models import Referral, ReferralState, ReferralTransition
 from referral.scheduling import services
 from referral.scheduling.jobs import JOBS_BY_NAME
@@ -84,6 +86,19 @@ def _followed_then_gone(session: Session, cip, *, left_on: date = LEFT_ON, **exi
             comment="Situation familiale difficile",
             shared_dossier={"identity": {"last_name": "Benali"}},
         )
+        slot_start = at(left_on - timedelta(days=200))
+        session.add(
+            OfficeHour(
+                territory_id=factories.territory(session).id,
+                cp_id=user_by_email(session, DEMO["cp_logement"]).id,
+                starts_at=slot_start,
+                ends_at=slot_start + timedelta(minutes=30),
+                booked_by_id=cip.id,
+                participant_id=person.id,
+                topic="Logement : sa sœur ne peut plus l'héberger",
+                notes_after="Dossier SIAO à relancer",
+            )
+        )
         session.add(
             ReferralTransition(
                 referral_id=referral.id,
@@ -140,6 +155,8 @@ def test_a_record_past_its_retention_is_anonymised_and_keeps_its_figures(session
     referral = session.scalars(select(Referral).where(Referral.participant_id == person.id)).one()
     assert (referral.state, referral.comment, referral.shared_dossier) == (ReferralState.CLOSED, None, {})
     assert [t.comment for t in referral.transitions] == [None]
+    slot = session.scalars(select(OfficeHour).where(OfficeHour.participant_id == person.id)).one()
+    assert (slot.topic, slot.notes_after) == (None, None)
     # What tells the person's story is gone.
     for model in (CaseNote, HealthRecord, ExternalReferent, Task):
         assert not session.scalars(select(model).where(model.participant_id == person.id)).all()
@@ -151,6 +168,24 @@ def test_a_record_past_its_retention_is_anonymised_and_keeps_its_figures(session
         )
     ).all()
     assert len(entries) == 1
+    # The right-of-access export of what remains holds nothing of what was removed.
+    exported = str(cases.export_record(session, cip, person.id))
+    for told in (
+        "Benali",
+        "Aïcha",
+        "sœur",
+        "Franprix",
+        "Alcool",
+        "Durand",
+        "Boulangerie",
+        "Situation familiale",
+    ):
+        assert told not in exported
+    # Nothing is written on it any more.
+    with pytest.raises(RecordAnonymised):
+        cases.add_note(session, cip, person.id, {"body": "Elle est revenue nous voir."})
+    with pytest.raises(RecordAnonymised):
+        cases.update_participant(session, cip, person.id, {"last_name": "Benali"})
     # Once only: a second run finds nothing more to do, and the record leaves the CIP's list.
     assert services.anonymise_past_retention(session, at(TODAY)) == 0
     assert person.id not in {p.id for p in cases.list_participants(session, cip)}

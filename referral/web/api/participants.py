@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest import Blueprint
+from werkzeug.wrappers import Response
 
 from referral.cases import services
 from referral.web.auth import current_user, login_required
@@ -30,6 +31,7 @@ from referral.web.schemas.participants import (
     ParticipantDetailSchema,
     ParticipantPatchSchema,
     ParticipantSchema,
+    RecordExportSchema,
     ReferentInSchema,
     ReferentSchema,
     RenewalDecisionInSchema,
@@ -40,6 +42,7 @@ from referral.web.schemas.participants import (
     TransferInSchema,
     TransferSchema,
 )
+from referral.web.views.cases import export_download
 
 blp = Blueprint("participants", __name__, description="Dossiers des salarié·es")
 SECURITY = [{"bearer": []}]
@@ -223,6 +226,22 @@ def record_follow_up(payload: dict[str, Any], participant_id: int) -> Any:
 def timeline(participant_id: int) -> Any:
     """Tous les événements du dossier, dans l'ordre des dates."""
     return services.timeline(db_session(), current_user(), participant_id)
+
+
+@blp.route("/participants/<int:participant_id>/export", methods=["GET"])
+@blp.alt_response(
+    200,
+    schema=RecordExportSchema,
+    success=True,
+    description="Le dossier complet en pièce jointe `dossier-<id>-<AAAA-MM-JJ>.json`.",
+)
+@blp.doc(security=SECURITY)
+@login_required
+def export_record(participant_id: int) -> Response:
+    """Tout ce que le service conserve sur la personne, pour son droit d'accès (RGPD, art. 15) :
+    dossier, santé, orientations et liste des accès. L'export est lui-même journalisé ; 404 hors
+    du périmètre comme pour un dossier inexistant."""
+    return export_download(participant_id)
 
 
 @blp.route("/transfers", methods=["POST"])

@@ -287,3 +287,27 @@ class HealthSchema(BaseSchema):
 
 
 HealthUpdateSchema = patch_schema(HealthSchema, "HealthUpdateSchema")
+
+
+class RecordExportSchema(BaseSchema):
+    """The right-of-access file (« droit d'accès »): the sections of the record, each already
+    JSON-ready from the service; listed here so a new section is published on purpose."""
+
+    about = fields.String()
+    exported_at = fields.String()
+    exported_by = fields.Dict()
+    identity = fields.Dict()
+    situation = fields.Dict()
+    contracts = fields.List(fields.Dict())
+    needs = fields.List(fields.Dict())
+    consents = fields.List(fields.Dict())
+    external_referents = fields.List(fields.Dict())
+    notes = fields.List(fields.Dict())
+    health = fields.Dict(allow_none=True)
+    renewals = fields.List(fields.Dict())
+    exit = fields.Dict(allow_none=True)
+    follow_ups = fields.List(fields.Dict())
+    transfers = fields.List(fields.Dict())
+    referrals = fields.List(fields.Dict())
+    office_hours = fields.List(fields.Dict())
+    accesses = fields.List(fields.Dict())

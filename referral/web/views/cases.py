@@ -7,6 +7,7 @@ messages beside the offending fields, status 422, nothing written.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -320,6 +321,28 @@ def timeline(participant_id: int) -> str:
     person = services.get_participant(db_session(), current_user(), participant_id)
     events = services.timeline(db_session(), current_user(), participant_id)
     return render_template("cases/timeline.html", person=person, events=events)
+
+
+def export_download(participant_id: int) -> Response:
+    """The right-of-access file (« droit d'accès ») as a download named after whose and when; the
+    page and the API answer the same file."""
+    export = schemas.RecordExportSchema().dump(
+        services.export_record(db_session(), current_user(), participant_id)
+    )
+    # Indented and with its accents as they are: the person may open the file in a text editor.
+    response = Response(json.dumps(export, ensure_ascii=False, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="dossier-{participant_id}-{date.today().isoformat()}.json"'
+    )
+    # A whole record, health included: no copy left in a shared browser's or a proxy's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:participant_id>/export")
+@login_required
+def export_record(participant_id: int) -> Response:
+    return export_download(participant_id)
 
 
 @bp.post("/transferts")
