@@ -189,8 +189,10 @@ def ensure_opportunity(
     )
     if wanted_status is OpportunityStatus.PUBLISHED and opportunity.published_at is None:
         opportunity.published_at = utcnow()
+    rewritten = False
     if [s.code for s in opportunity.subtypes] != [s.code for s in found_subtypes]:
         opportunity.subtypes = found_subtypes
+        rewritten = True
     wanted_criteria = [
         (
             item["field"],
@@ -207,6 +209,11 @@ def ensure_opportunity(
             Criterion(position=position, field=field, op=op, value=value, hard=hard, weight=weight)
             for position, (field, op, value, hard, weight) in enumerate(wanted_criteria)
         ]
+        rewritten = True
+    if rewritten and opportunity.id is not None:
+        # Criteria and subtypes live in other tables: a new version is what tells a CP editing the
+        # offer, and the workers' matching indexes, that the offer changed.
+        opportunity.version += 1
     session.flush()
     return opportunity
 

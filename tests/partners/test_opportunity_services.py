@@ -234,3 +234,29 @@ def test_search_finds_offers_by_title_and_partner(session: Session, demo_user, l
     assert offer.id in {
         hit.id for hit in services.search_opportunities(session, demo_user("cip"), "colocation")
     }
+
+
+def test_seeding_an_offer_again_claims_a_version_only_when_its_criteria_or_subtypes_change(
+    session: Session,
+) -> None:
+    """Criteria and subtypes live in other tables: the new version is what shows the change to a
+    CP editing the offer and to other workers' matching indexes."""
+    from referral.partners.services import ensure_opportunity, ensure_partner
+
+    partner = ensure_partner(
+        session, key="seed-test", name="Partenaire semé", kind="association", territories=[]
+    )
+    values = {
+        "key": "seed-test-offer",
+        "partner": partner,
+        "title": "Offre semée",
+        "domain": "logement",
+        "criteria": [{"field": "programme", "op": "eq", "value": "CVG"}],
+    }
+    offer = ensure_opportunity(session, **values)
+    assert offer.version == 1
+    assert ensure_opportunity(session, **values).version == 1  # nothing changed
+    narrowed = {**values, "criteria": [{"field": "programme", "op": "eq", "value": "PHC"}]}
+    assert ensure_opportunity(session, **narrowed).version == 2
+    assert ensure_opportunity(session, **narrowed, subtypes=["logement.social"]).version == 3
+    assert ensure_opportunity(session, **narrowed, subtypes=["logement.social"]).version == 3
