@@ -3,6 +3,7 @@ figures and removing what identifies the person or tells their story."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -30,7 +31,7 @@ from referral.scheduling.jobs import JOBS_BY_NAME
 from referral.scheduling.models import Notification, Task
 from referral.territories.queries import user_by_email
 from tests import factories
-from tests.helpers import DEMO
+from tests.helpers import DEMO, csrf_token, login
 
 TODAY = date(2026, 11, 23)
 LEFT_ON = rules.add_months(TODAY, -12 * rules.RETENTION_YEARS)  # exactly the retention period ago
@@ -227,3 +228,31 @@ def test_the_retention_job_is_scheduled_at_night() -> None:
     job = JOBS_BY_NAME["retention"]
     assert job.trigger == {"hour": 3, "minute": 0}
     assert "conservation" in job.description
+
+
+def test_an_anonymised_record_page_is_read_only_and_names_no_one(session: Session, client, cip) -> None:
+    person = _followed_then_gone(session, cip)
+    services.anonymise_past_retention(session, at(TODAY))
+    session.commit()
+    login(client, DEMO["cip"])
+
+    page = client.get(f"/salaries/{person.id}").get_data(as_text=True)
+
+    assert "Dossier anonymisé" in page
+    assert re.search(r"<fieldset[^>]*\bdisabled>", page)
+    assert "Benali" not in page
+    refused = client.post(
+        f"/salaries/{person.id}/notes",
+        data={"body": "Revenue nous voir", "csrf_token": csrf_token(page)},
+    )
+    assert refused.status_code == 409
+    assert "anonymisé" in refused.get_data(as_text=True)
+
+
+def test_a_followed_person_s_record_page_is_not_disabled(session: Session, client, cip) -> None:
+    person = factories.participant(session)
+    session.commit()
+    login(client, DEMO["cip"])
+    page = client.get(f"/salaries/{person.id}").get_data(as_text=True)
+    assert "Dossier anonymisé" not in page
+    assert not re.search(r"<fieldset[^>]*\bdisabled>", page)
