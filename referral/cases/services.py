@@ -1253,6 +1253,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
         *(slot.booked_by_id for slot in office_hours),
         *(entry.actor_id for entry in accesses),
     } - {None}
+    # Keyed by id: `names.get` of a missing (None) author is None, no test needed at each use.
     names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
     structure_ids = {person.structure_id, *(t.from_structure_id for t in transfers)}
     structure_ids |= {t.to_structure_id for t in transfers}
@@ -1299,7 +1300,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
         },
         "situation": {
             "structure": structures.get(person.structure_id),
-            "referent": names.get(person.referent_id) if person.referent_id else None,
+            "referent": names.get(person.referent_id),
             "programme": _labelled(person.programme),
             "entered_on": _iso(person.entered_on),
             "authorised_end": _iso(path.authorised_end),
@@ -1343,7 +1344,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
                 "given_on": _iso(consent.given_on),
                 "expires_on": _iso(consent.expires_on),
                 "revoked_on": _iso(consent.revoked_on),
-                "recorded_by": names.get(consent.recorded_by_id) if consent.recorded_by_id else None,
+                "recorded_by": names.get(consent.recorded_by_id),
             }
             for consent in person.consents
         ],
@@ -1362,7 +1363,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
         "notes": [
             {
                 "written_at": _iso(note.written_at),
-                "author": names.get(note.author_id) if note.author_id else None,
+                "author": names.get(note.author_id),
                 "domain": _coded(note.domain_code, domains),
                 "body": note.body,
             }
@@ -1373,12 +1374,12 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
         else {
             **{field: _plain(getattr(health, field)) for field in HEALTH_FIELDS},
             "updated_at": _iso(health.updated_at),
-            "updated_by": names.get(health.updated_by_id) if health.updated_by_id else None,
+            "updated_by": names.get(health.updated_by_id),
         },
         "renewals": [
             {
                 "requested_on": _iso(renewal.requested_on),
-                "requested_by": names.get(renewal.requested_by_id) if renewal.requested_by_id else None,
+                "requested_by": names.get(renewal.requested_by_id),
                 "motivation": renewal.motivation,
                 "accompaniment_evaluation": renewal.accompaniment_evaluation,
                 "mobilisation_evaluation": renewal.mobilisation_evaluation,
@@ -1400,7 +1401,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
             "has_treating_doctor": exit_row.has_treating_doctor,
             "rights_opened": list(exit_row.rights_opened),
             "continued_accompaniment": exit_row.continued_accompaniment,
-            "recorded_by": names.get(exit_row.recorded_by_id) if exit_row.recorded_by_id else None,
+            "recorded_by": names.get(exit_row.recorded_by_id),
         },
         "follow_ups": [
             {
@@ -1409,7 +1410,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
                 "done_on": _iso(follow_up.done_on),
                 "outcome": _coded(follow_up.outcome, lists["followup_outcome"]),
                 "comment": follow_up.comment,
-                "recorded_by": names.get(follow_up.recorded_by_id) if follow_up.recorded_by_id else None,
+                "recorded_by": names.get(follow_up.recorded_by_id),
             }
             for follow_up in person.follow_ups
         ],
@@ -1420,9 +1421,9 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
                 "state": _labelled(transfer.state),
                 "consent_given_on": _iso(transfer.consent_given_on),
                 "requested_at": _iso(transfer.requested_at),
-                "requested_by": names.get(transfer.requested_by_id) if transfer.requested_by_id else None,
+                "requested_by": names.get(transfer.requested_by_id),
                 "decided_at": _iso(transfer.decided_at),
-                "decided_by": names.get(transfer.decided_by_id) if transfer.decided_by_id else None,
+                "decided_by": names.get(transfer.decided_by_id),
                 "comment": transfer.comment,
             }
             for transfer in transfers
@@ -1434,7 +1435,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
                 "partner": referral.opportunity.partner.name,
                 "state": _labelled(referral.state),
                 "created_on": _iso(referral.created_at.date()),
-                "created_by": names.get(referral.created_by_id) if referral.created_by_id else None,
+                "created_by": names.get(referral.created_by_id),
                 "comment": referral.comment,
                 "outcome": _coded(referral.outcome, lists["referral_outcome"]),
                 # What the partner received, frozen when the referral left the structure.
@@ -1449,7 +1450,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
                 "ends_at": _iso(slot.ends_at),
                 "place": slot.place,
                 "with": names.get(slot.cp_id),
-                "booked_by": names.get(slot.booked_by_id) if slot.booked_by_id else None,
+                "booked_by": names.get(slot.booked_by_id),
                 "topic": slot.topic,
                 "notes_after": slot.notes_after,
             }

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -328,6 +328,7 @@ def referral_reminders(session: Session, now: datetime) -> int:
                 title=f"Relancer l'orientation vers « {opportunity.title} »",
                 due_on=referral.waiting_since.date() + timedelta(days=REMINDER_EVERY_DAYS),
                 link=f"/orientations/{referral.id}",
+                participant_id=referral.participant_id,
             )
     for referral_id in expired:
         close_tasks(session, f"referral_waiting:{referral_id}", status=TaskStatus.CANCELLED)
@@ -465,24 +466,34 @@ ANONYMOUS_FIRST_NAME = "Personne"
 ANONYMISED_TEXT = "(anonymisé)"
 
 
-def last_activity(session: Session, participant_id: int) -> date | None:
-    """The last day something was written on the record or its referrals."""
-    referral_ids = select(Referral.id).where(Referral.participant_id == participant_id)
-    days = [
-        session.scalar(select(Participant.updated_at).where(Participant.id == participant_id)),
-        session.scalar(
-            select(func.max(CaseNote.written_at)).where(CaseNote.participant_id == participant_id)
-        ),
-        session.scalar(select(func.max(FollowUp.done_on)).where(FollowUp.participant_id == participant_id)),
-        session.scalar(
-            select(func.max(Referral.updated_at)).where(Referral.participant_id == participant_id)
-        ),
-        session.scalar(
-            select(func.max(ReferralTransition.at)).where(ReferralTransition.referral_id.in_(referral_ids))
-        ),
-    ]
-    found = [day.date() if isinstance(day, datetime) else day for day in days if day is not None]
-    return max(found) if found else None
+def last_activities(session: Session, participant_ids: Select[Any]) -> dict[int, date]:
+    """For each of these people, the last day something was written on their record or their
+    referrals (a few grouped queries, whatever their number)."""
+    sources = (
+        select(Participant.id, Participant.updated_at).where(Participant.id.in_(participant_ids)),
+        select(CaseNote.participant_id, func.max(CaseNote.written_at))
+        .where(CaseNote.participant_id.in_(participant_ids))
+        .group_by(CaseNote.participant_id),
+        select(FollowUp.participant_id, func.max(FollowUp.done_on))
+        .where(FollowUp.participant_id.in_(participant_ids))
+        .group_by(FollowUp.participant_id),
+        select(Referral.participant_id, func.max(Referral.updated_at))
+        .where(Referral.participant_id.in_(participant_ids))
+        .group_by(Referral.participant_id),
+        select(Referral.participant_id, func.max(ReferralTransition.at))
+        .join(Referral, Referral.id == ReferralTransition.referral_id)
+        .where(Referral.participant_id.in_(participant_ids))
+        .group_by(Referral.participant_id),
+    )
+    latest: dict[int, date] = {}
+    for statement in sources:
+        for participant_id, moment in session.execute(statement):
+            if moment is None:
+                continue
+            day = moment.date() if isinstance(moment, datetime) else moment
+            if participant_id not in latest or day > latest[participant_id]:
+                latest[participant_id] = day
+    return latest
 
 
 def anonymise_participant(session: Session, person: Participant, now: datetime) -> None:
@@ -534,15 +545,10 @@ def anonymise_participant(session: Session, person: Participant, now: datetime) 
         (HealthRecord, HealthRecord.participant_id == pid),
     ):
         session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
-    # Tasks and notifications name the person in their titles: they go with the record's pages.
-    pages = or_(
-        Task.link == f"/salaries/{pid}",
-        Task.link.startswith(f"/salaries/{pid}#"),
-        Task.link.in_([f"/orientations/{rid}" for rid in referral_ids]),
-    )
+    # Tasks and notifications name the person in their titles. Every task about a record carries
+    # its person; a notification is known by the page of the record or referral it links to.
     session.execute(
-        delete(Task).where(or_(Task.participant_id == pid, pages)),
-        execution_options={"synchronize_session": False},
+        delete(Task).where(Task.participant_id == pid), execution_options={"synchronize_session": False}
     )
     session.execute(
         delete(Notification).where(
@@ -555,6 +561,7 @@ def anonymise_participant(session: Session, person: Participant, now: datetime) 
         execution_options={"synchronize_session": False},
     )
     audit.record(session, AuditAction.ANONYMISE, entity="participants", entity_id=pid, participant_id=pid)
+    # The bulk statements above went around the session: what it holds of this record is stale.
     session.expire_all()
 
 
@@ -564,22 +571,27 @@ def anonymise_past_retention(session: Session, now: datetime) -> int:
     savepoint per person: a record that cannot be anonymised is logged and left for the next run."""
     today = now.date()
     earliest_exit = rules.add_months(today, -12 * rules.RETENTION_YEARS)
+    gone = (Participant.anonymised_at.is_(None)) & (Exit.exited_on <= earliest_exit)
+    candidate_ids = select(Participant.id).join(Exit, Exit.participant_id == Participant.id).where(gone)
     candidates = session.execute(
         select(Participant.id, Exit.exited_on)
         .join(Exit, Exit.participant_id == Participant.id)
-        .where(Participant.anonymised_at.is_(None), Exit.exited_on <= earliest_exit)
+        .where(gone)
         .order_by(Participant.id)
     ).all()
+    under_way = set(
+        session.scalars(
+            select(Referral.participant_id)
+            .where(Referral.participant_id.in_(candidate_ids), Referral.state.in_(ACTIVE_STATES))
+            .distinct()
+        )
+    )
+    latest = last_activities(session, candidate_ids)
     done = 0
     for participant_id, exited_on in candidates:
-        under_way = session.scalar(
-            select(func.count())
-            .select_from(Referral)
-            .where(Referral.participant_id == participant_id, Referral.state.in_(ACTIVE_STATES))
-        )
-        if under_way:
+        if participant_id in under_way:
             continue
-        if rules.retention_ends_on(exited_on, last_activity(session, participant_id)) > today:
+        if rules.retention_ends_on(exited_on, latest.get(participant_id)) > today:
             continue
         try:
             with session.begin_nested():

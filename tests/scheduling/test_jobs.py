@@ -146,7 +146,10 @@ def test_referral_reminders_on_days_10_and_20_then_expiry(session: Session) -> N
     assert len(reminders()) == 1
     services.referral_reminders(session, start + timedelta(days=20))
     assert len(reminders()) == 2
-    assert open_tasks(session, f"referral_waiting:{referral.id}")
+    waiting = open_tasks(session, f"referral_waiting:{referral.id}")
+    assert waiting
+    # The task belongs to the person's record (it goes when the record is anonymised).
+    assert {task.participant_id for task in waiting} == {referral.participant_id}
     # Another CP (employment) is not concerned by a housing referral.
     emploi = user_by_email(session, DEMO["cp_emploi"])
     assert not session.scalars(
