@@ -244,12 +244,5 @@ def fair_share_reason(opportunity: OpportunitySnapshot) -> str:
     return text
 
 
-FLAG_REASONS = {
-    "already_referred": "Déjà orienté·e vers cette offre",
-    "nearly_full": "Presque complet",
-    "full": "Complet",
-}
-
-
 def refused_reason(refused_on: date) -> str:
     return f"Refusé·e par ce partenaire le {french_date(refused_on)}"

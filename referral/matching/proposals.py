@@ -37,6 +37,13 @@ REFUSED_RECENTLY = "refused_recently"
 NEARLY_FULL = "nearly_full"
 FULL = "full"
 FLAGS = (ALREADY_REFERRED, REFUSED_RECENTLY, NEARLY_FULL, FULL)
+# The one table of French labels for the flags: the page's badges and the reasons both read it.
+FLAG_LABELS: dict[str, str] = {
+    ALREADY_REFERRED: "Déjà orienté·e vers cette offre",
+    REFUSED_RECENTLY: "Refusé·e récemment par ce partenaire",
+    NEARLY_FULL: "Presque complète",
+    FULL: "Complète : liste d'attente",
+}
 
 # A refusal by the partner counts as recent for this many months (« refusé·e récemment »).
 REFUSAL_MONTHS = 6
@@ -344,5 +351,5 @@ class ProposalSet:
                 assert refused_on is not None
                 reasons.append(explain.refused_reason(refused_on))
             elif flag != FULL:  # « Complet » is already said by the capacity reason
-                reasons.append(explain.FLAG_REASONS[flag])
+                reasons.append(FLAG_LABELS[flag])
         return tuple(reasons)

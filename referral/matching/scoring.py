@@ -50,8 +50,9 @@ WEIGHTS: dict[str, float] = {
     "fair_share": 0.12,
 }
 
+# The one table of French labels for the factors, shown beside each figure of the breakdown.
 FACTOR_LABELS: dict[str, str] = {
-    "need_match": "Réponse aux freins",
+    "need_match": "Réponse à un frein",
     "urgency": "Urgence de la situation",
     "soft_criteria": "Critères souhaités",
     "capacity": "Places disponibles",

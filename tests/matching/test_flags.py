@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from referral.matching.proposals import FLAG_LABELS, FLAGS
+from referral.matching.scoring import FACTOR_LABELS, FACTORS
 from referral.matching.snapshot import ReferralHistory
 from tests.matching.factories import match, opportunity, participant
 
@@ -50,3 +52,10 @@ def test_flags_do_not_change_the_ranking():
     plain = match(participant(), *offers)
     flagged = match(participant(), *offers, history=ReferralHistory(1, referred_opportunity_ids={1}))
     assert plain.eligible_ids == flagged.eligible_ids == [1, 2]
+
+
+def test_every_flag_and_factor_has_one_french_label():
+    """One table each: the page's badges and the breakdown read the same labels as the reasons."""
+    assert set(FLAG_LABELS) == set(FLAGS)
+    assert set(FACTOR_LABELS) == set(FACTORS)
+    assert all(label and "_" not in label for label in [*FLAG_LABELS.values(), *FACTOR_LABELS.values()])

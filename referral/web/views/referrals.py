@@ -11,6 +11,8 @@ from werkzeug.wrappers import Response
 
 from referral.cases import services as cases
 from referral.exceptions import DomainError, PermissionDenied
+from referral.matching.proposals import FLAG_LABELS
+from referral.matching.scoring import FACTOR_LABELS
 from referral.reference import queries as reference
 from referral.referrals import proposals, services
 from referral.referrals.lifecycle import available
@@ -22,22 +24,6 @@ from referral.web.request_session import db_session
 from referral.web.schemas.referrals import ReferralCreateSchema, TransitionInSchema
 
 bp = Blueprint("referral_pages", __name__, url_prefix="/orientations")
-
-FACTOR_LABELS = {
-    "need_match": "Réponse à un frein",
-    "urgency": "Urgence de la situation",
-    "soft_criteria": "Critères souhaités",
-    "capacity": "Places disponibles",
-    "answer_rate": "Réactivité du partenaire",
-    "freshness": "Nouveauté de l'offre",
-    "fair_share": "Répartition équitable",
-}
-FLAG_LABELS = {
-    "already_referred": "Déjà orienté·e vers cette offre",
-    "refused_recently": "Refusé·e récemment par ce partenaire",
-    "nearly_full": "Presque complète",
-    "full": "Complète : liste d'attente",
-}
 
 
 @bp.get("/salarie/<int:participant_id>/propositions")
