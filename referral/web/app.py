@@ -55,8 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from referral.referrals import proposals
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
-    from referral.web.pages import pages
     from referral.web.views import blueprints as page_blueprints
+    from referral.web.views.home import pages
 
     audit.install()
     proposals.install()

@@ -1,4 +1,4 @@
-"""Page blueprints of each domain (the login and home pages are in `referral.web.pages`).
+"""Page blueprints of each domain (login, logout and the home pages are in `home.py`, registered first).
 
 Each module defines ``bp``; `blueprints()` lists them for `create_app()`.
 """
