@@ -1,16 +1,56 @@
 """The referral lifecycle as data (DESIGN §7): one table of transitions, guards as functions.
 
-Each transition names the states it may start from, the state it leads to, the roles that may
-take it, the coded reason list it requires (if any), and its guards. Services look moves up here;
-no view or template decides what a referral may do next.
+Each transition names the states it may start from, the state it leads to (and the one it leads
+to instead when the opportunity needs no CP validation), the roles that may take it, the coded
+reason list it requires (if any), its guards — functions that refuse the move with a French
+message — and what it sets off (the dossier shared, the CPs told). `services.transition` reads
+the table and runs it; no view, template or service branch decides what a referral may do next.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
+from sqlalchemy.orm import Session
+
+from referral.partners.models import Opportunity, OpportunityStatus
+from referral.referrals.exceptions import ConsentMissing, OpportunityUnavailable
+from referral.referrals.models import Referral
 from referral.referrals.models import ReferralState as S
+from referral.referrals.sharing import missing_consents
 from referral.territories.models import Role
+
+# A guard raises a DomainError (with its French message) when the move may not happen today.
+Guard = Callable[[Session, Referral, date], None]
+
+
+def require_open(opportunity: Opportunity, today: date) -> None:
+    """A paused, closed or ended opportunity takes no new referral."""
+    if opportunity.status is not OpportunityStatus.PUBLISHED:
+        status = opportunity.status.label.lower()
+        raise OpportunityUnavailable(
+            f"Cette opportunité est « {status} » : elle ne reçoit pas de nouvelle orientation."
+        )
+    if opportunity.valid_until is not None and opportunity.valid_until < today:
+        raise OpportunityUnavailable("Cette opportunité a pris fin : elle ne reçoit plus d'orientation.")
+
+
+def opportunity_open(session: Session, referral: Referral, today: date) -> None:
+    require_open(referral.opportunity, today)
+
+
+def consent_covers_sharing(session: Session, referral: Referral, today: date) -> None:
+    """The person's consent covers what the referral shares with the CP and the partner."""
+    missing = missing_consents(session, referral, today)
+    if missing:
+        raise ConsentMissing(
+            "Le consentement de la personne ne couvre pas ce que l'orientation partage : "
+            + " ; ".join(missing)
+            + ". Enregistrez-le dans son dossier avant de soumettre.",
+            errors={"consent": missing},
+        )
 
 
 @dataclass(frozen=True)
@@ -25,6 +65,18 @@ class Transition:
     needs_outcome: bool = False
     # Only the scheduler takes it (no user).
     system: bool = False
+    guards: tuple[Guard, ...] = ()
+    # Where the move leads when the opportunity needs no CP validation (the CP is informed).
+    target_without_cp: S | None = None
+    # The dossier is built from the record and kept on the referral when it leaves the structure.
+    shares_dossier: bool = False
+    # The CPs of the opportunity's domain hear of it (to validate, or because it went straight on).
+    tells_cps: bool = False
+
+    def target_for(self, opportunity: Opportunity) -> S:
+        if self.target_without_cp is not None and not opportunity.requires_cp_validation:
+            return self.target_without_cp
+        return self.target
 
 
 def _t(action: str, label: str, sources: set[S], target: S, roles: set[Role], **extra: object) -> Transition:
@@ -36,9 +88,17 @@ CIP, CP = Role.CIP, Role.CP
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        # `submit` goes straight to `sent` when the opportunity needs no CP validation (the CP
-        # is informed): see `target_of`.
-        _t("submit", "Soumettre", {S.DRAFT, S.NEEDS_INFO}, S.SUBMITTED, {CIP}),
+        _t(
+            "submit",
+            "Soumettre",
+            {S.DRAFT, S.NEEDS_INFO},
+            S.SUBMITTED,
+            {CIP},
+            guards=(opportunity_open, consent_covers_sharing),
+            target_without_cp=S.SENT,
+            shares_dossier=True,
+            tells_cps=True,
+        ),
         _t("request_info", "Demander un complément", {S.SUBMITTED}, S.NEEDS_INFO, {CP}),
         _t("validate", "Valider et transmettre au partenaire", {S.SUBMITTED}, S.SENT, {CP}),
         _t("decline", "Refuser", {S.SUBMITTED}, S.DECLINED, {CP}, reason_list="referral_decline_reason"),
@@ -66,17 +126,6 @@ TRANSITIONS: dict[str, Transition] = {
         _t("expire", "Expirer", {S.SUBMITTED, S.SENT}, S.EXPIRED, set(), system=True),
     )
 }
-
-# States in which the referral waits on someone outside the CIP (reminders and expiry count).
-WAITING_STATES = frozenset({S.SUBMITTED, S.SENT, S.WAITLISTED})
-# States in which the referral holds one place of the opportunity's capacity.
-HOLDS_PLACE = frozenset({S.ACCEPTED, S.STARTED})
-
-
-def target_of(transition: Transition, requires_cp_validation: bool) -> S:
-    if transition.action == "submit" and not requires_cp_validation:
-        return S.SENT
-    return transition.target
 
 
 def available(state: S, role: Role) -> list[Transition]:

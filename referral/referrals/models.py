@@ -44,6 +44,10 @@ ACTIVE_STATES: tuple[ReferralState, ...] = (
     ReferralState.STARTED,
 )
 
+# States in which the referral waits on someone outside the CIP (reminders and expiry count).
+WAITING_STATES = frozenset({ReferralState.SUBMITTED, ReferralState.SENT, ReferralState.WAITLISTED})
+# States in which the referral holds one place of the opportunity's capacity.
+HOLDS_PLACE = frozenset({ReferralState.ACCEPTED, ReferralState.STARTED})
 _ACTIVE_SQL = "state IN ({})".format(", ".join(f"'{state.value}'" for state in ACTIVE_STATES))
 
 

@@ -11,7 +11,6 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import ColumnElement, false, select, true, update
 from sqlalchemy.orm import Session, joinedload
@@ -19,24 +18,31 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access import opportunity_filter
 from referral.cases import services as cases
-from referral.cases.models import ConsentRecipient, DataCategory, NeedStatus, Participant
+from referral.cases.models import Participant
 from referral.db import on_commit, utcnow
 from referral.exceptions import InvalidInput
-from referral.partners.models import Opportunity, OpportunityStatus
+from referral.partners.models import Opportunity
 from referral.reference import queries as reference
 from referral.referrals.exceptions import (
     BadTransitionInput,
     CapacityExhausted,
-    ConsentMissing,
     NotEligible,
     OpportunityUnavailable,
     ReferralNotFound,
     StaleVersion,
     TransitionNotAllowed,
 )
-from referral.referrals.lifecycle import HOLDS_PLACE, TRANSITIONS, WAITING_STATES, Transition, target_of
-from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
+from referral.referrals.lifecycle import TRANSITIONS, Transition, require_open
+from referral.referrals.models import (
+    ACTIVE_STATES,
+    HOLDS_PLACE,
+    WAITING_STATES,
+    Referral,
+    ReferralState,
+    ReferralTransition,
+)
 from referral.referrals.proposals import forget_index
+from referral.referrals.sharing import build_dossier
 from referral.scheduling import services as tasks
 from referral.territories.models import Role, User
 
@@ -50,8 +56,6 @@ CP_GROUPS = (
     ("En attente du partenaire", CP_WAITING_ON_PARTNER),
     ("Acceptées et en cours", (ReferralState.ACCEPTED, ReferralState.STARTED)),
 )
-# Domains where a referral may carry health details (with the person's consent).
-HEALTH_DOMAINS = frozenset({"sante", "sante_mentale", "acces_droits"})
 
 
 def referral_filter(actor: User) -> ColumnElement[bool]:
@@ -143,7 +147,7 @@ def create_referral(
     )
     if opportunity is None:
         raise OpportunityUnavailable("Cette opportunité n'est pas proposée sur votre territoire.")
-    _require_open(opportunity, today)
+    require_open(opportunity, today)
     if person.exit is not None and person.exit.exited_on <= today and not person.exit.continued_accompaniment:
         raise TransitionNotAllowed("La personne est sortie du programme sans accompagnement prolongé.")
     existing = session.scalar(
@@ -182,117 +186,6 @@ def create_referral(
     )
     session.flush()
     return referral
-
-
-def _require_open(opportunity: Opportunity, today: date) -> None:
-    if opportunity.status is not OpportunityStatus.PUBLISHED:
-        status = opportunity.status.label.lower()
-        raise OpportunityUnavailable(
-            f"Cette opportunité est « {status} » : elle ne reçoit pas de nouvelle orientation."
-        )
-    if opportunity.valid_until is not None and opportunity.valid_until < today:
-        raise OpportunityUnavailable("Cette opportunité a pris fin : elle ne reçoit plus d'orientation.")
-
-
-# --- What is shared ------------------------------------------------------------------------
-
-
-def missing_consents(session: Session, referral: Referral, on: date) -> list[str]:
-    """What the person has not (or no longer) agreed to share for this referral, in French.
-
-    The CP always receives identity and situation; the partner receives the categories the
-    opportunity asks for. Both must be covered before the referral leaves the structure.
-    """
-    opportunity = referral.opportunity
-    categories = {DataCategory.SITUATION} | {DataCategory(code) for code in opportunity.shared_categories}
-    missing: list[str] = []
-    for category in sorted(categories, key=lambda c: c.value):
-        if not cases.may_share(
-            session, referral.participant_id, recipient=ConsentRecipient.CP, category=category, on=on
-        ):
-            missing.append(f"{category.label} → chargé·es de partenariats")
-        if not cases.may_share(
-            session,
-            referral.participant_id,
-            recipient=ConsentRecipient.PARTNER,
-            category=category,
-            partner_id=opportunity.partner_id,
-            on=on,
-        ):
-            missing.append(f"{category.label} → {opportunity.partner.name}")
-    return missing
-
-
-def build_dossier(session: Session, referral: Referral, on: date) -> dict[str, Any]:
-    """The dossier the partner receives: what the opportunity asks for, within consent, nothing
-    else of the record. Frozen on the referral when it leaves the structure."""
-    person, opportunity = referral.participant, referral.opportunity
-    labels = {
-        name: reference.labels(session, name)
-        for name in ("housing_status", "health_coverage", "residence_status", "language_level")
-    }
-
-    def allowed(category: DataCategory) -> bool:
-        return cases.may_share(
-            session,
-            person.id,
-            recipient=ConsentRecipient.PARTNER,
-            category=category,
-            partner_id=opportunity.partner_id,
-            on=on,
-        )
-
-    dossier: dict[str, Any] = {
-        "opportunity": opportunity.title,
-        "partner": opportunity.partner.name,
-        "documents_required": list(opportunity.documents_required),
-    }
-    shared = {DataCategory.SITUATION} | {DataCategory(code) for code in opportunity.shared_categories}
-    if DataCategory.SITUATION in shared and allowed(DataCategory.SITUATION):
-        dossier["identity"] = {
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "birth_date": person.birth_date.isoformat(),
-        }
-        dossier["situation"] = {
-            "programme": person.programme.label,
-            "housing_status": labels["housing_status"].get(person.housing_status, person.housing_status),
-            "health_coverage": labels["health_coverage"].get(person.health_coverage, person.health_coverage),
-            "residence_status": labels["residence_status"].get(
-                person.residence_status, person.residence_status
-            ),
-            "residence_permit_expires_on": person.residence_permit_expires_on.isoformat()
-            if person.residence_permit_expires_on
-            else None,
-            "language_level": labels["language_level"].get(
-                person.language_level or "", person.language_level
-            ),
-            "driving_licence": person.driving_licence,
-            "needs": [
-                need.subtype_code or need.domain_code
-                for need in person.needs
-                if need.status is not NeedStatus.RESOLVED and need.domain_code == opportunity.domain_code
-            ],
-        }
-    if DataCategory.RESOURCES in shared and allowed(DataCategory.RESOURCES):
-        dossier["resources"] = {
-            "monthly_resources": person.monthly_resources,
-            "household_size": person.household_size,
-            "children": person.children,
-        }
-    health = person.health_record
-    if (
-        DataCategory.HEALTH in shared
-        and opportunity.domain_code in HEALTH_DOMAINS
-        and health is not None
-        and allowed(DataCategory.HEALTH)
-    ):
-        dossier["health"] = {
-            "has_treating_doctor": health.has_treating_doctor,
-            "rqth": health.rqth,
-            "css": health.css,
-        }
-    return dossier
 
 
 # --- Moving through the lifecycle ----------------------------------------------------------
@@ -382,17 +275,10 @@ def transition(
     _check_reason(session, move, reason, outcome)
 
     opportunity = referral.opportunity
-    target = target_of(move, opportunity.requires_cp_validation)
-    if action == "submit":
-        _require_open(opportunity, now.date())
-        missing = missing_consents(session, referral, now.date())
-        if missing:
-            raise ConsentMissing(
-                "Le consentement de la personne ne couvre pas ce que l'orientation partage : "
-                + " ; ".join(missing)
-                + ". Enregistrez-le dans son dossier avant de soumettre.",
-                errors={"consent": missing},
-            )
+    for guard in move.guards:
+        guard(session, referral, now.date())
+    target = move.target_for(opportunity)
+    if move.shares_dossier:
         referral.shared_dossier = build_dossier(session, referral, now.date())
     if target in HOLDS_PLACE and state not in HOLDS_PLACE:
         _take_place(session, opportunity)
@@ -423,7 +309,7 @@ def transition(
     if state in WAITING_STATES and target not in WAITING_STATES:
         tasks.close_tasks(session, f"referral_waiting:{referral.id}")
     _tell_the_cip(session, referral, action)
-    if action == "submit":
+    if move.tells_cps:
         _tell_the_cps(session, referral, direct=target is ReferralState.SENT)
     return referral
 

@@ -37,8 +37,7 @@ from referral.cases.models import (
 )
 from referral.db import utcnow
 from referral.partners.models import OfficeHour, Opportunity, OpportunityStatus, Partner
-from referral.referrals.lifecycle import WAITING_STATES
-from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
+from referral.referrals.models import ACTIVE_STATES, WAITING_STATES, Referral, ReferralTransition
 from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
 from referral.territories.models import Programme, Role, User, cp_domains
 

@@ -14,7 +14,7 @@ from referral.exceptions import DomainError, PermissionDenied
 from referral.matching.proposals import FLAG_LABELS
 from referral.matching.scoring import FACTOR_LABELS
 from referral.reference import queries as reference
-from referral.referrals import proposals, services
+from referral.referrals import proposals, services, sharing
 from referral.referrals.lifecycle import available
 from referral.referrals.models import ReferralState
 from referral.territories.models import Role
@@ -109,7 +109,7 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
         reasons=reasons,
         message=message,
         errors=errors or {},
-        missing=services.missing_consents(session, referral, date.today())
+        missing=sharing.missing_consents(session, referral, date.today())
         if referral.state in (ReferralState.DRAFT, ReferralState.NEEDS_INFO)
         else [],
     )
