@@ -1,4 +1,6 @@
-"""The `referral …` command line (Flask CLI): set-up, seeding, and later matching, import, bench.
+"""The `referral …` command line (Flask CLI): set-up (`init-db`, `seed`, `demo-accounts`),
+accounts (`users`, `tokens`), the scheduler, a person's proposals (`match`), data·inclusion and
+network exports and imports, and the national-scale benchmarks (`bench`).
 
 Each command is one unit of work: it opens `Database.atomic()`, calls services, and commits once.
 """
