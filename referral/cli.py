@@ -453,7 +453,7 @@ def export_network(
 ) -> None:
     """Write a territory's ecosystem graph (structures, partners, CPs, domains, national
     partnerships; counts only, no participant) as GEXF, GraphML or node-link JSON."""
-    from referral.network.services import NetworkFilter, territory_export
+    from referral.ecosystem.services import NetworkFilter, territory_export
 
     network_filter = NetworkFilter(
         domain=domain, since=since.date() if since else None, until=until.date() if until else None
