@@ -206,7 +206,7 @@ def match(participant_id: int, limit: int) -> None:
     from sqlalchemy import select
 
     from referral.cases.models import Participant
-    from referral.referrals.proposals import proposals
+    from referral.referrals.matching_index import proposals
     from referral.territories.models import Role, User
 
     with _database().atomic() as session:

@@ -35,8 +35,8 @@ from referral.referrals.exceptions import (
     TransitionNotAllowed,
 )
 from referral.referrals.lifecycle import HOLDS_PLACE, TRANSITIONS, WAITING_STATES, Transition, target_of
+from referral.referrals.matching_index import forget_index
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
-from referral.referrals.proposals import forget_index
 from referral.scheduling import services as tasks
 from referral.territories.models import Role, User
 
@@ -117,7 +117,7 @@ def eligibility_blockers(
     session: Session, person: Participant, opportunity: Opportunity, today: date
 ) -> list[str]:
     """French reasons why `person` does not meet the opportunity's hard criteria (empty: eligible)."""
-    from referral.referrals.proposals import blocking_reasons
+    from referral.referrals.matching_index import blocking_reasons
 
     return blocking_reasons(session, person, opportunity, today)
 

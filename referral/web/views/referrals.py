@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from referral.cases import services as cases
 from referral.exceptions import DomainError, PermissionDenied
 from referral.reference import queries as reference
-from referral.referrals import proposals, services
+from referral.referrals import matching_index, services
 from referral.referrals.lifecycle import available
 from referral.referrals.models import ReferralState
 from referral.territories.models import Role
@@ -45,7 +45,7 @@ FLAG_LABELS = {
 def participant_proposals(participant_id: int) -> str:
     session = db_session()
     person = cases.get_participant(session, current_user(), participant_id)
-    ranked = proposals.proposals(session, current_user(), participant_id)
+    ranked = matching_index.proposals(session, current_user(), participant_id)
     return render_template(
         "referrals/proposals.html",
         person=person,

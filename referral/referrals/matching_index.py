@@ -1,10 +1,11 @@
-"""Orientation proposals: the loader between the database and the pure matching engine.
+"""The matching index's database side: the loader of its snapshots and its per-worker cache, and
+the proposals and reverse matches read through it.
 
-The engine (`referral.matching`) ranks snapshots; this module builds them. The compiled index of
-every open opportunity is kept per database and rebuilt only when the opportunities change (a
-cheap version query on each call: their count and latest update, the partners' deployments, and
-the hour, so referral counts and answer rates stay fresh). A participant is read at each call:
-their record is small and must never be stale.
+The engine (`referral.matching`, whose `proposals` module is the ranked result) ranks snapshots;
+this module builds them. The compiled index of every open opportunity is kept per database and
+rebuilt only when the opportunities change (a cheap version query on each call: their count and
+latest update, the partners' deployments, and the hour, so referral counts and answer rates stay
+fresh). A participant is read at each call: their record is small and must never be stale.
 """
 
 from __future__ import annotations
