@@ -39,20 +39,20 @@ def _offers(session: Session) -> dict[int, object]:
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the builds from scratch; the index is then only refreshed unless this grows."""
     counted: list[int] = []
-    build = matching_index._build
+    build = matching_index.INDEX.build
 
     def counting(session, key):
         counted.append(1)
         return build(session, key)
 
-    monkeypatch.setattr(matching_index, "_build", counting)
+    monkeypatch.setattr(matching_index.INDEX, "build", counting)
     return counted
 
 
 def _as_another_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Changes made with plain SQL leave no note in this process: only the version key shows
     them, which is read at every call once the trust delay is zero."""
-    monkeypatch.setattr(matching_index, "CHECK_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(matching_index.INDEX, "trust_seconds", 0.0)
 
 
 def test_this_process_edits_are_seen_at_the_next_call_without_a_rebuild(
