@@ -208,7 +208,7 @@ def match(participant_id: int, limit: int) -> None:
     from sqlalchemy import select
 
     from referral.cases.models import Participant
-    from referral.referrals.proposals import proposals
+    from referral.referrals.matching_index import proposals
     from referral.territories.models import Role, User
 
     with _database().atomic() as session:
@@ -455,7 +455,7 @@ def export_network(
 ) -> None:
     """Write a territory's ecosystem graph (structures, partners, CPs, domains, national
     partnerships; counts only, no participant) as GEXF, GraphML or node-link JSON."""
-    from referral.network.services import NetworkFilter, territory_export
+    from referral.ecosystem.services import NetworkFilter, territory_export
 
     network_filter = NetworkFilter(
         domain=domain, since=since.date() if since else None, until=until.date() if until else None

@@ -19,7 +19,7 @@ from referral.cases.models import (
     RenewalDecision,
 )
 from referral.db import Base
-from referral.network.models import NetworkFigures
+from referral.ecosystem.models import NetworkFigures
 from referral.partners.models import (
     AgendaItem,
     Criterion,

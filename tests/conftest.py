@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from referral.audit import services as audit
 from referral.db import Database, make_engine
-from referral.referrals import proposals
+from referral.referrals import matching_index
 from referral.schema import upgrade
 from referral.seeding import seed_all
 from referral.territories.queries import user_by_email
@@ -33,7 +33,7 @@ from tests.helpers import DEMO
 # Every write is audited, and opportunity changes drop the matching index, in tests as in the
 # application (create_app installs both there).
 audit.install()
-proposals.install()
+matching_index.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -72,7 +72,7 @@ def fresh_engine(backend: str, label: str, tmp_path_factory: pytest.TempPathFact
 def _no_index_from_another_test() -> None:
     """Each test rolls its database back: an index cached by the previous one describes rows
     that are gone."""
-    proposals.forget_index()
+    matching_index.forget_index()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -78,7 +78,7 @@ def test_tokens_create_prints_the_token_last(app: Flask) -> None:
 def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session) -> None:
     from datetime import date, timedelta
 
-    from referral.referrals import proposals
+    from referral.referrals import matching_index
     from tests import factories
 
     lyon = factories.territory(session, "lyon")
@@ -89,7 +89,7 @@ def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session
     factories.need(session, participant_id=person.id, domain_code="logement", priority=1)
     factories.opportunity(session, territory_id=lyon.id, domain_code="logement", title="Toit d'abord")
     session.commit()
-    proposals.forget_index()
+    matching_index.forget_index()
     result = run(app, "match", "--participant", str(person.id), "--limit", "5")
     assert result.exit_code == 0, result.output
     assert f"Propositions pour Camille Testeur (dossier n° {person.id})" in result.output

@@ -251,7 +251,7 @@ def find_followed_elsewhere(
         )
         .order_by(Participant.id)
     ).all()
-    from referral.network.search import PersonRecord, person_duplicates
+    from referral.search import PersonRecord, person_duplicates
 
     people = [PersonRecord(row.id, row.first_name, row.last_name, row.birth_date) for row in rows]
     structures = {row.id: (row.structure_id, row.name) for row in rows}
@@ -935,7 +935,7 @@ def name_scores(query: str, names: Mapping[int, str]) -> dict[int, float]:
     """Names close to `query`, accents, case and word order aside, one typo allowed."""
     from rapidfuzz import fuzz, process
 
-    from referral.network.search import fold
+    from referral.search import fold
 
     folded = {key: fold(name) for key, name in names.items()}
     matches = process.extract(

@@ -37,7 +37,8 @@ import numpy as np
 import scipy
 
 from referral.network import analytics
-from referral.network.analytics import analyse, betweenness, undirected_skeleton
+from referral.network.analytics import analyse
+from referral.network.centrality import betweenness, default_samples, undirected_skeleton
 from referral.network.export import to_gexf, to_graphml, to_json
 from referral.network.graph import build_graph, parse_node_id
 from referral.network.projection import (
@@ -177,7 +178,7 @@ def _territory(scale: float, seed: int, echo: Echo) -> dict[str, Any]:
     # Betweenness: ours against networkx, same sampled sources (or exact on a small graph).
     skeleton = undirected_skeleton(graph)
     n = skeleton.number_of_nodes()
-    k = analytics.default_samples(n)
+    k = default_samples(n)
     ours_seconds, ours = _clock(lambda: betweenness(skeleton, k=k, seed=seed))
     theirs_seconds, theirs = _clock(lambda: nx.betweenness_centrality(skeleton, k=k, seed=seed))
     agree = all(abs(ours[node] - theirs[node]) <= 1e-9 for node in skeleton)

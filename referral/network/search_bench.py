@@ -36,7 +36,7 @@ import numpy as np
 import rapidfuzz
 from rapidfuzz import fuzz, process
 
-from referral.network.search import (
+from referral.search import (
     DUPLICATE_STOP_WORDS,
     SearchIndex,
     SearchRecord,

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from referral.network.analytics import fr_percent, plural
 from referral.network.graph import (
     CP,
     DEPLOYMENT,
@@ -42,6 +41,7 @@ from referral.network.graph import (
     STRUCTURE,
     domain_sort_key,
 )
+from referral.network.wording import fr_percent, plural
 
 LinkFor = Callable[[str], str | None]
 

@@ -38,7 +38,6 @@ from referral.audit.models import AuditAction
 from referral.audit.services import record
 from referral.db import assign_changed
 from referral.exceptions import DomainError, PermissionDenied
-from referral.network.search import fold
 from referral.partners import queries, services
 from referral.partners.exceptions import TerritoryNotFound
 from referral.partners.models import (
@@ -50,6 +49,7 @@ from referral.partners.models import (
 )
 from referral.reference import queries as reference
 from referral.reference.models import Domain, DomainSubtype
+from referral.search import fold
 from referral.territories.models import Role, Territory, User
 
 # --- The schema's field lists (v1) -----------------------------------------------------------

@@ -26,7 +26,6 @@ from referral.cases.models import DataCategory, Participant
 from referral.db import assign_changed, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.matching.registry import FIELDS, OPERATORS, validate_criterion
-from referral.network.search import PartnerCandidate, SearchIndex, SearchRecord, partner_duplicates
 from referral.partners import queries
 from referral.partners.exceptions import (
     DuplicateCandidate,
@@ -64,6 +63,7 @@ from referral.partners.models import (
 )
 from referral.reference import queries as reference
 from referral.reference.models import Domain, DomainSubtype
+from referral.search import PartnerCandidate, SearchIndex, SearchRecord, partner_duplicates
 from referral.territories.models import Programme, Role, Territory, User
 
 

@@ -28,7 +28,7 @@ from referral.cases.models import Contract, HealthRecord, Need, Participant
 from referral.db import Database, make_engine
 from referral.matching import synthetic
 from referral.partners.models import Criterion, Opportunity, OpportunityStatus, Partner, PartnerTerritory
-from referral.referrals import proposals
+from referral.referrals import matching_index as proposals
 from referral.schema import upgrade
 from referral.seeding import seed_reference
 from referral.territories.models import Structure, Territory, User

@@ -33,6 +33,7 @@ from referral.referrals.exceptions import (
     TransitionNotAllowed,
 )
 from referral.referrals.lifecycle import TRANSITIONS, Transition, require_open
+from referral.referrals.matching_index import forget_index
 from referral.referrals.models import (
     ACTIVE_STATES,
     HOLDS_PLACE,
@@ -41,7 +42,6 @@ from referral.referrals.models import (
     ReferralState,
     ReferralTransition,
 )
-from referral.referrals.proposals import forget_index
 from referral.referrals.sharing import build_dossier
 from referral.scheduling import services as tasks
 from referral.territories.models import Role, User
@@ -121,7 +121,7 @@ def eligibility_blockers(
     session: Session, person: Participant, opportunity: Opportunity, today: date
 ) -> list[str]:
     """French reasons why `person` does not meet the opportunity's hard criteria (empty: eligible)."""
-    from referral.referrals.proposals import blocking_reasons
+    from referral.referrals.matching_index import blocking_reasons
 
     return blocking_reasons(session, person, opportunity, today)
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from referral.db import Database, utcnow
-from referral.network import services as network
+from referral.ecosystem import services as network
 from referral.scheduling import lease, services
 
 log = logging.getLogger("referral.scheduling")

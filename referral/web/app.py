@@ -52,14 +52,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral.audit import services as audit
-    from referral.referrals import proposals
+    from referral.referrals import matching_index
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
 
     audit.install()
-    proposals.install()
+    matching_index.install()
     request_session.init_app(app)
     auth.init_app(app)
     Bootstrap5(app)

@@ -12,19 +12,16 @@ from hypothesis import strategies as st
 
 from referral.network.analytics import (
     analyse,
-    betweenness,
-    centrality,
     coverage_gaps,
     critical_partners,
     dependence,
     deployment_matrix,
-    fr_int,
-    fr_percent,
-    separations,
     underused_structures,
 )
+from referral.network.centrality import betweenness, centrality, separations
 from referral.network.graph import build_graph
 from referral.network.snapshot import NationalSnapshot, NetworkSnapshot, OpenNeeds, StructureInfo
+from referral.network.wording import fr_int, fr_percent
 
 
 def test_coverage_gaps(territory: NetworkSnapshot) -> None:

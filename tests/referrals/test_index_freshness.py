@@ -19,7 +19,7 @@ from referral.partners.models import (
     Partner,
     PartnerTerritory,
 )
-from referral.referrals import proposals
+from referral.referrals import matching_index
 from referral.territories.models import User
 from tests import factories
 from tests.helpers import DEMO
@@ -32,27 +32,27 @@ def _user(session: Session, role: str) -> User:
 
 
 def _offers(session: Session) -> dict[int, object]:
-    return {offer.id: offer for offer in proposals.matching_index(session, TODAY).opportunities()}
+    return {offer.id: offer for offer in matching_index.matching_index(session, TODAY).opportunities()}
 
 
 @pytest.fixture
 def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the builds from scratch; the index is then only refreshed unless this grows."""
     counted: list[int] = []
-    build = proposals._build
+    build = matching_index.INDEX.build
 
     def counting(session, key):
         counted.append(1)
         return build(session, key)
 
-    monkeypatch.setattr(proposals, "_build", counting)
+    monkeypatch.setattr(matching_index.INDEX, "build", counting)
     return counted
 
 
 def _as_another_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Changes made with plain SQL leave no note in this process: only the version key shows
     them, which is read at every call once the trust delay is zero."""
-    monkeypatch.setattr(proposals, "CHECK_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(matching_index.INDEX, "trust_seconds", 0.0)
 
 
 def test_this_process_edits_are_seen_at_the_next_call_without_a_rebuild(
@@ -101,7 +101,7 @@ def test_a_rolled_back_change_is_not_noted(db: Database, session: Session) -> No
 
     with pytest.raises(RuntimeError):
         failing_work()
-    assert not any(noted.commits for noted in proposals._changed_here.values())
+    assert not any(noted.commits for noted in matching_index._changed_here.values())
     assert _offers(session)[offer.id].title == "Avant"
 
 
@@ -131,7 +131,7 @@ def test_another_process_changes_are_seen_through_the_version_key(
         execution_options={"synchronize_session": False},
     )
     # Nothing noted by this process: the changes are another process's.
-    proposals._changed_here.clear()
+    matching_index._changed_here.clear()
     offers = _offers(session)
     assert offers[full.id].places_left == 0
     assert offers[untouched.id].partner_name == "Nouveau nom du partenaire"
@@ -142,7 +142,7 @@ def test_another_process_changes_are_seen_through_the_version_key(
         .where(Opportunity.id == closing.id)
         .values(status=OpportunityStatus.PUBLISHED, version=Opportunity.version + 1)
     )
-    proposals._changed_here.clear()
+    matching_index._changed_here.clear()
     assert closing.id in _offers(session)
     assert len(builds) == 1
 
@@ -181,7 +181,7 @@ def test_the_turn_of_the_hour_reads_every_figure_again(
 
     factories.referral(session, participant_id=person.id, opportunity_id=offer.id)
     assert _offers(session)[offer.id].recent_referrals == 0  # trusted until the hour turns
-    proposals.check_index_now(hour_turned=True)
+    matching_index.check_index_now(hour_turned=True)
     assert _offers(session)[offer.id].recent_referrals == 1
     assert len(builds) == 1
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from referral.cases.models import Consent, ConsentRecipient, DataCategory
 from referral.db import utcnow
 from referral.partners.models import Criterion, Opportunity, OpportunityStatus
-from referral.referrals import proposals
+from referral.referrals import matching_index
 from referral.referrals.models import Referral, ReferralTransition
 from referral.referrals.services import expire_overdue
 from tests import factories
@@ -60,7 +60,7 @@ def world(session: Session) -> World:
         title="Hébergement direct",
     )
     session.commit()
-    proposals.forget_index()
+    matching_index.forget_index()
     return World(person.id, validated.id, direct.id)
 
 
@@ -330,7 +330,7 @@ def test_not_eligible_any_more_is_refused_with_the_reasons(
     session.add(Criterion(opportunity_id=world.direct, field="programme", op="eq", value="PHC", hard=True))
     session.execute(update(Opportunity).where(Opportunity.id == world.direct).values(version=2))
     session.commit()
-    proposals.forget_index()
+    matching_index.forget_index()
     response = client.post(
         "/api/v1/referrals",
         json={"participant_id": world.person, "opportunity_id": world.direct},

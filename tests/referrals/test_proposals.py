@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from referral.cases.exceptions import ParticipantNotFound
 from referral.cases.models import HealthRecord, NeedStatus, Participant
 from referral.partners.models import Criterion
-from referral.referrals import proposals
+from referral.referrals import matching_index
 from referral.referrals.models import ReferralState
 from referral.territories.models import User
 from tests import factories
@@ -34,7 +34,7 @@ def test_proposals_are_ranked_explained_and_in_scope(client: FlaskClient, sessio
     )
     session.add(Criterion(opportunity_id=blocked.id, field="programme", op="eq", value="PHC", hard=True))
     session.commit()
-    proposals.forget_index()
+    matching_index.forget_index()
 
     body = client.get(f"/api/v1/participants/{person.id}/proposals", headers=bearer("cip")).get_json()
     eligible_ids = [p["opportunity_id"] for p in body["eligible"]]
@@ -78,7 +78,7 @@ def test_reverse_matching_counts_for_staff_people_for_their_cip(
     mine = factories.participant(session, structure_id=own.id, last_name="Mienne", programme="CVG")
     theirs = factories.participant(session, structure_id=other.id, last_name="Autrui", programme="CVG")
     session.commit()
-    proposals.forget_index()
+    matching_index.forget_index()
 
     staff = client.get(f"/api/v1/opportunities/{offer.id}/matches", headers=bearer("cp_logement")).get_json()
     assert staff["participants"] is None
@@ -139,8 +139,8 @@ def test_request_snapshot_reads_the_record_as_the_loaded_record_does(session: Se
         record = session.get(Participant, person.id)
         session.refresh(record)
         territory_id = record.structure.territory_id
-        fast[person.id] = proposals.load_participant_snapshot(session, cip, person.id, today)
-        assert fast[person.id] == proposals.participant_snapshot(record, territory_id, today)
+        fast[person.id] = matching_index.load_participant_snapshot(session, cip, person.id, today)
+        assert fast[person.id] == matching_index.participant_snapshot(record, territory_id, today)
 
     assert [need.domain for need in fast[followed.id].needs] == ["logement", "sante"]
     assert fast[followed.id].weekly_hours == 12
@@ -155,13 +155,14 @@ def test_request_snapshot_refuses_what_the_actor_may_not_open(session: Session) 
     session.commit()
     today = date(2026, 11, 23)
     assert (
-        proposals.load_participant_snapshot(session, _user(session, "cip"), person.id, today).id == person.id
+        matching_index.load_participant_snapshot(session, _user(session, "cip"), person.id, today).id
+        == person.id
     )
     for role in ("cip_other", "cp_logement", "coordinator", "admin"):
         with pytest.raises(ParticipantNotFound):
-            proposals.load_participant_snapshot(session, _user(session, role), person.id, today)
+            matching_index.load_participant_snapshot(session, _user(session, role), person.id, today)
     with pytest.raises(ParticipantNotFound):
-        proposals.load_participant_snapshot(session, _user(session, "cip"), person.id + 10_000, today)
+        matching_index.load_participant_snapshot(session, _user(session, "cip"), person.id + 10_000, today)
 
 
 def test_referral_history_lists_referrals_and_refusals_by_partner(session: Session) -> None:
@@ -174,11 +175,13 @@ def test_referral_history_lists_referrals_and_refusals_by_partner(session: Sessi
     factories.referral(session, participant_id=person.id, opportunity_id=pending_offer.id)
     session.commit()
 
-    history = proposals.referral_history(session, person.id)
+    history = matching_index.referral_history(session, person.id)
 
     assert history.referred_opportunity_ids == {refused_offer.id, pending_offer.id}
     assert [partner for partner, _day in history.refusals] == [refused_offer.partner_id]
-    assert proposals.referral_history(session, person.id + 10_000).referred_opportunity_ids == frozenset()
+    assert (
+        matching_index.referral_history(session, person.id + 10_000).referred_opportunity_ids == frozenset()
+    )
 
 
 def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> None:
@@ -224,7 +227,7 @@ def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> No
     unplaced = factories.opportunity(session, partner_id=factories.partner(session, name="Nulle part").id)
     session.commit()
 
-    snapshots = {offer.id: offer for offer in proposals.opportunity_snapshots(session, date.today())}
+    snapshots = {offer.id: offer for offer in matching_index.opportunity_snapshots(session, date.today())}
 
     assert draft.id not in snapshots
     assert unplaced.id not in snapshots
@@ -287,15 +290,15 @@ def test_reverse_matching_counts_the_people_followed_today_only(session: Session
     few_hours = person("Peu d'heures", hours=4)
     other_need = person("Autre besoin", need="sante")
     session.commit()
-    proposals.forget_index()
+    matching_index.forget_index()
 
-    snapshots = proposals.participant_snapshots(session, today, {lyon.id})
+    snapshots = matching_index.participant_snapshots(session, today, {lyon.id})
     seen = {snapshot.id for snapshot in snapshots}
     assert {fits.id, leaving.id, accompanied.id, few_hours.id, other_need.id} <= seen
     assert not {gone.id, anonymised.id} & seen
 
     cip = _user(session, "cip")
-    own = proposals.reverse_matches(session, cip, offer.id, today)
+    own = matching_index.reverse_matches(session, cip, offer.id, today)
     assert {row.id for row in own.own_participants} >= {fits.id, leaving.id, accompanied.id}
     assert not {row.id for row in own.own_participants} & {
         gone.id,
@@ -303,6 +306,6 @@ def test_reverse_matching_counts_the_people_followed_today_only(session: Session
         few_hours.id,
         other_need.id,
     }
-    staff = proposals.reverse_matches(session, _user(session, "cp_logement"), offer.id, today)
+    staff = matching_index.reverse_matches(session, _user(session, "cp_logement"), offer.id, today)
     assert staff.own_participants is None
     assert staff.counts_by_structure[cip.structure_id] == own.total

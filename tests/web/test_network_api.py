@@ -13,9 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from referral.network import services
-from tests.network import territory_data
-from tests.network.territory_data import Clairval
+from referral.ecosystem import services
+from tests.ecosystem import territory_data
+from tests.ecosystem.territory_data import Clairval
 
 Bearer = Callable[[str], dict[str, str]]
 BASE = "/api/v1/territories"

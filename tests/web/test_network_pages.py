@@ -15,15 +15,15 @@ from sqlalchemy.orm import Session
 
 from referral.access import offered_in_territory
 from referral.cases.models import Participant
-from referral.network import services
+from referral.ecosystem import services
 from referral.partners.models import Opportunity, OpportunityStatus
 from referral.referrals.models import ReferralState
 from referral.territories.models import Structure
 from referral.territories.queries import territory_by_slug
 from referral.territories.services import hash_password
+from tests.ecosystem import territory_data
+from tests.ecosystem.territory_data import Clairval
 from tests.helpers import DEMO, DEMO_PASSWORD, csrf_token, login
-from tests.network import territory_data
-from tests.network.territory_data import Clairval
 
 Bearer = Callable[[str], dict[str, str]]
 LYON_NAMES = (("Hermengarde", "Pfeffenhauser"), ("Théodoric", "Wojciechowska"))

@@ -13,9 +13,9 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 
-from referral.network import services
+from referral.ecosystem import services
+from referral.ecosystem.services import NetworkFilter
 from referral.network.export import MEDIA_TYPES
-from referral.network.services import NetworkFilter
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.network import (

@@ -8,7 +8,7 @@ from flask import jsonify
 from flask_smorest import Blueprint
 
 from referral.exceptions import InvalidInput
-from referral.referrals import proposals, services
+from referral.referrals import matching_index, services
 from referral.referrals.models import ReferralState
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
@@ -104,7 +104,7 @@ def move(payload: dict[str, Any], referral_id: int) -> Any:
 @login_required
 def participant_proposals(query: dict[str, Any], participant_id: int) -> Any:
     """Propositions d'orientation classées et expliquées : `{eligible: [...], near_misses: [...]}`."""
-    ranked = proposals.proposals(db_session(), current_user(), participant_id)
+    ranked = matching_index.proposals(db_session(), current_user(), participant_id)
     return ranked.to_dict(limit=query["limit"])
 
 
@@ -115,4 +115,4 @@ def participant_proposals(query: dict[str, Any], participant_id: int) -> Any:
 def opportunity_matches(opportunity_id: int) -> Any:
     """Qui correspond à l'opportunité : nombres par structure (CP, coordination), ou les
     salarié·es de sa propre structure (CIP)."""
-    return proposals.reverse_matches(db_session(), current_user(), opportunity_id)
+    return matching_index.reverse_matches(db_session(), current_user(), opportunity_id)

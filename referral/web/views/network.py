@@ -17,10 +17,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from referral.network import services
-from referral.network.exceptions import InvalidNetworkFilter
+from referral.ecosystem import services
+from referral.ecosystem.exceptions import InvalidNetworkFilter
+from referral.ecosystem.services import NetworkFilter
 from referral.network.graph import CP, DOMAIN, NATIONAL_NETWORK, PARTNER, STRUCTURE, parse_node_id
-from referral.network.services import NetworkFilter
 from referral.network.svg import domain_colours
 from referral.web.auth import current_user, login_required
 from referral.web.errors import flatten_messages

@@ -14,7 +14,7 @@ from referral.exceptions import DomainError, PermissionDenied
 from referral.matching.proposals import FLAG_LABELS
 from referral.matching.scoring import FACTOR_LABELS
 from referral.reference import queries as reference
-from referral.referrals import proposals, services, sharing
+from referral.referrals import matching_index, services, sharing
 from referral.referrals.lifecycle import available
 from referral.referrals.models import ReferralState
 from referral.territories.models import Role
@@ -31,7 +31,7 @@ bp = Blueprint("referral_pages", __name__, url_prefix="/orientations")
 def participant_proposals(participant_id: int) -> str:
     session = db_session()
     person = cases.get_participant(session, current_user(), participant_id)
-    ranked = proposals.proposals(session, current_user(), participant_id)
+    ranked = matching_index.proposals(session, current_user(), participant_id)
     return render_template(
         "referrals/proposals.html",
         person=person,

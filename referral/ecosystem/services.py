@@ -26,15 +26,16 @@ import networkx as nx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from referral.network import export as exporting
-from referral.network import loader
-from referral.network.analytics import DeploymentMatrix, NetworkAnalytics, analyse, deployment_matrix
-from referral.network.exceptions import (
+from referral.ecosystem import loader
+from referral.ecosystem.exceptions import (
     EcosystemRefused,
     InvalidNetworkFilter,
     NationalViewRefused,
     UnknownExportFormat,
 )
+from referral.ecosystem.models import NATIONAL_SCOPE, NetworkFigures, territory_scope
+from referral.network import export as exporting
+from referral.network.analytics import DeploymentMatrix, NetworkAnalytics, analyse, deployment_matrix
 from referral.network.graph import (
     CP,
     DOMAIN,
@@ -45,7 +46,6 @@ from referral.network.graph import (
     build_graph,
     domain_sort_key,
 )
-from referral.network.models import NATIONAL_SCOPE, NetworkFigures, territory_scope
 from referral.network.snapshot import NetworkSnapshot
 from referral.network.svg import render_svg
 from referral.partners.exceptions import TerritoryNotFound

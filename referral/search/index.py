@@ -1,226 +1,38 @@
-"""Fuzzy search of partners and opportunities, and duplicate detection (DESIGN §6, issues 4 and 7).
+"""The two-stage fuzzy index of partners or opportunities (`SearchIndex`), updated in place.
 
-Pure: no Flask, no session. The service builds one `SearchIndex` per kind of record (partners,
-opportunities) from plain `SearchRecord`s and keeps it fresh with `add`/`update`/`remove` when a
-partner or an opportunity changes; the web layer turns `SearchHit`s into `[{id, name, town, score}]`.
-
-Why this shape:
-
-- Everything is compared on `fold`ed text: social workers type without accents, in lower case,
-  with or without the apostrophes and hyphens of « Centre d’hébergement Saint-Jean ».
-- Search is two-stage. The cheap stage works on the *vocabulary* of distinct words (some 12,000
-  for 50,000 names), not on the names: each query word is matched once against the vocabulary
-  (exact and prefix « as you type » by bisection in the sorted words; one typo, or a typo in a
-  prefix, by rapidfuzz on the few words sharing enough trigrams with it) and the matching words'
-  posting lists give every record's coverage of the query in a handful of numpy operations.
-  Word order does not matter by construction. The fine stage re-ranks a short list by how much
-  of the record's *name* the query explains and by plain character similarity, so « cpam lyon »
-  ranks « CPAM de Lyon » above « CPAM de Lyon — antenne Vaise Saint-Rambert ».
-- Query words are weighted by rarity (inverse document frequency) so that « lyon » in
-  « tremplin lyon » counts less than « tremplin »; grammatical words (« de », « la », « l’ »…)
-  are not indexed, while « association » is, as a common hence light word: `referral bench
-  search` measures both lists and this choice ranks best.
-- Duplicate detection needs certainty more than speed: it compares the candidate with every
-  partner of the same town (a few hundred at most) with word-order-insensitive scores.
+The cheap stage works on the *vocabulary* of distinct words (some 12,000 for 50,000 names), not on
+the names: each query word is matched once against the vocabulary (exact and prefix « as you
+type » by bisection in the sorted words; one typo, or a typo in a prefix, by rapidfuzz on the few
+words sharing enough trigrams with it) and the matching words' posting lists give every record's
+coverage of the query in a handful of numpy operations. Word order does not matter by
+construction. The fine stage re-ranks a short list by how much of the record's *name* the query
+explains and by plain character similarity, so « cpam lyon » ranks « CPAM de Lyon » above « CPAM de
+Lyon — antenne Vaise Saint-Rambert ». Query words are weighted by rarity (inverse document
+frequency) so that « lyon » in « tremplin lyon » counts less than « tremplin ».
 """
 
 from __future__ import annotations
 
 import math
-import re
 import threading
-import unicodedata
 from bisect import bisect_left, insort
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from typing import NamedTuple, Protocol
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-__all__ = [
-    "DEFAULT_STOP_WORDS",
-    "DUPLICATE_STOP_WORDS",
-    "GRAMMATICAL_WORDS",
-    "ORGANISATION_WORDS",
-    "PARTNER_NAME_THRESHOLD",
-    "PERSON_NAME_THRESHOLD",
-    "Duplicate",
-    "PartnerCandidate",
-    "PartnerIdentity",
-    "PersonRecord",
-    "SearchHit",
-    "SearchIndex",
-    "SearchRecord",
-    "fold",
-    "partner_duplicates",
-    "person_duplicates",
-    "significant_words",
-]
-
-TerritoryId = Hashable
-
-# --------------------------------------------------------------------------------------------------
-# Folding
-# --------------------------------------------------------------------------------------------------
-
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-# « A.D.E.L. », « C.C.A.S » — written acronyms become one word before the dots become spaces.
-_DOTTED_ACRONYM = re.compile(r"\b(?:\w\.){2,}\w?\b\.?")
-_NON_WORD = re.compile(r"[\W_]+")
-# Ligatures that NFKD leaves whole (« Cœur », « Lætitia »).
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ŀ": "l"})
-
-
-def _fold_slowly(text: str) -> str:
-    """The definition of folding, for any text (see `fold`, which is this made fast)."""
-    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold().translate(_LIGATURES)
-    return _NON_WORD.sub(" ", text)
-
-
-def _fold_table() -> dict[int, str]:
-    """Latin letters and punctuation folded once, so that `fold` is one `str.translate`.
-
-    Building 50,000 names spends most of its time folding; a table over ASCII, Latin-1, Latin
-    Extended-A/B and general punctuation covers French text, and anything else takes the slow way.
-    """
-    table: dict[int, str] = {}
-    for code in (*range(0x250), *range(0x2000, 0x2070), 0x20AC):
-        folded = _fold_slowly(chr(code))
-        table[code] = folded if folded.strip() else " "
-    return table
-
-
-_FOLD_TABLE = _fold_table()
-
-
-def fold(text: str) -> str:
-    """Fold text for comparison: lower case, no accents, no punctuation, single spaces.
-
-    Apostrophes (’ and '), hyphens, dashes and any punctuation separate words, so
-    « L’Escale — Saint-Jean » and « l escale saint jean » fold the same. Letters of other scripts
-    are kept (a person's name may not be in Latin script).
-    """
-    if not text:
-        return ""
-    if "." in text:
-        text = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), text)
-    text = text.translate(_FOLD_TABLE)
-    if not text.isascii():
-        text = _fold_slowly(text)
-    return " ".join(text.split())
-
-
-_FOLD_TABLE_LINES = {**_FOLD_TABLE, ord("\n"): "\n"}
-
-
-def _fold_many(texts: Sequence[str]) -> list[str]:
-    """`fold` of many texts through one `str.translate`: for short names the calls cost the most."""
-    joined = "\n".join(texts)
-    if joined.count("\n") != len(texts) - 1:
-        return [fold(text) for text in texts]
-    if "." in joined:
-        joined = _DOTTED_ACRONYM.sub(lambda m: m.group(0).replace(".", ""), joined)
-    lines = joined.translate(_FOLD_TABLE_LINES).split("\n")
-    return [line if line.isascii() else _fold_slowly(line) for line in lines]
-
-
-# Words that carry no identity in French organisation names, folded. Two lists, because
-# `referral bench search` measures them apart (50,000 names): leaving the grammatical words out of
-# the index ranks as well as indexing them (rarity weights already make them light) and searches
-# some 15 % faster (shorter posting lists); leaving « association », « SARL »… out as well ranks
-# worse (recall@1 −0.5 point: « Association Le Pont » and « Le Pont » become the same name), so
-# search drops only the first list. Duplicate detection drops both: « Association Le Pont » *is*
-# « Le Pont » when both are in the same town.
-GRAMMATICAL_WORDS: frozenset[str] = frozenset(
-    "a au aux avec chez d de des du en et l la le les par pour sur un une".split()  # noqa: SIM905
+from referral.search.records import SearchHit, SearchRecord, TerritoryId
+from referral.search.text import (
+    ABBREVIATIONS,
+    DEFAULT_STOP_WORDS,
+    fold,
+    fold_many,
+    folded_words,
+    only_digits,
+    significant_among,
+    significant_words,
 )
-ORGANISATION_WORDS: frozenset[str] = frozenset(
-    "association asso assoc sarl sas sasu eurl scop scic".split()  # noqa: SIM905
-)
-DEFAULT_STOP_WORDS: frozenset[str] = GRAMMATICAL_WORDS
-DUPLICATE_STOP_WORDS: frozenset[str] = GRAMMATICAL_WORDS | ORGANISATION_WORDS
-
-# Abbreviations written in names and queries alike (« St-Priest », « Ste Foy »).
-_ABBREVIATIONS: dict[str, str] = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
-
-
-def _words(text: str) -> list[str]:
-    words = fold(text).split()
-    if _ABBREVIATIONS.keys().isdisjoint(words):
-        return words
-    return [_ABBREVIATIONS.get(word, word) for word in words]
-
-
-def significant_words(text: str, stop_words: frozenset[str] = DEFAULT_STOP_WORDS) -> list[str]:
-    """The folded words of `text` that identify it: stop words out, unless nothing else is left.
-
-    « Association de la Boussole » → ["association", "boussole"], or ["boussole"] with
-    `DUPLICATE_STOP_WORDS`; a name made of stop words only (« Les Uns et les Autres ») keeps all its
-    words so that it can still be found.
-    """
-    return _significant(_words(text), stop_words)
-
-
-def _significant(words: list[str], stop_words: frozenset[str]) -> list[str]:
-    kept = [word for word in words if word not in stop_words]
-    return kept or words
-
-
-# --------------------------------------------------------------------------------------------------
-# Records and results
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SearchRecord:
-    """One searchable partner or opportunity, as plain data.
-
-    For an opportunity, `name` is its title and `aliases` holds the partner's name; for a partner,
-    `aliases` may hold an acronym or a former name. `territory_ids` are the territories the record
-    serves (a national partner lists each territory where it is deployed); `None` means every
-    territory; an empty set, none (found by national searches only). `siret` (spaces allowed) is
-    used by `partner_duplicates` only.
-    """
-
-    id: int
-    name: str
-    town: str = ""
-    tags: tuple[str, ...] = ()
-    territory_ids: frozenset[TerritoryId] | None = frozenset()
-    kind: str = ""
-    siret: str | None = None
-    aliases: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        # Accept any iterable from callers (lists from the database) but keep the record hashable.
-        if not isinstance(self.tags, tuple):
-            object.__setattr__(self, "tags", tuple(self.tags))
-        if not isinstance(self.aliases, tuple):
-            object.__setattr__(self, "aliases", tuple(self.aliases))
-        if self.territory_ids is not None and not isinstance(self.territory_ids, frozenset):
-            object.__setattr__(self, "territory_ids", frozenset(self.territory_ids))
-
-
-class SearchHit(NamedTuple):
-    """A search result: the record's id and a score from 0 to 100 (100: the query is the name)."""
-
-    id: int
-    score: float
-
-
-class Duplicate(NamedTuple):
-    """A likely duplicate: its id, a score from 0 to 100 and the reason, in French, for the user."""
-
-    id: int
-    score: float
-    reason: str
-
-
-# --------------------------------------------------------------------------------------------------
-# Search index
-# --------------------------------------------------------------------------------------------------
 
 # Word-level similarity (0–100) of a query word to an indexed word. An exact word scores 100; a
 # prefix (typing in progress) 90–100 growing with how much of the word is typed; a whole word with
@@ -380,7 +192,7 @@ class SearchIndex:
         flat_codes: list[int] = []
         slot_of = self._slot_of
         by_town = self._by_town
-        folded_names = _fold_many([record.name for record in records])
+        folded_names = fold_many([record.name for record in records])
         for slot, (record, folded_name) in enumerate(zip(records, folded_names, strict=True)):
             if record.id in slot_of:
                 raise ValueError(f"record {record.id} is given twice")
@@ -434,9 +246,9 @@ class SearchIndex:
     def _tokenise(self, record: SearchRecord, folded_name: str | None = None) -> _Slot:
         """Word ids of the record's name (and aliases), and of everything searchable."""
         words = (fold(record.name) if folded_name is None else folded_name).split()
-        if not _ABBREVIATIONS.keys().isdisjoint(words):
-            words = [_ABBREVIATIONS.get(word, word) for word in words]
-        name_words = _significant(words, self._stop_words)
+        if not ABBREVIATIONS.keys().isdisjoint(words):
+            words = [ABBREVIATIONS.get(word, word) for word in words]
+        name_words = significant_among(words, self._stop_words)
         for alias in record.aliases:
             name_words += significant_words(alias, self._stop_words)
         word_ids = self._word_ids
@@ -452,7 +264,7 @@ class SearchIndex:
         town = self._field_folds.get(record.town)
         if town is None:
             town = self._field_folds[record.town] = fold(record.town)
-        siret = _digits(record.siret) if record.siret else None
+        siret = only_digits(record.siret) if record.siret else None
         return _Slot(record, " ".join(words), tokens, len(name_tokens), town, siret or None)
 
     def _field_tokens(self, text: str) -> tuple[int, ...]:
@@ -590,7 +402,7 @@ class SearchIndex:
                 allowed = self._everywhere if mask is None else (mask | self._everywhere)
                 rough *= allowed[:size]
             shortlist = _top_slots(rough, self._ids, max(_SHORTLIST_MIN, _SHORTLIST_PER_RESULT * limit))
-            hits = self._rerank(" ".join(_words(query)), words, coverage, shortlist)
+            hits = self._rerank(" ".join(folded_words(query)), words, coverage, shortlist)
         hits = [hit for hit in hits if hit.score >= min_score and hit.score > 0]
         return hits[:limit]
 
@@ -754,12 +566,12 @@ class SearchIndex:
 
     # ---- for duplicate detection ------------------------------------------------------------
 
-    def _records_in_town(self, folded_town: str) -> list[SearchRecord]:
+    def records_in_town(self, folded_town: str) -> list[SearchRecord]:
         with self._lock:
             slots = self._by_town.get(folded_town, ())
             return [entry.record for slot in slots if (entry := self._slots[slot]) is not None]
 
-    def _records_with_siret(self, digits: str) -> list[SearchRecord]:
+    def records_with_siret(self, digits: str) -> list[SearchRecord]:
         """Records whose SIRET is `digits` (14 digits) or whose SIREN is `digits` (9 digits)."""
         with self._lock:
             slots = (self._by_siret if len(digits) == 14 else self._by_siren).get(digits, ())
@@ -794,226 +606,3 @@ def _grams(word: str) -> list[str]:
     """Trigrams of a word padded at its start only, so that a word shares them with its prefixes."""
     padded = "  " + word
     return list(dict.fromkeys([padded[i : i + 3] for i in range(len(word))]))
-
-
-def _digits(text: str | None) -> str:
-    return "".join(ch for ch in text if ch.isdigit()) if text else ""
-
-
-# --------------------------------------------------------------------------------------------------
-# Duplicate detection
-# --------------------------------------------------------------------------------------------------
-
-# A folded, stop-word-free name at least this close (0–100) in the same town is a likely duplicate.
-PARTNER_NAME_THRESHOLD = 88.0
-# A full name at least this close, with the same birth date, is probably the same person.
-PERSON_NAME_THRESHOLD = 85.0
-
-
-class PartnerIdentity(Protocol):
-    """What identifies a partner: a `SearchRecord` or a `PartnerCandidate` both fit."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def town(self) -> str: ...
-
-    @property
-    def siret(self) -> str | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerCandidate:
-    """A partner about to be created (or renamed), not yet in the index."""
-
-    name: str
-    town: str = ""
-    siret: str | None = None
-
-
-def _name_similarity(left: Sequence[str], right: Sequence[str]) -> float:
-    """Word-order-insensitive similarity of two word lists (folded, stop words out), 0–100.
-
-    Sorted words compared as one string catch a typo anywhere; the same words glued together
-    catch « Inser net » against « Insernet » and « Ben Ali » against « Benali ».
-    """
-    if not left or not right:
-        return 0.0
-    sorted_score = fuzz.ratio(" ".join(sorted(left)), " ".join(sorted(right)))
-    glued_score = fuzz.ratio("".join(sorted(left)), "".join(sorted(right)))
-    ordered_glued = fuzz.ratio("".join(left), "".join(right))
-    return max(sorted_score, glued_score, ordered_glued)
-
-
-def partner_duplicates(
-    candidate: PartnerIdentity,
-    index: SearchIndex,
-    *,
-    exclude_id: int | None = None,
-    threshold: float = PARTNER_NAME_THRESHOLD,
-) -> list[Duplicate]:
-    """Partners that are probably `candidate` already, best first (ties by id).
-
-    Same SIRET: certain (100). Same SIREN (the company) in the same town: very likely. Otherwise
-    a close name in the same town (towns folded; two partners without a town count as the same
-    place, e.g. national networks), compared without accents, case, word order, stop words nor
-    « Association »; one typo is tolerated. A close name in another town is not a duplicate: the
-    same network has a branch in many towns (« Restos du Cœur »). `exclude_id` leaves out the
-    partner being edited.
-    """
-    found: dict[int, Duplicate] = {}
-
-    def keep(duplicate: Duplicate) -> None:
-        if duplicate.id == exclude_id:
-            return
-        current = found.get(duplicate.id)
-        if current is None or duplicate.score > current.score:
-            found[duplicate.id] = duplicate
-
-    siret = _digits(candidate.siret)
-    town = fold(candidate.town)
-    if len(siret) == 14:
-        for record in index._records_with_siret(siret):
-            keep(Duplicate(record.id, 100.0, f"Même SIRET ({_format_siret(siret)})."))
-        for record in index._records_with_siret(siret[:9]):
-            if fold(record.town) == town and _digits(record.siret) != siret:
-                keep(
-                    Duplicate(
-                        record.id,
-                        95.0,
-                        f"Même entreprise (SIREN {_format_siret(siret[:9])}) dans la même commune.",
-                    )
-                )
-    words = significant_words(candidate.name, DUPLICATE_STOP_WORDS)
-    if words:
-        for record in index._records_in_town(town):
-            place = f"à {record.town.strip()}" if town else "sans commune"
-            other = significant_words(record.name, DUPLICATE_STOP_WORDS)
-            score = round(_name_similarity(words, other), 1)
-            if score < threshold:
-                continue
-            if score >= 100.0:
-                reason = f"Même nom, {place} : « {record.name} »."
-            else:
-                reason = f"Nom très proche, {place} : « {record.name} »."
-            keep(Duplicate(record.id, score, reason))
-    return sorted(found.values(), key=lambda duplicate: (-duplicate.score, duplicate.id))
-
-
-def _format_siret(digits: str) -> str:
-    return " ".join(digits[i : i + 3] for i in range(0, 9, 3)) + (f" {digits[9:]}" if len(digits) > 9 else "")
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRecord:
-    """A person already followed by a structure: only what duplicate detection compares."""
-
-    id: int
-    first_name: str
-    last_name: str
-    birth_date: date | None
-
-
-def person_duplicates(
-    first_name: str,
-    last_name: str,
-    birth_date: date | None,
-    people: Iterable[PersonRecord],
-    *,
-    threshold: float = PERSON_NAME_THRESHOLD,
-) -> list[Duplicate]:
-    """People probably already followed: same birth date and a close full name, best first.
-
-    The birth date must be equal (it is what makes two similar names the same person); then the
-    folded full names are compared whatever the order of first and last name, with compound names
-    written with a hyphen, a space or glued, one typo, and one part of a compound name left out
-    (« Marie-Claire Dupont » / « Marie Dupont »). Without a birth date nothing is claimed.
-    """
-    if birth_date is None:
-        return []
-    first = _words(first_name)
-    last = _words(last_name)
-    if not first and not last:
-        return []
-    found = []
-    for person in people:
-        if person.birth_date != birth_date:
-            continue
-        other_first = _words(person.first_name)
-        other_last = _words(person.last_name)
-        scored = _person_similarity(first, last, other_first, other_last)
-        if scored is None or scored[0] < threshold:
-            continue
-        score, reason = scored
-        reason = f"Même date de naissance ({_french_date(birth_date)}) et {reason}."
-        found.append(Duplicate(person.id, round(score, 1), reason))
-    return sorted(found, key=lambda duplicate: (-duplicate.score, duplicate.id))
-
-
-def _person_similarity(
-    first: list[str], last: list[str], other_first: list[str], other_last: list[str]
-) -> tuple[float, str] | None:
-    """The best reading of two names as the same person, with how it reads, in French.
-
-    A typo is looked for part by part: the first names and the last names must each be close,
-    so that twins « Paul » and « Pauline Durand » are not taken for one person (the whole strings
-    differ by three letters only).
-    """
-    mine = first + last
-    theirs = other_first + other_last
-    if not mine or not theirs:
-        return None
-    if "".join(mine) == "".join(theirs):
-        return 100.0, "même nom"
-    if "".join(mine) == "".join(other_last + other_first):
-        return 99.0, "prénom et nom inversés"
-    if sorted(mine) == sorted(theirs):
-        return 98.0, "mêmes noms dans un autre ordre"
-    # One part of a compound first or last name left out: every word of the shorter name is in
-    # the longer one, and both a first and a last name are matched.
-    shorter, longer = (mine, theirs) if len(mine) <= len(theirs) else (theirs, mine)
-    if (
-        2 <= len(shorter) < len(longer)
-        and all(word in longer for word in shorter)
-        and _covers_both_parts(first, last, other_first, other_last)
-    ):
-        return 90.0, "nom composé en partie seulement"
-    straight = _parts_similarity((first, other_first), (last, other_last))
-    swapped = _parts_similarity((first, other_last), (last, other_first))
-    if swapped > straight:
-        return swapped, "prénom et nom inversés, à une faute près"
-    return straight, "nom très proche (faute de frappe probable)"
-
-
-_PERSON_PART_MINIMUM = 75.0
-
-
-def _parts_similarity(*pairs: tuple[list[str], list[str]]) -> float:
-    """Length-weighted similarity of paired name parts; 0 when any part is not close on its own."""
-    total = 0.0
-    length = 0
-    for mine, theirs in pairs:
-        left, right = "".join(mine), "".join(theirs)
-        score = fuzz.ratio(left, right)
-        if score < _PERSON_PART_MINIMUM:
-            return 0.0
-        total += score * (len(left) + len(right))
-        length += len(left) + len(right)
-    return total / length if length else 0.0
-
-
-def _covers_both_parts(
-    first: list[str], last: list[str], other_first: list[str], other_last: list[str]
-) -> bool:
-    """True when a first-name word and a last-name word are shared (in either order)."""
-    straight = bool(set(first) & set(other_first)) and bool(set(last) & set(other_last))
-    swapped = bool(set(first) & set(other_last)) and bool(set(last) & set(other_first))
-    return straight or swapped
-
-
-_MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()  # noqa: SIM905, E501
-
-
-def _french_date(day: date) -> str:
-    return f"{day.day}{'er' if day.day == 1 else ''} {_MONTHS[day.month - 1]} {day.year}"

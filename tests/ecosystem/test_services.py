@@ -14,17 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referral.cli import main
+from referral.ecosystem import services
+from referral.ecosystem.exceptions import EcosystemRefused, NationalViewRefused
+from referral.ecosystem.models import NetworkFigures
+from referral.ecosystem.services import NetworkFilter
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
-from referral.network import services
-from referral.network.exceptions import EcosystemRefused, NationalViewRefused
-from referral.network.models import NetworkFigures
-from referral.network.services import NetworkFilter
 from referral.scheduling.jobs import JOBS_BY_NAME
 from referral.territories.models import User
 from referral.territories.queries import user_by_email
+from tests.ecosystem import territory_data
+from tests.ecosystem.territory_data import Clairval
 from tests.helpers import DEMO
-from tests.network import territory_data
-from tests.network.territory_data import Clairval
 
 
 @pytest.fixture

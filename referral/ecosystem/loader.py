@@ -1,7 +1,7 @@
 """The database read behind the ecosystem: a territory (or the whole country) as a snapshot.
 
-The engine (`snapshot`, `graph`, `analytics`, `svg`, `export`) knows no database; this module is
-the one place that reads the tables and hands it a frozen `NetworkSnapshot`. It decides no
+The engine (`referral.network`: snapshot, graph, analytics, svg, export) knows no database; this
+module is the one place that reads the tables and hands it a frozen `NetworkSnapshot`. It decides no
 permission — `services.py` does, before calling it — and it reads **no participant's identity**:
 every query on participants or needs is an aggregate (counts per structure, domain and subtype)
 and referrals are reduced to `ReferralFact`s (structure, partner, domain, answered, accepted,

@@ -13,16 +13,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from referral.network.search import (
+from referral.network.search_bench import run
+from referral.search import (
     DUPLICATE_STOP_WORDS,
     SearchHit,
     SearchIndex,
     SearchRecord,
-    _fold_many,
     fold,
     significant_words,
 )
-from referral.network.search_bench import run
+from referral.search.text import fold_many
 
 LYON, MARSEILLE, PARIS, NANTES = 1, 2, 3, 4
 
@@ -94,7 +94,7 @@ def test_fold_keeps_letters_of_other_scripts() -> None:
 def test_fold_is_idempotent_and_folding_many_is_folding_each(texts: list[str]) -> None:
     for text in texts:
         assert fold(fold(text)) == fold(text)
-    assert [" ".join(line.split()) for line in _fold_many(texts)] == [fold(text) for text in texts]
+    assert [" ".join(line.split()) for line in fold_many(texts)] == [fold(text) for text in texts]
 
 
 def test_significant_words_drop_grammatical_words_and_duplicates_drop_association_too() -> None:

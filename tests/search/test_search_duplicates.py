@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from referral.network.search import (
+from referral.search import (
     PartnerCandidate,
     PersonRecord,
     SearchIndex,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from referral.network import loader
+from referral.ecosystem import loader
 from referral.network.snapshot import (
     CPPartnerLink,
     Deployment,
@@ -21,8 +19,8 @@ from referral.network.snapshot import (
     ReferralAggregate,
 )
 from referral.territories.queries import territory_by_slug
-from tests.network import territory_data
-from tests.network.territory_data import Clairval
+from tests.ecosystem import territory_data
+from tests.ecosystem.territory_data import Clairval
 
 TODAY = date(2026, 11, 20)
 
@@ -198,15 +196,3 @@ def test_a_constant_number_of_queries(session: Session, clairval: Clairval) -> N
         event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == before
     assert before <= 16
-
-
-def test_the_engine_stays_pure_beside_the_loader() -> None:
-    """The database side (loader, services, models) lives in the same package: importing the
-    engine must still import neither Flask nor SQLAlchemy (DESIGN §5)."""
-    code = (
-        "import sys, referral.network.graph, referral.network.analytics, referral.network.svg, "
-        "referral.network.export, referral.network.snapshot, referral.network.projection;"
-        "print(sorted(m for m in ('flask', 'sqlalchemy') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert out.strip() == "[]"

@@ -11,8 +11,9 @@ territories matrix) and ``territory:<slug>`` (one territory's headline figures).
 plain JSON (counts and French explanations, never a participant); `computed_at` is shown on the
 page (« calculé le … ») so nobody mistakes last night's figures for live ones.
 
-This module and `loader.py` / `services.py` are the database side of the `network` package; the
-engine beside them (snapshot, graph, analytics, svg, export) stays pure and never imports them.
+This module, `loader.py` and `services.py` are the database side of the network picture; the pure
+engine they call (`referral.network`: snapshot, graph, analytics, svg, export) never imports them.
+The table keeps its name, `network_figures`.
 """
 
 from __future__ import annotations

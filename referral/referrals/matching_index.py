@@ -1,10 +1,12 @@
-"""Orientation proposals: the loader between the database and the pure matching engine.
+"""The matching index's database side: the loader of its snapshots and its per-worker cache, and
+the proposals and reverse matches read through it.
 
-The engine (`referral.matching`) ranks snapshots; this module builds them. The compiled index of
-every open opportunity is kept per database and rebuilt only when the opportunities change (a
-cheap version query on each call: their count and latest update, the partners' deployments, and
-the hour, so referral counts and answer rates stay fresh). A participant is read at each call:
-their record is small and must never be stale.
+The engine (`referral.matching`, whose `proposals` module is the ranked result) ranks snapshots;
+this module builds them. The compiled index of every open opportunity is kept per database
+(`referral.versioned_cache`) and rebuilt only when the opportunities change (a cheap version query
+at most every second: their count, latest update and sums of versions, the partners' deployments,
+and the hour, so referral counts and answer rates stay fresh). A participant is read at each
+call: their record is small and must never be stale.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from referral.reference import queries as reference
 from referral.reference.models import DomainSubtype
 from referral.referrals.models import Referral, ReferralState
 from referral.territories.models import Role, Structure, Territory, User
+from referral.versioned_cache import VersionedCache, database_key
 
 # Fair share counts referrals made in this window (« orientations récentes »).
 RECENT_REFERRALS_DAYS = 30
@@ -283,12 +285,12 @@ class _VersionKey(NamedTuple):
 Stamp = tuple[datetime | None, int]
 
 
-@dataclass
-class _Cached:
-    key: _VersionKey
+@dataclass(frozen=True)
+class _Built:
+    """What the cache holds for a database: the index and the rows it was read from."""
+
     index: MatchingIndex
     stamps: dict[int, Stamp]  # every opportunity row the index was built or refreshed from
-    checked_at: float = 0.0
 
 
 @dataclass
@@ -308,15 +310,9 @@ CHECK_EVERY_SECONDS = 1.0
 REBUILD_SHARE = 0.25
 
 
-# Per database (engine): the index, and what this process's commits changed in it.
-_cache: dict[str, _Cached] = {}
+# Per database (`database_key`): what this process's commits changed in the index.
 _changed_here: dict[str, _ChangedHere] = defaultdict(_ChangedHere)
-_cache_lock = threading.Lock()
-
-
-def _cache_key(session: Session) -> str:
-    engine = session.get_bind().engine
-    return f"{engine.url.render_as_string(hide_password=True)}:{id(engine)}"
+_changed_lock = threading.Lock()
 
 
 def _version_key(session: Session, today: date) -> _VersionKey:
@@ -343,21 +339,24 @@ def _stamps(session: Session) -> dict[int, Stamp]:
     return {opportunity_id: (updated_at, version) for opportunity_id, updated_at, version in rows}
 
 
-def _build(session: Session, key: _VersionKey) -> _Cached:
+def _build(session: Session, key: _VersionKey) -> _Built:
     stamps = _stamps(session)
     snapshots = opportunity_snapshots(session, key.today)
     # Prepared for the day at build time: no request pays for being its territory's first.
     index = MatchingIndex(snapshots, reference_tables(session)).prepare(key.today)
-    return _Cached(key, index, stamps)
+    return _Built(index, stamps)
 
 
-def _refresh(session: Session, cached: _Cached, key: _VersionKey, changed: _ChangedHere) -> _Cached | None:
+def _refresh(
+    session: Session, cached: _Built, old_key: _VersionKey, key: _VersionKey, changed: _ChangedHere | None
+) -> _Built | None:
     """The cached index with only the offers that changed read again (every offer's figures at
     the turn of the hour or the day), or None when compiling everything again is the way."""
-    if changed.deployments or key.deployments != cached.key.deployments:
+    changed = changed or _ChangedHere()
+    if changed.deployments or key.deployments != old_key.deployments:
         return None  # national offers move between territories: rare, compiled again
     stamps = _stamps(session)
-    every_figure = (key.today, key.hour) != (cached.key.today, cached.key.hour)
+    every_figure = (key.today, key.hour) != (old_key.today, old_key.hour)
     if every_figure:
         reread: set[int] | None = None
     else:
@@ -365,12 +364,12 @@ def _refresh(session: Session, cached: _Cached, key: _VersionKey, changed: _Chan
         reread |= cached.stamps.keys() - stamps.keys()
         reread |= changed.opportunity_ids
         partner_ids = set(changed.partner_ids)
-        if key.partners != cached.key.partners:
-            if cached.key.partners is None:
+        if key.partners != old_key.partners:
+            if old_key.partners is None:
                 return None
             partner_ids |= set(
                 session.connection()
-                .execute(select(Partner.id).where(Partner.updated_at >= cached.key.partners))
+                .execute(select(Partner.id).where(Partner.updated_at >= old_key.partners))
                 .scalars()
             )
         if partner_ids:
@@ -385,7 +384,14 @@ def _refresh(session: Session, cached: _Cached, key: _VersionKey, changed: _Chan
     read = reread if reread is not None else stamps.keys() | cached.stamps.keys()
     removed = set(read) - {offer.id for offer in snapshots}
     index = cached.index.updated(snapshots, removed).prepare(key.today)
-    return _Cached(key, index, stamps)
+    return _Built(index, stamps)
+
+
+# The index of each database: the key read every `CHECK_EVERY_SECONDS` (at once after this
+# process's own commits), a refresh of what changed, a build from scratch when it must.
+INDEX: VersionedCache[_VersionKey, _Built] = VersionedCache(
+    version=_version_key, build=_build, update=_refresh, trust_seconds=CHECK_EVERY_SECONDS
+)
 
 
 def matching_index(session: Session, today: date) -> MatchingIndex:
@@ -397,53 +403,37 @@ def matching_index(session: Session, today: date) -> MatchingIndex:
     rates, the day's freshness) are read again at the turn of each hour. The whole index is
     built from scratch only the first time, after deployments changed, or when many offers did.
     """
-    cache_key = _cache_key(session)
-    cached = _cache.get(cache_key)
-    now = time.monotonic()
-    noted = _changed_here.get(cache_key)
-    if (
-        cached is not None
-        and cached.key.today == today
-        and now - cached.checked_at < CHECK_EVERY_SECONDS
-        and (noted is None or not noted.commits)
-    ):
-        return cached.index
-    with _cache_lock:
-        changed = copy.deepcopy(_changed_here.get(cache_key, _ChangedHere()))
-    key = _version_key(session, today)
-    if cached is not None and cached.key == key and not changed.commits:
-        cached.checked_at = now
-        return cached.index
-    fresh = _refresh(session, cached, key, changed) if cached is not None else None
-    if fresh is None:
-        fresh = _build(session, key)
-    fresh.checked_at = now
-    with _cache_lock:
-        _cache[cache_key] = fresh
-        # What was taken into account is done; what commits noted meanwhile waits for the next call.
-        left = _changed_here.pop(cache_key, _ChangedHere())
-        left.commits -= changed.commits
-        if left.commits:
-            left.opportunity_ids -= changed.opportunity_ids
-            left.partner_ids -= changed.partner_ids
-            _changed_here[cache_key] = left
-    return fresh.index
+    database = database_key(session)
+    noted = _changed_here.get(database)
+    changed = None
+    if noted is not None and noted.commits:
+        with _changed_lock:
+            changed = copy.deepcopy(_changed_here.get(database, _ChangedHere()))
+    built = INDEX.get(session, today, changes=changed)
+    if changed is not None:
+        with _changed_lock:
+            # What was taken into account is done; what commits noted meanwhile waits for the next call.
+            left = _changed_here.pop(database, _ChangedHere())
+            left.commits -= changed.commits
+            if left.commits:
+                left.opportunity_ids -= changed.opportunity_ids
+                left.partner_ids -= changed.partner_ids
+                _changed_here[database] = left
+    return built.index
 
 
 def check_index_now(*, hour_turned: bool = False) -> None:
     """Make the next call read the version key (for the benchmark: as if the trust delay had
     passed, and, with `hour_turned`, as if the hour had changed since the index was read)."""
-    with _cache_lock:
-        for cached in _cache.values():
-            cached.checked_at = 0.0
-            if hour_turned:
-                cached.key = cached.key._replace(hour=cached.key.hour - timedelta(hours=1))
+    INDEX.check_now(
+        rekey=(lambda key: key._replace(hour=key.hour - timedelta(hours=1))) if hour_turned else None
+    )
 
 
 def forget_index() -> None:
     """Drop every cached index: the next call builds it from scratch."""
-    with _cache_lock:
-        _cache.clear()
+    INDEX.forget()
+    with _changed_lock:
         _changed_here.clear()
 
 
@@ -472,13 +462,13 @@ def _note_index_changes(session: Session, _context: Any) -> None:
         if value is not None:  # a new row has no id yet: the count in the version key shows it
             getattr(noted, ids).add(value)
     if noted.commits:
-        cache_key = _cache_key(session)
-        on_commit(session, lambda: _merge_changed_here(cache_key, noted))
+        database = database_key(session)
+        on_commit(session, lambda: _merge_changed_here(database, noted))
 
 
-def _merge_changed_here(cache_key: str, noted: _ChangedHere) -> None:
-    with _cache_lock:
-        pending = _changed_here[cache_key]
+def _merge_changed_here(database: str, noted: _ChangedHere) -> None:
+    with _changed_lock:
+        pending = _changed_here[database]
         pending.opportunity_ids |= noted.opportunity_ids
         pending.partner_ids |= noted.partner_ids
         pending.deployments |= noted.deployments
