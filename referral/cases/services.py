@@ -51,8 +51,8 @@ from referral.cases.models import (
 from referral.db import LabelledEnum, utcnow
 from referral.exceptions import Conflict, InvalidInput, NotFound
 from referral.reference import queries as reference
-from referral.scheduling import services as tasks
-from referral.scheduling.models import TaskStatus
+from referral.tasks import services as tasks
+from referral.tasks.models import TaskStatus
 from referral.territories.models import Programme, Role, Structure, User
 
 # Participant fields a CIP may set, with the reference list their codes come from.

@@ -37,7 +37,7 @@ from referral.referrals.exceptions import (
 from referral.referrals.lifecycle import HOLDS_PLACE, TRANSITIONS, WAITING_STATES, Transition, target_of
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
 from referral.referrals.proposals import forget_index
-from referral.scheduling import services as tasks
+from referral.tasks import services as tasks
 from referral.territories.models import Role, User
 
 # What each role has to act on, by state (DESIGN §7).

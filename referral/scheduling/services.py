@@ -1,16 +1,15 @@
-"""Nothing forgotten: the services the scheduled jobs call, and the to-do lists they fill.
+"""Nothing forgotten: the bodies of the scheduled jobs, which fill the to-do lists of
+`referral.tasks`.
 
 Each job is one function here taking the day (or the moment) it runs for; each is idempotent —
 running it twice for the same day changes nothing more — because every task and reminder carries
-a key naming what it is about, unique per user. The domain services close tasks when the thing is
-done (`close_tasks`), and send notifications for events (`notify`).
+a key naming what it is about, unique per user (`referral.tasks.services`). The jobs call down
+into the domains; no domain imports this package.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,12 +34,12 @@ from referral.cases.models import (
     RenewalDecision,
     RenewalOutcome,
 )
-from referral.db import utcnow
 from referral.partners.models import OfficeHour, Opportunity, OpportunityStatus, Partner
 from referral.referrals.lifecycle import WAITING_STATES
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
-from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
-from referral.territories.models import Programme, Role, User, cp_domains
+from referral.tasks.models import Notification, Task, TaskKind, TaskStatus
+from referral.tasks.services import close_tasks, cps_for, ensure_task, notify, task_for_cips
+from referral.territories.models import Programme, Role, User
 
 log = logging.getLogger(__name__)
 
@@ -48,172 +47,6 @@ FOLLOW_UP_NOTICE_DAYS = 14
 RENEWAL_NOTICE_DAYS = 60
 ENDING_NOTICE_DAYS = 30
 REMINDER_EVERY_DAYS = 10
-
-
-# --- Tasks and notifications ----------------------------------------------------------------
-
-
-def ensure_task(
-    session: Session,
-    *,
-    user_id: int,
-    key: str,
-    kind: TaskKind,
-    title: str,
-    due_on: date,
-    link: str | None = None,
-    participant_id: int | None = None,
-) -> bool:
-    """Create the task unless this user already has one with this key; tell whether it was new."""
-    existing = session.scalar(select(Task.id).where(Task.user_id == user_id, Task.key == key))
-    if existing is not None:
-        return False
-    session.add(
-        Task(
-            user_id=user_id,
-            key=key,
-            kind=kind,
-            title=title,
-            due_on=due_on,
-            link=link,
-            participant_id=participant_id,
-        )
-    )
-    session.flush()
-    return True
-
-
-def close_tasks(
-    session: Session, key: str, *, status: TaskStatus = TaskStatus.DONE, prefix: bool = False
-) -> int:
-    """Close every open task about `key` (the thing is done, or no longer needed); with
-    `prefix`, every task whose key starts with it (``renewal:42:``)."""
-    about = Task.key.startswith(key, autoescape=True) if prefix else Task.key == key
-    tasks = session.scalars(select(Task).where(about, Task.status == TaskStatus.OPEN)).all()
-    for task in tasks:
-        task.status = status
-        task.closed_at = utcnow()
-    session.flush()
-    return len(tasks)
-
-
-def notify(
-    session: Session,
-    *,
-    user_id: int,
-    kind: str,
-    message: str,
-    link: str | None = None,
-    key: str | None = None,
-) -> bool:
-    """An in-app notification (once per key when a key is given). E-mail, when configured, is
-    sent after the commit by `referral.scheduling.mail`."""
-    if (
-        key is not None
-        and session.scalar(
-            select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)
-        )
-        is not None
-    ):
-        return False
-    session.add(Notification(user_id=user_id, kind=kind, message=message, link=link, key=key))
-    session.flush()
-    from referral.scheduling import mail
-
-    mail.queue(session, user_id=user_id, subject=message, link=link)
-    return True
-
-
-@dataclass
-class TaskList:
-    """« À faire »: what is overdue, what is due, and what was done lately."""
-
-    overdue: list[Task] = field(default_factory=list)
-    due: list[Task] = field(default_factory=list)
-    done: list[Task] = field(default_factory=list)
-
-
-def tasks_of(session: Session, user: User, today: date | None = None, done_days: int = 30) -> TaskList:
-    today = today or date.today()
-    rows = session.scalars(select(Task).where(Task.user_id == user.id).order_by(Task.due_on, Task.id)).all()
-    listing = TaskList()
-    since = utcnow() - timedelta(days=done_days)
-    for task in rows:
-        if task.status is TaskStatus.OPEN:
-            (listing.overdue if task.due_on < today else listing.due).append(task)
-        elif task.status is TaskStatus.DONE and task.closed_at and task.closed_at >= since:
-            listing.done.append(task)
-    return listing
-
-
-def notifications_of(session: Session, user: User, *, unread_only: bool = False) -> list[Notification]:
-    query = select(Notification).where(Notification.user_id == user.id)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    return list(
-        session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(50))
-    )
-
-
-def mark_read(session: Session, user: User, notification_ids: Iterable[int]) -> int:
-    rows = session.scalars(
-        select(Notification).where(
-            Notification.user_id == user.id,
-            Notification.id.in_(list(notification_ids)),
-            Notification.read_at.is_(None),
-        )
-    ).all()
-    for row in rows:
-        row.read_at = utcnow()
-    session.flush()
-    return len(rows)
-
-
-# --- Who is concerned -----------------------------------------------------------------------
-
-
-def cips_of(session: Session, person: Participant) -> list[int]:
-    """The person's referent, or every CIP of their structure when none is named."""
-    if person.referent_id is not None:
-        return [person.referent_id]
-    return list(
-        session.scalars(
-            select(User.id)
-            .where(User.structure_id == person.structure_id, User.role == Role.CIP, User.is_active.is_(True))
-            .order_by(User.id)
-        )
-    )
-
-
-def task_for_cips(
-    session: Session, person: Participant, *, key: str, kind: TaskKind, title: str, due_on: date, link: str
-) -> int:
-    """The same task for each CIP following `person`; how many were new."""
-    return sum(
-        ensure_task(
-            session,
-            user_id=user_id,
-            key=key,
-            kind=kind,
-            title=title,
-            due_on=due_on,
-            link=link,
-            participant_id=person.id,
-        )
-        for user_id in cips_of(session, person)
-    )
-
-
-def cps_for(session: Session, territory_ids: Iterable[int], domain: str | None) -> list[int]:
-    """The CPs of these territories who cover `domain` (all of them when no domain)."""
-    query = select(User.id).where(
-        User.role == Role.CP, User.is_active.is_(True), User.territory_id.in_(list(territory_ids))
-    )
-    if domain is not None:
-        query = query.where(
-            User.id.in_(select(cp_domains.c.user_id).where(cp_domains.c.domain_code == domain))
-        )
-    return list(session.scalars(query.order_by(User.id)))
 
 
 # --- The jobs' services ---------------------------------------------------------------------

@@ -15,7 +15,7 @@ from referral.cases import services as cases
 from referral.exceptions import DomainError
 from referral.partners import services as partners
 from referral.referrals import services as referrals
-from referral.scheduling import services as tasks
+from referral.tasks import queries as tasks
 from referral.territories import queries as territory_queries
 from referral.territories.models import Role
 from referral.territories.services import authenticate, territories_overview, territory_overview

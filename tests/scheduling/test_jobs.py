@@ -19,7 +19,10 @@ from referral.partners.models import OpportunityStatus
 from referral.referrals.models import Referral, ReferralState
 from referral.scheduling import lease, services
 from referral.scheduling.jobs import run_job
-from referral.scheduling.models import Notification, SchedulerLease, Task, TaskStatus
+from referral.scheduling.models import SchedulerLease
+from referral.tasks import queries as task_queries
+from referral.tasks import services as tasks
+from referral.tasks.models import Notification, Task, TaskStatus
 from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO
@@ -60,12 +63,12 @@ def test_an_exit_today_brings_follow_ups_due_in_6_and_12_months(session: Session
     assert task.due_on == six.due_on
 
     late = six.due_on + timedelta(days=3)
-    listing = services.tasks_of(session, cip, today=late)
+    listing = task_queries.tasks_of(session, cip, today=late)
     assert task in listing.overdue  # overdue once past its date
     with time_machine.travel(at(late), tick=False):
         cases.record_follow_up(session, cip, person.id, six.id, {"outcome": "emploi_meme_employeur"})
     assert open_tasks(session, f"follow_up:{six.id}") == []
-    assert task in services.tasks_of(session, cip, today=late).done
+    assert task in task_queries.tasks_of(session, cip, today=late).done
     services.follow_ups_due(session, twelve.due_on)
     assert len(open_tasks(session, f"follow_up:{twelve.id}")) == 1  # the 12-month one in its turn
 
@@ -216,7 +219,7 @@ def test_cip_is_told_when_the_partner_answers(session: Session, client: FlaskCli
 
 
 def test_me_tasks_endpoint(client: FlaskClient, session: Session, bearer, cip) -> None:
-    services.ensure_task(
+    tasks.ensure_task(
         session,
         user_id=cip.id,
         key="test:1",
@@ -224,7 +227,7 @@ def test_me_tasks_endpoint(client: FlaskClient, session: Session, bearer, cip) -
         title="Appeler M. X",
         due_on=date.today() - timedelta(days=1),
     )
-    services.ensure_task(
+    tasks.ensure_task(
         session,
         user_id=cip.id,
         key="test:2",

@@ -28,7 +28,8 @@ from referral.partners.models import OfficeHour
 from referral.referrals.models import Referral, ReferralState, ReferralTransition
 from referral.scheduling import services
 from referral.scheduling.jobs import JOBS_BY_NAME
-from referral.scheduling.models import Notification, Task
+from referral.tasks import services as tasks
+from referral.tasks.models import Notification, Task
 from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO, csrf_token, login
@@ -118,7 +119,7 @@ def _followed_then_gone(session: Session, cip, *, left_on: date = LEFT_ON, **exi
             {"exited_on": left_on, "exit_type": "cdi", "detail": "Embauchée chez Franprix", **exit_values},
         )
         services.follow_ups_due(session, left_on + timedelta(days=200))  # tasks naming the person
-        services.notify(
+        tasks.notify(
             session,
             user_id=cip.id,
             kind="test",
