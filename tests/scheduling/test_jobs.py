@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from referral.cases import services as cases
+from referral.cases import path
 from referral.cases.rules import add_months
 from referral.db import Database
 from referral.partners.models import OpportunityStatus
@@ -48,7 +48,7 @@ def cip(session: Session):
 def test_an_exit_today_brings_follow_ups_due_in_6_and_12_months(session: Session, cip) -> None:
     with time_machine.travel(at(TODAY), tick=False):
         person = factories.participant(session, entered_on=TODAY - timedelta(days=400), referent_id=cip.id)
-        exit_row = cases.record_exit(session, cip, person.id, {"exited_on": TODAY, "exit_type": "cdi"})
+        exit_row = path.record_exit(session, cip, person.id, {"exited_on": TODAY, "exit_type": "cdi"})
     six, twelve = sorted(exit_row.follow_ups, key=lambda f: f.due_on)
     assert (six.due_on, twelve.due_on) == (add_months(TODAY, 6), add_months(TODAY, 12))
 
@@ -66,7 +66,7 @@ def test_an_exit_today_brings_follow_ups_due_in_6_and_12_months(session: Session
     listing = task_queries.tasks_of(session, cip, today=late)
     assert task in listing.overdue  # overdue once past its date
     with time_machine.travel(at(late), tick=False):
-        cases.record_follow_up(session, cip, person.id, six.id, {"outcome": "emploi_meme_employeur"})
+        path.record_follow_up(session, cip, person.id, six.id, {"outcome": "emploi_meme_employeur"})
     assert open_tasks(session, f"follow_up:{six.id}") == []
     assert task in task_queries.tasks_of(session, cip, today=late).done
     services.follow_ups_due(session, twelve.due_on)
@@ -85,7 +85,7 @@ def test_renewal_task_60_days_before_the_decision_in_the_third_year(session: Ses
     (task,) = open_tasks(session, key)
     assert "renouvellement" in task.title
     with time_machine.travel(at(decision - timedelta(days=50)), tick=False):
-        cases.request_renewal(session, cip, person.id, {"motivation": "Parcours logement en cours."})
+        path.request_renewal(session, cip, person.id, {"motivation": "Parcours logement en cours."})
     assert open_tasks(session, f"renewal:{person.id}:") == []
     # While the commission has not decided, no new task.
     services.renewals_due(session, decision - timedelta(days=10))

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referral.audit.models import AuditAction, AuditEntry
-from referral.cases import rules
+from referral.cases import export as record_export
+from referral.cases import path, rules
 from referral.cases import services as cases
 from referral.cases.exceptions import RecordAnonymised
 from referral.cases.models import (
@@ -112,7 +113,7 @@ def _followed_then_gone(session: Session, cip, *, left_on: date = LEFT_ON, **exi
         )
         session.flush()
     with time_machine.travel(at(left_on), tick=False):
-        cases.record_exit(
+        path.record_exit(
             session,
             cip,
             person.id,
@@ -171,7 +172,7 @@ def test_a_record_past_its_retention_is_anonymised_and_keeps_its_figures(session
     ).all()
     assert len(entries) == 1
     # The right-of-access export of what remains holds nothing of what was removed.
-    exported = str(cases.export_record(session, cip, person.id))
+    exported = str(record_export.export_record(session, cip, person.id))
     for told in (
         "Benali",
         "Aïcha",
