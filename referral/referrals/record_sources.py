@@ -1,24 +1,24 @@
-"""What the referrals add to a person's record: their moves on the timeline and their section of
-the right-of-access export. `cases` sits below this package and cannot read referrals, so it
-declares registries (`referral.cases.providers`) and `install()` fills them; `create_app` and the
-test conftest call it, as they call `audit.install()`.
+"""What the referrals add to a person's record: their moves on the timeline, their section of
+the right-of-access export, and their part in the record's anonymisation. `cases` sits below this
+package and cannot read referrals, so it declares registries (`referral.cases.providers`) and
+`install()` fills them; `create_app` and the test conftest call it, as they call `audit.install()`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from referral.cases import export, timeline
+from referral.cases import export, retention, timeline
 from referral.cases.export import SYSTEM_NAME, ExportPart, coded, iso, labelled
 from referral.cases.models import Participant
 from referral.cases.timeline import TimelineEvent
 from referral.partners.models import Opportunity
 from referral.reference import queries as reference
 from referral.referrals.lifecycle import TRANSITIONS
-from referral.referrals.models import Referral, ReferralTransition
+from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
 
 # The reference lists whose labels the export shows beside a referral's codes.
 EXPORT_LISTS = (
@@ -107,7 +107,48 @@ def export_section(session: Session, person: Participant) -> ExportPart:
     return ExportPart(user_ids, render)
 
 
+def last_written(participant_ids: Select[Any]) -> list[Select[Any]]:
+    """When each of these people's referrals last changed or moved."""
+    return [
+        select(Referral.participant_id, func.max(Referral.updated_at))
+        .where(Referral.participant_id.in_(participant_ids))
+        .group_by(Referral.participant_id),
+        select(Referral.participant_id, func.max(ReferralTransition.at))
+        .join(Referral, Referral.id == ReferralTransition.referral_id)
+        .where(Referral.participant_id.in_(participant_ids))
+        .group_by(Referral.participant_id),
+    ]
+
+
+def under_way(participant_ids: Select[Any]) -> Select[Any]:
+    """Those of these people with a referral under way: their record is kept."""
+    return (
+        select(Referral.participant_id)
+        .where(Referral.participant_id.in_(participant_ids), Referral.state.in_(ACTIVE_STATES))
+        .distinct()
+    )
+
+
+def anonymise(session: Session, participant_id: int) -> list[str]:
+    """Blank the free texts of the person's referrals and their moves, and what was shared with the
+    partner; the states, dates and outcomes stay for the programme's figures. Returns the pages of
+    those referrals."""
+    referral_ids = list(session.scalars(select(Referral.id).where(Referral.participant_id == participant_id)))
+    texts: list[tuple[Any, Any, dict[str, Any]]] = [
+        (Referral, Referral.participant_id == participant_id, {"comment": None, "shared_dossier": {}}),
+        (ReferralTransition, ReferralTransition.referral_id.in_(referral_ids), {"comment": None}),
+    ]
+    for model, where, values in texts:
+        session.execute(
+            update(model).where(where).values(**values), execution_options={"synchronize_session": False}
+        )
+    return [f"/orientations/{rid}" for rid in referral_ids]
+
+
 def install() -> None:
     """Register what referrals add to the record. Idempotent; called by `create_app` and the tests."""
     timeline.register_timeline_source("referrals", timeline_events)
     export.register_export_section("referrals", export_section)
+    retention.register_retention_part(
+        "referrals", retention.RetentionPart(anonymise, last_written=last_written, under_way=under_way)
+    )

@@ -9,39 +9,25 @@ into the domains; no domain imports this package.
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from referral.audit import services as audit
-from referral.audit.models import AuditAction
 from referral.cases import rules
 from referral.cases.models import (
-    CaseNote,
-    CaseTransfer,
     Consent,
-    Contract,
     Exit,
-    ExternalReferent,
     FollowUp,
-    HealthRecord,
-    Need,
     Participant,
-    RenewalDecision,
     RenewalOutcome,
 )
-from referral.partners.models import OfficeHour, Opportunity, OpportunityStatus, Partner
+from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.referrals.lifecycle import WAITING_STATES
-from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
-from referral.tasks.models import Notification, Task, TaskKind, TaskStatus
+from referral.referrals.models import Referral
+from referral.tasks.models import TaskKind, TaskStatus
 from referral.tasks.services import close_tasks, cps_for, ensure_task, notify, task_for_cips
 from referral.territories.models import Programme, Role, User
-
-log = logging.getLogger(__name__)
 
 FOLLOW_UP_NOTICE_DAYS = 14
 RENEWAL_NOTICE_DAYS = 60
@@ -289,150 +275,3 @@ def weekly_digest(session: Session, today: date) -> int:
                 key=f"digest:{territory.slug}:{week.year}-{week.week}",
             )
     return sent
-
-
-# --- Retention: records anonymised once their time is over (DESIGN §8) ------------------------
-
-# What an anonymised person is called wherever a page still shows the record (their number only).
-ANONYMOUS_FIRST_NAME = "Personne"
-# Where the database requires a text (a renewal's motivation, a CDI's employer), it reads this.
-ANONYMISED_TEXT = "(anonymisé)"
-
-
-def last_activities(session: Session, participant_ids: Select[Any]) -> dict[int, date]:
-    """For each of these people, the last day something was written on their record or their
-    referrals (a few grouped queries, whatever their number)."""
-    sources = (
-        select(Participant.id, Participant.updated_at).where(Participant.id.in_(participant_ids)),
-        select(CaseNote.participant_id, func.max(CaseNote.written_at))
-        .where(CaseNote.participant_id.in_(participant_ids))
-        .group_by(CaseNote.participant_id),
-        select(FollowUp.participant_id, func.max(FollowUp.done_on))
-        .where(FollowUp.participant_id.in_(participant_ids))
-        .group_by(FollowUp.participant_id),
-        select(Referral.participant_id, func.max(Referral.updated_at))
-        .where(Referral.participant_id.in_(participant_ids))
-        .group_by(Referral.participant_id),
-        select(Referral.participant_id, func.max(ReferralTransition.at))
-        .join(Referral, Referral.id == ReferralTransition.referral_id)
-        .where(Referral.participant_id.in_(participant_ids))
-        .group_by(Referral.participant_id),
-    )
-    latest: dict[int, date] = {}
-    for statement in sources:
-        for participant_id, moment in session.execute(statement):
-            if moment is None:
-                continue
-            day = moment.date() if isinstance(moment, datetime) else moment
-            if participant_id not in latest or day > latest[participant_id]:
-                latest[participant_id] = day
-    return latest
-
-
-def anonymise_participant(session: Session, person: Participant, now: datetime) -> None:
-    """Keep what the programme's figures need (dates, codes, needs, referral outcomes) and remove
-    what identifies the person or tells their story: names, exact birth date, free texts (office
-    hours' topics and notes included), health details, external referents, notes, what was shared
-    with partners, and the tasks and notifications that named them. Logged as « Anonymisation »."""
-    pid = person.id
-    referral_ids = list(session.scalars(select(Referral.id).where(Referral.participant_id == pid)))
-    person.first_name = ANONYMOUS_FIRST_NAME
-    person.last_name = f"anonymisée n° {pid}"
-    person.birth_date = date(person.birth_date.year, 1, 1)
-    person.residence_permit_expires_on = None
-    person.monthly_resources = None
-    person.referent_id = None
-    person.anonymised_at = now
-    session.flush()
-    texts: list[tuple[Any, Any, dict[str, Any]]] = [
-        (
-            Contract,
-            (Contract.participant_id == pid) & Contract.employer_name.is_not(None),
-            {"employer_name": ANONYMISED_TEXT},
-        ),
-        (Need, Need.participant_id == pid, {"comment": None}),
-        (
-            RenewalDecision,
-            RenewalDecision.participant_id == pid,
-            {
-                "motivation": ANONYMISED_TEXT,
-                "accompaniment_evaluation": None,
-                "mobilisation_evaluation": None,
-                "decided_by": None,
-            },
-        ),
-        (Exit, Exit.participant_id == pid, {"detail": None}),
-        (FollowUp, FollowUp.participant_id == pid, {"comment": None}),
-        (CaseTransfer, CaseTransfer.participant_id == pid, {"comment": None}),
-        (Referral, Referral.participant_id == pid, {"comment": None, "shared_dossier": {}}),
-        (ReferralTransition, ReferralTransition.referral_id.in_(referral_ids), {"comment": None}),
-        (OfficeHour, OfficeHour.participant_id == pid, {"topic": None, "notes_after": None}),
-    ]
-    for model, where, values in texts:
-        session.execute(
-            update(model).where(where).values(**values), execution_options={"synchronize_session": False}
-        )
-    for model, where in (
-        (ExternalReferent, ExternalReferent.participant_id == pid),
-        (CaseNote, CaseNote.participant_id == pid),
-        (HealthRecord, HealthRecord.participant_id == pid),
-    ):
-        session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
-    # Tasks and notifications name the person in their titles. Every task about a record carries
-    # its person; a notification is known by the page of the record or referral it links to.
-    session.execute(
-        delete(Task).where(Task.participant_id == pid), execution_options={"synchronize_session": False}
-    )
-    session.execute(
-        delete(Notification).where(
-            or_(
-                Notification.link == f"/salaries/{pid}",
-                Notification.link.startswith(f"/salaries/{pid}#"),
-                Notification.link.in_([f"/orientations/{rid}" for rid in referral_ids]),
-            )
-        ),
-        execution_options={"synchronize_session": False},
-    )
-    audit.record(session, AuditAction.ANONYMISE, entity="participants", entity_id=pid, participant_id=pid)
-    # The bulk statements above went around the session: what it holds of this record is stale.
-    session.expire_all()
-
-
-def anonymise_past_retention(session: Session, now: datetime) -> int:
-    """Anonymise every record whose retention period is over (`rules.retention_ends_on`): the
-    person left, nothing was written on the record since, and no referral is under way. One
-    savepoint per person: a record that cannot be anonymised is logged and left for the next run."""
-    today = now.date()
-    earliest_exit = rules.add_months(today, -12 * rules.RETENTION_YEARS)
-    gone = (Participant.anonymised_at.is_(None)) & (Exit.exited_on <= earliest_exit)
-    candidate_ids = select(Participant.id).join(Exit, Exit.participant_id == Participant.id).where(gone)
-    candidates = session.execute(
-        select(Participant.id, Exit.exited_on)
-        .join(Exit, Exit.participant_id == Participant.id)
-        .where(gone)
-        .order_by(Participant.id)
-    ).all()
-    under_way = set(
-        session.scalars(
-            select(Referral.participant_id)
-            .where(Referral.participant_id.in_(candidate_ids), Referral.state.in_(ACTIVE_STATES))
-            .distinct()
-        )
-    )
-    latest = last_activities(session, candidate_ids)
-    done = 0
-    for participant_id, exited_on in candidates:
-        if participant_id in under_way:
-            continue
-        if rules.retention_ends_on(exited_on, latest.get(participant_id)) > today:
-            continue
-        try:
-            with session.begin_nested():
-                person = session.get(Participant, participant_id)
-                assert person is not None
-                anonymise_participant(session, person, now)
-        except SQLAlchemyError:
-            log.exception("Record %s could not be anonymised; left for the next run", participant_id)
-            continue
-        done += 1
-    return done
