@@ -40,6 +40,7 @@ from referral.cases.models import (
     RenewalOutcome,
 )
 from referral.exceptions import Conflict, InvalidInput, NotFound
+from referral.network.search import PersonRecord, fold, person_duplicates
 from referral.reference import queries as reference
 from referral.territories.models import Programme, Role, Structure, User
 
@@ -239,8 +240,6 @@ def find_followed_elsewhere(
         )
         .order_by(Participant.id)
     ).all()
-    from referral.network.search import PersonRecord, person_duplicates
-
     people = [PersonRecord(row.id, row.first_name, row.last_name, row.birth_date) for row in rows]
     structures = {row.id: (row.structure_id, row.name) for row in rows}
     return [
@@ -681,8 +680,6 @@ NAME_MATCH_THRESHOLD = 75.0
 def name_scores(query: str, names: Mapping[int, str]) -> dict[int, float]:
     """Names close to `query`, accents, case and word order aside, one typo allowed."""
     from rapidfuzz import fuzz, process
-
-    from referral.network.search import fold
 
     folded = {key: fold(name) for key, name in names.items()}
     matches = process.extract(

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from referral.access import offered_in_territory
 from referral.cases import rules
 from referral.cases.models import (
     Consent,
@@ -25,9 +26,10 @@ from referral.cases.models import (
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.referrals.lifecycle import WAITING_STATES
 from referral.referrals.models import Referral
+from referral.referrals.services import expire_overdue
 from referral.tasks.models import TaskKind, TaskStatus
 from referral.tasks.services import close_tasks, cps_for, ensure_task, notify, task_for_cips
-from referral.territories.models import Programme, Role, User
+from referral.territories.models import Programme, Role, Territory, User
 
 FOLLOW_UP_NOTICE_DAYS = 14
 RENEWAL_NOTICE_DAYS = 60
@@ -113,8 +115,6 @@ def renewals_due(session: Session, today: date) -> int:
 def referral_reminders(session: Session, now: datetime) -> int:
     """Every 10 days a referral waits on a CP or a partner, its CPs are reminded; past its answer
     delay it expires (and its CIP is told)."""
-    from referral.referrals.services import expire_overdue
-
     expired = expire_overdue(session, now)
     sent = 0
     waiting = session.scalars(
@@ -241,14 +241,10 @@ def consents_ending(session: Session, today: date) -> int:
 def weekly_digest(session: Session, today: date) -> int:
     """Each Monday, the CPs and coordinator of a territory get what changed in the network during
     the week, to prepare the next mutualisation meeting."""
-    from referral.territories.models import Territory
-
     week = today.isocalendar()
     since = datetime.combine(today - timedelta(days=7), datetime.min.time()).astimezone()
     sent = 0
     for territory in session.scalars(select(Territory).order_by(Territory.id)):
-        from referral.access import offered_in_territory
-
         new_offers = session.scalars(
             select(Opportunity.title)
             .where(offered_in_territory(territory.id), Opportunity.published_at >= since)
