@@ -62,6 +62,9 @@ AUDITED_ENTITIES = {
 }
 ROLE_LABELS = dict(Role.choices())
 
+# Users' names by id; `get` of a missing (None) id is None.
+Names = Mapping[int | None, str]
+
 
 @dataclass(frozen=True)
 class ExportPart:
@@ -69,7 +72,7 @@ class ExportPart:
     in one query) and how to write its rows once their names are known."""
 
     user_ids: Iterable[int | None]
-    render: Callable[[Mapping[int, str]], list[dict[str, Any]]]
+    render: Callable[[Names], list[dict[str, Any]]]
 
 
 ExportSection = Callable[[Session, Participant], ExportPart]
@@ -102,7 +105,7 @@ def labelled(member: LabelledEnum | None) -> dict[str, str] | None:
     return None if member is None else {"code": member.value, "label": member.label}
 
 
-def _access(entry: AuditEntry, names: Mapping[int, str]) -> dict[str, Any]:
+def _access(entry: AuditEntry, names: Names) -> dict[str, Any]:
     """One line of « who read or changed the record »: fields changed are named, never their values
     (the log holds none)."""
     subject = AUDITED_ENTITIES.get(entry.entity, entry.entity)
@@ -194,7 +197,9 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
         *(entry.actor_id for entry in accesses),
     } - {None}
     # Keyed by id: `names.get` of a missing (None) author is None, no test needed at each use.
-    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
+    names: dict[int | None, str] = dict(
+        session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()
+    )
     structure_ids = {person.structure_id, *(t.from_structure_id for t in transfers)}
     structure_ids |= {t.to_structure_id for t in transfers}
     structures = {

@@ -41,7 +41,7 @@ from referral.tasks.models import Notification, Task
 log = logging.getLogger(__name__)
 
 
-def _nothing_written(participant_ids: Select[Any]) -> list[Select[Any]]:
+def _nothing_written(participant_ids: Select[Any]) -> list[Select[Any, Any]]:
     return []
 
 
@@ -58,7 +58,7 @@ class RetentionPart:
     anonymise: Callable[[Session, int], Iterable[str]]
     # Statements of (participant id, moment something was written) for the people whose ids
     # the given statement selects, grouped by person.
-    last_written: Callable[[Select[Any]], Iterable[Select[Any]]] = _nothing_written
+    last_written: Callable[[Select[Any]], Iterable[Select[Any, Any]]] = _nothing_written
     # A statement of the ids of those people with something still under way (they are kept).
     under_way: Callable[[Select[Any]], Select[Any] | None] = _nothing_under_way
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from referral.cases import export, retention
-from referral.cases.export import ExportPart, iso
+from referral.cases.export import ExportPart, Names, iso
 from referral.cases.models import Participant
 from referral.partners.models import OfficeHour
 
@@ -26,7 +26,7 @@ def export_section(session: Session, person: Participant) -> ExportPart:
         .order_by(OfficeHour.starts_at, OfficeHour.id)
     ).all()
 
-    def render(names: dict[int, str]) -> list[dict[str, Any]]:
+    def render(names: Names) -> list[dict[str, Any]]:
         return [
             {
                 "starts_at": iso(slot.starts_at),

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from referral.cases import export, retention, timeline
-from referral.cases.export import SYSTEM_NAME, ExportPart, coded, iso, labelled
+from referral.cases.export import SYSTEM_NAME, ExportPart, Names, coded, iso, labelled
 from referral.cases.models import Participant
 from referral.cases.timeline import TimelineEvent
 from referral.partners.models import Opportunity
@@ -68,7 +68,7 @@ def export_section(session: Session, person: Participant) -> ExportPart:
         *(move.actor_id for referral in referrals for move in referral.transitions),
     ]
 
-    def render(names: dict[int, str]) -> list[dict[str, Any]]:
+    def render(names: Names) -> list[dict[str, Any]]:
         def move_of(move: ReferralTransition) -> dict[str, Any]:
             transition = TRANSITIONS.get(move.action)
             reasons = lists[transition.reason_list] if transition and transition.reason_list else {}
@@ -107,7 +107,7 @@ def export_section(session: Session, person: Participant) -> ExportPart:
     return ExportPart(user_ids, render)
 
 
-def last_written(participant_ids: Select[Any]) -> list[Select[Any]]:
+def last_written(participant_ids: Select[Any]) -> list[Select[Any, Any]]:
     """When each of these people's referrals last changed or moved."""
     return [
         select(Referral.participant_id, func.max(Referral.updated_at))
