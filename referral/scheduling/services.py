@@ -4,7 +4,8 @@
 Each job is one function here taking the day (or the moment) it runs for; each is idempotent —
 running it twice for the same day changes nothing more — because every task and reminder carries
 a key naming what it is about, unique per user (`referral.tasks.services`). The jobs call down
-into the domains; no domain imports this package.
+into the domains; no domain imports this package. The retention job's body is the record's own:
+`referral.cases.retention`.
 """
 
 from __future__ import annotations
