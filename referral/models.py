@@ -35,7 +35,8 @@ from referral.partners.models import (
 )
 from referral.reference.models import Domain, DomainSubtype, ReferenceCode
 from referral.referrals.models import Referral, ReferralTransition
-from referral.scheduling.models import Notification, SchedulerLease, Task
+from referral.scheduling.models import SchedulerLease
+from referral.tasks.models import Notification, Task
 from referral.territories.models import ApiToken, LoginAttempt, Structure, Territory, User
 
 metadata = Base.metadata

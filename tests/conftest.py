@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from referral.audit import services as audit
 from referral.db import Database, make_engine
+from referral.partners import record_sources as partner_record_sources
 from referral.referrals import matching_index
+from referral.referrals import record_sources as referral_record_sources
 from referral.schema import upgrade
 from referral.seeding import seed_all
 from referral.territories.queries import user_by_email
@@ -30,10 +32,13 @@ from referral.territories.services import issue_token
 from referral.web.app import create_app
 from tests.helpers import DEMO
 
-# Every write is audited, and opportunity changes drop the matching index, in tests as in the
-# application (create_app installs both there).
+# Every write is audited, opportunity changes drop the matching index, and referrals and office
+# hours appear in the record's timeline, export and anonymisation, in tests as in the application
+# (create_app installs them all there).
 audit.install()
 matching_index.install()
+referral_record_sources.install()
+partner_record_sources.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

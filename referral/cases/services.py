@@ -17,8 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from referral.access import participant_filter
-from referral.audit import services as audit
-from referral.audit.models import AuditAction, AuditEntry
 from referral.audit.services import record_read
 from referral.cases import rules
 from referral.cases.exceptions import (
@@ -26,33 +24,24 @@ from referral.cases.exceptions import (
     ParticipantNotFound,
     RecordAnonymised,
     RecordsNotVisible,
-    TransferNotAllowed,
 )
 from referral.cases.models import (
     CaseNote,
-    CaseTransfer,
     Consent,
     ConsentRecipient,
     Contract,
     ContractKind,
     DataCategory,
-    Exit,
     ExternalReferent,
-    FollowUp,
-    FollowUpKind,
     HealthRecord,
     Need,
     NeedStatus,
     Participant,
-    RenewalDecision,
     RenewalOutcome,
-    TransferState,
 )
-from referral.db import LabelledEnum, utcnow
 from referral.exceptions import Conflict, InvalidInput, NotFound
 from referral.reference import queries as reference
-from referral.scheduling import services as tasks
-from referral.scheduling.models import TaskStatus
+from referral.search import PersonRecord, fold, person_duplicates
 from referral.territories.models import Programme, Role, Structure, User
 
 # Participant fields a CIP may set, with the reference list their codes come from.
@@ -82,12 +71,12 @@ PARTICIPANT_FIELDS = (
 PERMIT_STATUSES = frozenset({"titre_valide", "recepisse"})
 
 
-def _require_cip(actor: User) -> None:
+def require_cip(actor: User) -> None:
     if actor.role is not Role.CIP:
         raise RecordsNotVisible()
 
 
-def _load(session: Session, actor: User, participant_id: int, *, for_update: bool = False) -> Participant:
+def load(session: Session, actor: User, participant_id: int, *, for_update: bool = False) -> Participant:
     """The record if the actor may open it; otherwise the same answer as a missing one."""
     query = select(Participant).where(Participant.id == participant_id, participant_filter(actor))
     if for_update:
@@ -98,17 +87,17 @@ def _load(session: Session, actor: User, participant_id: int, *, for_update: boo
     return person
 
 
-def _load_to_change(
+def load_to_change(
     session: Session, actor: User, participant_id: int, *, for_update: bool = False
 ) -> Participant:
-    """The record if the actor may change it: as `_load`, and never once anonymised."""
-    person = _load(session, actor, participant_id, for_update=for_update)
+    """The record if the actor may change it: as `load`, and never once anonymised."""
+    person = load(session, actor, participant_id, for_update=for_update)
     if person.anonymised_at is not None:
         raise RecordAnonymised()
     return person
 
 
-def _part_of_record(
+def part_of_record(
     session: Session,
     actor: User,
     participant_id: int,
@@ -120,8 +109,8 @@ def _part_of_record(
 ) -> tuple[Participant, Any]:
     """A row of a record (a need, a consent…) the actor may change, with its record; a row of
     another record answers like a missing one."""
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id, for_update=for_update)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id, for_update=for_update)
     row = session.get(model, row_id)
     if row is None or row.participant_id != person.id:
         raise NotFound(missing)
@@ -133,7 +122,7 @@ def _part_of_record(
 
 def list_participants(session: Session, actor: User) -> list[Participant]:
     """« Mes salarié·es »: the people the actor's structure accompanies, by name."""
-    _require_cip(actor)
+    require_cip(actor)
     people = list(
         session.scalars(
             select(Participant)
@@ -251,8 +240,6 @@ def find_followed_elsewhere(
         )
         .order_by(Participant.id)
     ).all()
-    from referral.search import PersonRecord, person_duplicates
-
     people = [PersonRecord(row.id, row.first_name, row.last_name, row.birth_date) for row in rows]
     structures = {row.id: (row.structure_id, row.name) for row in rows}
     return [
@@ -270,7 +257,7 @@ def create_participant(
     candidates (`LikelyDuplicate`) so the CIP asks for a transfer instead — unless they confirm
     it is someone else.
     """
-    _require_cip(actor)
+    require_cip(actor)
     structure = actor.structure
     assert structure is not None  # a CIP always has one (database constraint)
     _check_participant_values(session, values, structure)
@@ -295,8 +282,8 @@ def create_participant(
 def update_participant(
     session: Session, actor: User, participant_id: int, changes: Mapping[str, Any]
 ) -> Participant:
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id, for_update=True)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id, for_update=True)
     merged = {field: getattr(person, field) for field in PARTICIPANT_FIELDS}
     merged["programme"] = person.programme.value
     merged.update({field: value for field, value in changes.items() if field in PARTICIPANT_FIELDS})
@@ -316,97 +303,6 @@ def update_participant(
     return person
 
 
-# --- Transfers between structures ----------------------------------------------------------
-
-
-def request_transfer(
-    session: Session, actor: User, participant_id: int, *, consent_given_on: date, comment: str | None = None
-) -> CaseTransfer:
-    """The receiving structure's CIP asks to take over a record followed elsewhere in the
-    territory (the person continues in another SIAE and consented)."""
-    _require_cip(actor)
-    person = session.scalar(
-        select(Participant)
-        .join(Participant.structure)
-        .where(
-            Participant.id == participant_id,
-            Structure.territory_id == actor.scope_territory_id,
-            Participant.anonymised_at.is_(None),
-        )
-    )
-    if person is None or person.structure_id == actor.structure_id:
-        raise TransferNotAllowed("Aucun dossier d'une autre structure du territoire ne correspond.")
-    if consent_given_on > date.today():
-        raise InvalidInput(
-            "Le consentement ne peut pas être daté dans le futur.",
-            errors={"consent_given_on": ["Date future."]},
-        )
-    pending = session.scalar(
-        select(CaseTransfer).where(
-            CaseTransfer.participant_id == person.id, CaseTransfer.state == TransferState.REQUESTED
-        )
-    )
-    if pending is not None:
-        raise Conflict("Un transfert de ce dossier est déjà en attente.")
-    transfer = CaseTransfer(
-        participant_id=person.id,
-        from_structure_id=person.structure_id,
-        to_structure_id=actor.structure_id,
-        consent_given_on=consent_given_on,
-        requested_by_id=actor.id,
-        comment=comment,
-    )
-    session.add(transfer)
-    session.flush()
-    return transfer
-
-
-def decide_transfer(session: Session, actor: User, transfer_id: int, *, accept: bool) -> CaseTransfer:
-    """The current structure's CIP hands the record over (or not). History stays with the record:
-    notes, contracts, needs and referrals move with it."""
-    _require_cip(actor)
-    transfer = session.get(CaseTransfer, transfer_id)
-    if transfer is None or transfer.from_structure_id != actor.structure_id:
-        raise NotFound("Ce transfert n'existe pas ou ne concerne pas votre structure.")
-    if transfer.state is not TransferState.REQUESTED:
-        raise Conflict("Ce transfert a déjà été traité.")
-    transfer.state = TransferState.ACCEPTED if accept else TransferState.REFUSED
-    transfer.decided_by_id = actor.id
-    transfer.decided_at = utcnow()
-    if accept:
-        person = session.get(Participant, transfer.participant_id)
-        assert person is not None
-        person.structure_id = transfer.to_structure_id
-        person.referent_id = transfer.requested_by_id
-        session.add(
-            Consent(
-                participant_id=person.id,
-                recipient=ConsentRecipient.CP,
-                data_category=DataCategory.SITUATION,
-                given_on=transfer.consent_given_on,
-                recorded_by_id=transfer.requested_by_id,
-            )
-        )
-    session.flush()
-    return transfer
-
-
-def pending_transfers(session: Session, actor: User) -> list[CaseTransfer]:
-    """Transfers the actor's structure has to answer or is waiting for."""
-    _require_cip(actor)
-    return list(
-        session.scalars(
-            select(CaseTransfer)
-            .where(
-                CaseTransfer.state == TransferState.REQUESTED,
-                (CaseTransfer.from_structure_id == actor.structure_id)
-                | (CaseTransfer.to_structure_id == actor.structure_id),
-            )
-            .order_by(CaseTransfer.requested_at, CaseTransfer.id)
-        )
-    )
-
-
 # --- Contracts -----------------------------------------------------------------------------
 
 
@@ -419,8 +315,8 @@ def _span(contract: Contract) -> rules.ContractSpan:
 def add_contract(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Contract:
     """Record a contract. An open contract of the same kind that started earlier ends the day
     before (a new step of hours is a new contract, so the progression stays visible)."""
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id, for_update=True)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id, for_update=True)
     kind = ContractKind(values["kind"])
     employer = (values.get("employer_name") or "").strip() or None
     if kind is ContractKind.CDI and employer is None:
@@ -468,8 +364,8 @@ def add_contract(session: Session, actor: User, participant_id: int, values: Map
 
 
 def add_need(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Need:
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id)
     domain, subtype = values["domain"], values.get("subtype")
     errors: dict[str, list[str]] = {}
     if domain not in reference.domain_codes(session):
@@ -503,7 +399,7 @@ def update_need(
     session: Session, actor: User, participant_id: int, need_id: int, values: Mapping[str, Any]
 ) -> Need:
     """Change a need's priority or status; resolving it dates it (today unless given)."""
-    person, need = _part_of_record(
+    person, need = part_of_record(
         session, actor, participant_id, Need, need_id, "Ce frein n'existe pas dans ce dossier."
     )
     if "priority" in values:
@@ -529,8 +425,8 @@ def update_need(
 
 
 def record_consent(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Consent:
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id)
     given_on = values.get("given_on") or date.today()
     if given_on > date.today():
         raise InvalidInput(
@@ -565,7 +461,7 @@ def record_consent(session: Session, actor: User, participant_id: int, values: M
 def revoke_consent(
     session: Session, actor: User, participant_id: int, consent_id: int, revoked_on: date | None = None
 ) -> Consent:
-    person, consent = _part_of_record(
+    person, consent = part_of_record(
         session, actor, participant_id, Consent, consent_id, "Ce consentement n'existe pas dans ce dossier."
     )
     if consent.revoked_on is not None:
@@ -609,8 +505,8 @@ def may_share(
 def add_referent(
     session: Session, actor: User, participant_id: int, values: Mapping[str, Any]
 ) -> ExternalReferent:
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id)
     if values["role"] not in reference.code_set(session, "referent_role"):
         raise InvalidInput("Rôle inconnu.", errors={"role": [f"Code inconnu : « {values['role']} »."]})
     referent = ExternalReferent(
@@ -628,8 +524,8 @@ def add_referent(
 
 
 def add_note(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> CaseNote:
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id)
     domain = values.get("domain")
     if domain is not None and domain not in reference.domain_codes(session):
         raise InvalidInput("Domaine inconnu.", errors={"domain": [f"Code inconnu : « {domain} »."]})
@@ -642,8 +538,8 @@ def add_note(session: Session, actor: User, participant_id: int, values: Mapping
 def get_health(session: Session, actor: User, participant_id: int) -> HealthRecord | None:
     """Health details, for the CIP of the structure only (a CP sees them through a health
     referral the person consented to share; coordinators never)."""
-    _require_cip(actor)
-    person = _load(session, actor, participant_id)
+    require_cip(actor)
+    person = load(session, actor, participant_id)
     record_read(
         session,
         entity="health_records",
@@ -670,8 +566,8 @@ HEALTH_FIELDS = (
 def update_health(
     session: Session, actor: User, participant_id: int, values: Mapping[str, Any]
 ) -> HealthRecord:
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id)
+    require_cip(actor)
+    person = load_to_change(session, actor, participant_id)
     record = person.health_record or HealthRecord(participant_id=person.id)
     for field in HEALTH_FIELDS:
         if field in values:
@@ -682,156 +578,6 @@ def update_health(
     session.add(record)
     session.flush()
     return record
-
-
-# --- Renewals, exit, follow-ups ------------------------------------------------------------
-
-
-def request_renewal(
-    session: Session, actor: User, participant_id: int, values: Mapping[str, Any]
-) -> RenewalDecision:
-    """Ask the commission to extend a Convergence path by a year (from the third year)."""
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id, for_update=True)
-    path = path_of(person)
-    if person.programme is not Programme.CVG:
-        raise Conflict("Seuls les parcours Convergence se prolongent au-delà de 24 mois par la commission.")
-    if path.next_decision_due is None:
-        raise Conflict(f"Le parcours atteint déjà sa limite de cinq ans ({path.hard_limit:%d/%m/%Y}).")
-    if any(r.outcome is RenewalOutcome.PENDING for r in person.renewals):
-        raise Conflict("Une demande de renouvellement attend déjà la décision de la commission.")
-    requested_on = values.get("requested_on") or date.today()
-    if requested_on < rules.add_months(path.authorised_end, -6):
-        raise InvalidInput(
-            "Trop tôt : la demande se fait dans les six mois avant la fin de parcours autorisée "
-            f"({path.authorised_end:%d/%m/%Y}).",
-            errors={"requested_on": ["Trop tôt."]},
-        )
-    if not values.get("motivation", "").strip():
-        raise InvalidInput("La demande doit être motivée.", errors={"motivation": ["Champ obligatoire."]})
-    tasks.close_tasks(session, f"renewal:{person.id}:", prefix=True)
-    renewal = RenewalDecision(
-        participant_id=person.id,
-        requested_on=requested_on,
-        requested_by_id=actor.id,
-        motivation=values["motivation"],
-        accompaniment_evaluation=values.get("accompaniment_evaluation"),
-        mobilisation_evaluation=values.get("mobilisation_evaluation"),
-    )
-    session.add(renewal)
-    session.flush()
-    return renewal
-
-
-def decide_renewal(
-    session: Session, actor: User, participant_id: int, renewal_id: int, values: Mapping[str, Any]
-) -> RenewalDecision:
-    """Record the commission's decision; a renewal granted extends the path by one year."""
-    person, renewal = _part_of_record(
-        session,
-        actor,
-        participant_id,
-        RenewalDecision,
-        renewal_id,
-        "Cette demande de renouvellement n'existe pas dans ce dossier.",
-        for_update=True,
-    )
-    if renewal.outcome is not RenewalOutcome.PENDING:
-        raise Conflict("La commission a déjà statué sur cette demande.")
-    decided_on = values.get("decided_on") or date.today()
-    if decided_on < renewal.requested_on:
-        raise InvalidInput(
-            "La décision ne précède pas la demande.", errors={"decided_on": ["Date trop tôt."]}
-        )
-    granted = bool(values["granted"])
-    renewal.valid_until = rules.next_renewal_end(path_of(person)) if granted else None
-    renewal.outcome = RenewalOutcome.GRANTED if granted else RenewalOutcome.REFUSED
-    renewal.decided_on = decided_on
-    renewal.decided_by = values.get("decided_by") or "Commission de renouvellement"
-    session.flush()
-    return renewal
-
-
-def record_exit(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Exit:
-    """Close the path and create the follow-ups due 6 and 12 months later."""
-    _require_cip(actor)
-    person = _load_to_change(session, actor, participant_id, for_update=True)
-    if person.exit is not None:
-        raise Conflict(f"La sortie est déjà enregistrée (le {person.exit.exited_on:%d/%m/%Y}).")
-    errors: dict[str, list[str]] = {}
-    exited_on = values["exited_on"]
-    if exited_on < person.entered_on:
-        errors["exited_on"] = ["La sortie ne précède pas l'entrée."]
-    if exited_on > date.today() + timedelta(days=31):
-        errors["exited_on"] = ["Une sortie s'enregistre au plus un mois à l'avance."]
-    if values["exit_type"] not in reference.code_set(session, "exit_type"):
-        errors["exit_type"] = [f"Type de sortie inconnu : « {values['exit_type']} »."]
-    for field in ("housing_status", "health_coverage"):
-        code = values.get(field)
-        if code is not None and code not in reference.code_set(session, field):
-            errors[field] = [f"Code inconnu : « {code} »."]
-    if errors:
-        raise InvalidInput("La sortie ne peut pas être enregistrée.", errors=errors)
-    for about in (f"renewal:{person.id}:", f"path_limit:{person.id}"):
-        tasks.close_tasks(session, about, status=TaskStatus.CANCELLED, prefix=True)
-    exit_row = Exit(
-        participant_id=person.id,
-        exited_on=exited_on,
-        exit_type=values["exit_type"],
-        detail=values.get("detail"),
-        housing_status=values.get("housing_status"),
-        health_coverage=values.get("health_coverage"),
-        has_treating_doctor=values.get("has_treating_doctor"),
-        rights_opened=list(values.get("rights_opened", [])),
-        continued_accompaniment=bool(values.get("continued_accompaniment", False)),
-        recorded_by_id=actor.id,
-    )
-    person.exit = exit_row
-    session.flush()
-    for contract in person.contracts:
-        if contract.kind.value in rules.INSERTION_KINDS and (
-            contract.ends_on is None or contract.ends_on > exited_on
-        ):
-            contract.ends_on = max(exited_on, contract.starts_on)
-    for kind, months in zip(
-        (FollowUpKind.SIX_MONTHS, FollowUpKind.TWELVE_MONTHS), rules.FOLLOW_UP_MONTHS, strict=True
-    ):
-        session.add(
-            FollowUp(
-                participant_id=person.id,
-                exit_id=exit_row.id,
-                kind=kind,
-                due_on=rules.add_months(exited_on, months),
-            )
-        )
-    session.flush()
-    return exit_row
-
-
-def record_follow_up(
-    session: Session, actor: User, participant_id: int, follow_up_id: int, values: Mapping[str, Any]
-) -> FollowUp:
-    person, follow_up = _part_of_record(
-        session, actor, participant_id, FollowUp, follow_up_id, "Ce suivi n'existe pas dans ce dossier."
-    )
-    if follow_up.done_on is not None:
-        raise Conflict("Ce suivi est déjà enregistré.")
-    if values["outcome"] not in reference.code_set(session, "followup_outcome"):
-        raise InvalidInput(
-            "Résultat inconnu.", errors={"outcome": [f"Code inconnu : « {values['outcome']} »."]}
-        )
-    done_on = values.get("done_on") or date.today()
-    if done_on < follow_up.exit.exited_on:
-        raise InvalidInput("Un suivi post-sortie suit la sortie.", errors={"done_on": ["Date trop tôt."]})
-    if done_on > date.today():
-        raise InvalidInput("Date future.", errors={"done_on": ["Date future."]})
-    follow_up.done_on = done_on
-    follow_up.outcome = values["outcome"]
-    follow_up.comment = values.get("comment")
-    follow_up.recorded_by_id = actor.id
-    session.flush()
-    tasks.close_tasks(session, f"follow_up:{follow_up.id}")
-    return follow_up
 
 
 # --- « Mes salarié·es »: search, filters, what needs attention ------------------------------
@@ -935,526 +681,8 @@ def name_scores(query: str, names: Mapping[int, str]) -> dict[int, float]:
     """Names close to `query`, accents, case and word order aside, one typo allowed."""
     from rapidfuzz import fuzz, process
 
-    from referral.search import fold
-
     folded = {key: fold(name) for key, name in names.items()}
     matches = process.extract(
         fold(query), folded, scorer=fuzz.WRatio, score_cutoff=NAME_MATCH_THRESHOLD, limit=None
     )
     return {key: score for _name, score, key in matches}
-
-
-# --- The timeline of a record --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TimelineEvent:
-    on: date
-    kind: str
-    title: str
-    detail: str = ""
-
-
-def timeline(session: Session, actor: User, participant_id: int) -> list[TimelineEvent]:
-    """Every event of the record in date order (DESIGN §4): entry, contracts, needs, consents,
-    notes, referents, referrals and their moves, renewals, exit and follow-ups."""
-    from referral.referrals.models import Referral
-
-    person = get_participant(session, actor, participant_id)
-    labels = reference.labels(session, "exit_type")
-    domains = {domain.code: domain.label for domain in reference.domains(session)}
-    events = [
-        TimelineEvent(person.entered_on, "entry", f"Entrée dans le parcours ({person.programme.label})")
-    ]
-    for contract in person.contracts:
-        employer = f" chez {contract.employer_name}" if contract.employer_name else ""
-        events.append(
-            TimelineEvent(
-                contract.starts_on,
-                "contract",
-                f"{contract.kind.label}{employer} : {contract.weekly_hours:g} h par semaine",
-            )
-        )
-        if contract.ends_on is not None:
-            events.append(
-                TimelineEvent(contract.ends_on, "contract_end", f"Fin du contrat {contract.kind.label}")
-            )
-    for need in person.needs:
-        label = domains.get(need.domain_code, need.domain_code)
-        events.append(
-            TimelineEvent(
-                need.opened_on,
-                "need",
-                f"Frein identifié : {label}",
-                f"Priorité {need.priority}" + (" — diagnostic d'entrée" if need.at_entry else ""),
-            )
-        )
-        if need.resolved_on is not None:
-            events.append(TimelineEvent(need.resolved_on, "need_resolved", f"Frein levé : {label}"))
-    for consent in person.consents:
-        events.append(
-            TimelineEvent(
-                consent.given_on,
-                "consent",
-                f"Consentement : {consent.data_category.label} → {consent.recipient.label}",
-            )
-        )
-        if consent.revoked_on is not None:
-            events.append(
-                TimelineEvent(
-                    consent.revoked_on,
-                    "consent_revoked",
-                    f"Consentement retiré : {consent.data_category.label} → {consent.recipient.label}",
-                )
-            )
-    for referent in person.external_referents:
-        if referent.started_on is not None:
-            events.append(
-                TimelineEvent(referent.started_on, "referent", f"Référent·e extérieur·e : {referent.name}")
-            )
-    for note in person.notes:
-        events.append(TimelineEvent(note.written_at.date(), "note", "Note de suivi", note.body))
-    for renewal in person.renewals:
-        events.append(
-            TimelineEvent(
-                renewal.requested_on, "renewal_requested", "Demande de renouvellement", renewal.motivation
-            )
-        )
-        if renewal.decided_on is not None:
-            outcome = renewal.outcome.label + (
-                f" jusqu'au {renewal.valid_until:%d/%m/%Y}" if renewal.valid_until else ""
-            )
-            events.append(TimelineEvent(renewal.decided_on, "renewal_decided", outcome))
-    referrals = session.scalars(
-        select(Referral)
-        .where(Referral.participant_id == person.id)
-        .options(selectinload(Referral.transitions))
-        .order_by(Referral.id)
-    ).all()
-    for referral in referrals:
-        for move in referral.transitions:
-            events.append(
-                TimelineEvent(
-                    move.at.date(),
-                    "referral",
-                    f"Orientation « {referral.opportunity.title} » : {move.to_state.label}",
-                    move.comment or "",
-                )
-            )
-    if person.exit is not None:
-        events.append(
-            TimelineEvent(
-                person.exit.exited_on,
-                "exit",
-                f"Sortie : {labels.get(person.exit.exit_type, person.exit.exit_type)}",
-                person.exit.detail or "",
-            )
-        )
-    for follow_up in person.follow_ups:
-        if follow_up.done_on is not None:
-            events.append(TimelineEvent(follow_up.done_on, "follow_up", f"{follow_up.kind.label} réalisé"))
-        else:
-            events.append(TimelineEvent(follow_up.due_on, "follow_up_due", f"{follow_up.kind.label} prévu"))
-    order = {
-        kind: index
-        for index, kind in enumerate(
-            [
-                "entry",
-                "contract_end",
-                "contract",
-                "need",
-                "consent",
-                "referent",
-                "note",
-                "referral",
-                "need_resolved",
-                "consent_revoked",
-                "renewal_requested",
-                "renewal_decided",
-                "exit",
-                "follow_up",
-                "follow_up_due",
-            ]
-        )
-    }
-    return sorted(events, key=lambda event: (event.on, order.get(event.kind, 99)))
-
-
-# --- Right of access (« droit d'accès », RGPD art. 15) -------------------------------------
-
-EXPORT_ABOUT = (
-    "Ce fichier est la copie de toutes les données que le service d'orientation conserve sur la "
-    "personne, remise au titre de son droit d'accès (article 15 du RGPD) : identité et situation, "
-    "contrats, freins, consentements, référent·es extérieur·es, notes de suivi, santé, "
-    "renouvellements, sortie et suivis, transferts, orientations et permanences, puis la liste de qui "
-    "a consulté ou modifié le dossier, quand et quoi. Dates au format AAAA-MM-JJ, heures en temps "
-    "universel (UTC) ; chaque code est accompagné de son libellé."
-)
-SYSTEM_NAME = "Le service (traitement automatique)"
-# The reference lists whose labels the export shows beside the codes.
-EXPORT_LISTS = (
-    *CODED_FIELDS.values(),
-    "exit_type",
-    "followup_outcome",
-    "referent_role",
-    "referral_outcome",
-    "referral_decline_reason",
-    "referral_refusal_reason",
-    "referral_abandon_reason",
-)
-# The audit log names tables; the person reads what each one is, in the words of the record.
-AUDITED_ENTITIES = {
-    "participants": "Dossier",
-    "contracts": "Contrat",
-    "needs": "Frein",
-    "consents": "Consentement",
-    "external_referents": "Référent·e extérieur·e",
-    "case_notes": "Note de suivi",
-    "health_records": "Santé",
-    "renewal_decisions": "Renouvellement",
-    "exits": "Sortie",
-    "follow_ups": "Suivi post-sortie",
-    "case_transfers": "Transfert",
-    "referrals": "Orientation",
-    "office_hours": "Permanence",
-    "tasks": "Tâche",
-}
-ROLE_LABELS = dict(Role.choices())
-
-
-def _iso(value: date | None) -> str | None:
-    """A date, or a timestamp (a `datetime` is a `date` too), in ISO 8601."""
-    return value.isoformat() if value is not None else None
-
-
-def _plain(value: Any) -> Any:
-    return _iso(value) if isinstance(value, date) else value
-
-
-def _coded(code: str | None, labels: Mapping[str, str]) -> dict[str, str] | None:
-    """A code with its French label; a code its list no longer holds is its own label."""
-    if code is None:
-        return None
-    return {"code": code, "label": labels.get(code, code)}
-
-
-def _labelled(member: LabelledEnum | None) -> dict[str, str] | None:
-    return None if member is None else {"code": member.value, "label": member.label}
-
-
-def _access(entry: AuditEntry, names: Mapping[int, str]) -> dict[str, Any]:
-    """One line of « who read or changed the record »: fields changed are named, never their values
-    (the log holds none)."""
-    subject = AUDITED_ENTITIES.get(entry.entity, entry.entity)
-    if entry.action in (AuditAction.READ, AuditAction.EXPORT) and entry.details.get("what"):
-        what = str(entry.details["what"])
-        what = what[:1].upper() + what[1:]
-    elif entry.details.get("fields"):
-        what = f"{subject} (champs : {', '.join(entry.details['fields'])})"
-    else:
-        what = subject
-    # The log outlives accounts: someone whose account is gone is named by the e-mail it copied.
-    who = SYSTEM_NAME if entry.actor_id is None else names.get(entry.actor_id) or entry.actor_email
-    return {
-        "at": _iso(entry.at),
-        "who": who,
-        "role": _coded(entry.actor_role, ROLE_LABELS),
-        "action": _labelled(entry.action),
-        "what": what,
-    }
-
-
-def export_record(session: Session, actor: User, participant_id: int) -> dict[str, Any]:
-    """Everything the service holds about one person, JSON-ready, for their right of access
-    (DESIGN §8). Same reading rules as the record: only the CIP of the person's structure, the
-    structure the person asks; another structure's person answers like a missing one.
-
-    The export is logged as a read before the access list is gathered, so the file names its own
-    export among the accesses it reports.
-    """
-    from referral.partners.models import OfficeHour, Opportunity
-    from referral.referrals.lifecycle import TRANSITIONS
-    from referral.referrals.models import Referral, ReferralTransition
-
-    _require_cip(actor)
-    person = _load(session, actor, participant_id)
-    # The file shows what the database holds, not what this session remembers: a row added by
-    # its `participant_id` (a need, a health record) is missing from a relationship loaded
-    # before. Reloading every part at once also spares a query per section.
-    session.scalars(
-        select(Participant)
-        .where(Participant.id == person.id)
-        .options(
-            joinedload(Participant.structure),
-            joinedload(Participant.health_record),
-            joinedload(Participant.exit),
-            selectinload(Participant.contracts),
-            selectinload(Participant.needs),
-            selectinload(Participant.consents).joinedload(Consent.partner),
-            selectinload(Participant.external_referents),
-            selectinload(Participant.notes),
-            selectinload(Participant.renewals),
-            selectinload(Participant.follow_ups),
-        )
-        .execution_options(populate_existing=True)
-    ).one()
-    # Logged as an export (« Export »), the action the audit log keeps for copies leaving the service.
-    audit.record(
-        session,
-        AuditAction.EXPORT,
-        entity="participants",
-        entity_id=person.id,
-        participant_id=person.id,
-        details={"what": "export du dossier (droit d'accès)"},
-    )
-    lists = {name: reference.labels(session, name) for name in EXPORT_LISTS}
-    domains = {domain.code: domain.label for domain in reference.domains(session)}
-    subtypes = reference.subtype_labels(session)
-    transfers = session.scalars(
-        select(CaseTransfer)
-        .where(CaseTransfer.participant_id == person.id)
-        .order_by(CaseTransfer.requested_at, CaseTransfer.id)
-    ).all()
-    referrals = session.scalars(
-        select(Referral)
-        .where(Referral.participant_id == person.id)
-        .options(
-            selectinload(Referral.transitions),
-            joinedload(Referral.opportunity).joinedload(Opportunity.partner),
-        )
-        .order_by(Referral.created_at, Referral.id)
-    ).all()
-    office_hours = session.scalars(
-        select(OfficeHour)
-        .where(OfficeHour.participant_id == person.id)
-        .order_by(OfficeHour.starts_at, OfficeHour.id)
-    ).all()
-    accesses = session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.participant_id == person.id)
-        .order_by(AuditEntry.at, AuditEntry.id)
-    ).all()
-    health, exit_row = person.health_record, person.exit
-
-    # Every user the record mentions, named in one query.
-    user_ids = {
-        person.referent_id,
-        health.updated_by_id if health else None,
-        exit_row.recorded_by_id if exit_row else None,
-        *(note.author_id for note in person.notes),
-        *(consent.recorded_by_id for consent in person.consents),
-        *(renewal.requested_by_id for renewal in person.renewals),
-        *(follow_up.recorded_by_id for follow_up in person.follow_ups),
-        *(t.requested_by_id for t in transfers),
-        *(t.decided_by_id for t in transfers),
-        *(referral.created_by_id for referral in referrals),
-        *(move.actor_id for referral in referrals for move in referral.transitions),
-        *(slot.cp_id for slot in office_hours),
-        *(slot.booked_by_id for slot in office_hours),
-        *(entry.actor_id for entry in accesses),
-    } - {None}
-    # Keyed by id: `names.get` of a missing (None) author is None, no test needed at each use.
-    names = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all())
-    structure_ids = {person.structure_id, *(t.from_structure_id for t in transfers)}
-    structure_ids |= {t.to_structure_id for t in transfers}
-    structures = {
-        structure.id: structure.full_name or structure.name
-        for structure in session.scalars(select(Structure).where(Structure.id.in_(structure_ids)))
-    }
-
-    def move_of(move: ReferralTransition) -> dict[str, Any]:
-        transition = TRANSITIONS.get(move.action)
-        reasons = lists[transition.reason_list] if transition and transition.reason_list else {}
-        if move.actor_id is not None:
-            by = names.get(move.actor_id)
-        else:
-            by = SYSTEM_NAME if move.actor_role is None else None  # no role: the scheduler
-        return {
-            "at": _iso(move.at),
-            "action": {"code": move.action, "label": transition.label if transition else move.action},
-            "from_state": _labelled(move.from_state),
-            "to_state": _labelled(move.to_state),
-            "reason": _coded(move.reason, reasons),
-            "comment": move.comment,
-            "by": by,
-            "by_role": _labelled(move.actor_role),
-        }
-
-    path = path_of(person)
-    return {
-        "about": EXPORT_ABOUT,
-        "exported_at": _iso(utcnow()),
-        "exported_by": {
-            "name": actor.full_name,
-            "role": _labelled(actor.role),
-            "structure": structures.get(person.structure_id),
-        },
-        "identity": {
-            "id": person.id,
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "birth_date": _iso(person.birth_date),
-            "record_opened_at": _iso(person.created_at),
-            "record_updated_at": _iso(person.updated_at),
-            "anonymised_at": _iso(person.anonymised_at),
-        },
-        "situation": {
-            "structure": structures.get(person.structure_id),
-            "referent": names.get(person.referent_id),
-            "programme": _labelled(person.programme),
-            "entered_on": _iso(person.entered_on),
-            "authorised_end": _iso(path.authorised_end),
-            "hard_limit": _iso(path.hard_limit),
-            "next_decision_due": _iso(path.next_decision_due),
-            **{field: _coded(getattr(person, field), lists[name]) for field, name in CODED_FIELDS.items()},
-            "residence_permit_expires_on": _iso(person.residence_permit_expires_on),
-            "driving_licence": person.driving_licence,
-            "household_size": person.household_size,
-            "children": person.children,
-            "monthly_resources": person.monthly_resources,
-        },
-        "contracts": [
-            {
-                "kind": _labelled(contract.kind),
-                "employer_name": contract.employer_name,
-                "weekly_hours": contract.weekly_hours,
-                "starts_on": _iso(contract.starts_on),
-                "ends_on": _iso(contract.ends_on),
-            }
-            for contract in person.contracts
-        ],
-        "needs": [
-            {
-                "domain": _coded(need.domain_code, domains),
-                "subtype": _coded(need.subtype_code, subtypes),
-                "priority": need.priority,
-                "status": _labelled(need.status),
-                "opened_on": _iso(need.opened_on),
-                "resolved_on": _iso(need.resolved_on),
-                "at_entry": need.at_entry,
-                "comment": need.comment,
-            }
-            for need in person.needs
-        ],
-        "consents": [
-            {
-                "recipient": _labelled(consent.recipient),
-                "partner": consent.partner.name if consent.partner else None,
-                "data_category": _labelled(consent.data_category),
-                "given_on": _iso(consent.given_on),
-                "expires_on": _iso(consent.expires_on),
-                "revoked_on": _iso(consent.revoked_on),
-                "recorded_by": names.get(consent.recorded_by_id),
-            }
-            for consent in person.consents
-        ],
-        "external_referents": [
-            {
-                "name": referent.name,
-                "organisation": referent.organisation,
-                "role": _coded(referent.role, lists["referent_role"]),
-                "email": referent.email,
-                "phone": referent.phone,
-                "started_on": _iso(referent.started_on),
-                "ended_on": _iso(referent.ended_on),
-            }
-            for referent in person.external_referents
-        ],
-        "notes": [
-            {
-                "written_at": _iso(note.written_at),
-                "author": names.get(note.author_id),
-                "domain": _coded(note.domain_code, domains),
-                "body": note.body,
-            }
-            for note in person.notes
-        ],
-        "health": None
-        if health is None
-        else {
-            **{field: _plain(getattr(health, field)) for field in HEALTH_FIELDS},
-            "updated_at": _iso(health.updated_at),
-            "updated_by": names.get(health.updated_by_id),
-        },
-        "renewals": [
-            {
-                "requested_on": _iso(renewal.requested_on),
-                "requested_by": names.get(renewal.requested_by_id),
-                "motivation": renewal.motivation,
-                "accompaniment_evaluation": renewal.accompaniment_evaluation,
-                "mobilisation_evaluation": renewal.mobilisation_evaluation,
-                "outcome": _labelled(renewal.outcome),
-                "decided_on": _iso(renewal.decided_on),
-                "decided_by": renewal.decided_by,
-                "valid_until": _iso(renewal.valid_until),
-            }
-            for renewal in person.renewals
-        ],
-        "exit": None
-        if exit_row is None
-        else {
-            "exited_on": _iso(exit_row.exited_on),
-            "exit_type": _coded(exit_row.exit_type, lists["exit_type"]),
-            "detail": exit_row.detail,
-            "housing_status": _coded(exit_row.housing_status, lists["housing_status"]),
-            "health_coverage": _coded(exit_row.health_coverage, lists["health_coverage"]),
-            "has_treating_doctor": exit_row.has_treating_doctor,
-            "rights_opened": list(exit_row.rights_opened),
-            "continued_accompaniment": exit_row.continued_accompaniment,
-            "recorded_by": names.get(exit_row.recorded_by_id),
-        },
-        "follow_ups": [
-            {
-                "kind": _labelled(follow_up.kind),
-                "due_on": _iso(follow_up.due_on),
-                "done_on": _iso(follow_up.done_on),
-                "outcome": _coded(follow_up.outcome, lists["followup_outcome"]),
-                "comment": follow_up.comment,
-                "recorded_by": names.get(follow_up.recorded_by_id),
-            }
-            for follow_up in person.follow_ups
-        ],
-        "transfers": [
-            {
-                "from_structure": structures.get(transfer.from_structure_id),
-                "to_structure": structures.get(transfer.to_structure_id),
-                "state": _labelled(transfer.state),
-                "consent_given_on": _iso(transfer.consent_given_on),
-                "requested_at": _iso(transfer.requested_at),
-                "requested_by": names.get(transfer.requested_by_id),
-                "decided_at": _iso(transfer.decided_at),
-                "decided_by": names.get(transfer.decided_by_id),
-                "comment": transfer.comment,
-            }
-            for transfer in transfers
-        ],
-        "referrals": [
-            {
-                "id": referral.id,
-                "opportunity": referral.opportunity.title,
-                "partner": referral.opportunity.partner.name,
-                "state": _labelled(referral.state),
-                "created_on": _iso(referral.created_at.date()),
-                "created_by": names.get(referral.created_by_id),
-                "comment": referral.comment,
-                "outcome": _coded(referral.outcome, lists["referral_outcome"]),
-                # What the partner received, frozen when the referral left the structure.
-                "shared_with_partner": referral.shared_dossier or None,
-                "transitions": [move_of(move) for move in referral.transitions],
-            }
-            for referral in referrals
-        ],
-        "office_hours": [
-            {
-                "starts_at": _iso(slot.starts_at),
-                "ends_at": _iso(slot.ends_at),
-                "place": slot.place,
-                "with": names.get(slot.cp_id),
-                "booked_by": names.get(slot.booked_by_id),
-                "topic": slot.topic,
-                "notes_after": slot.notes_after,
-            }
-            for slot in office_hours
-        ],
-        "accesses": [_access(entry, names) for entry in accesses],
-    }

@@ -43,7 +43,7 @@ from referral.referrals.models import (
     ReferralTransition,
 )
 from referral.referrals.sharing import build_dossier
-from referral.scheduling import services as tasks
+from referral.tasks import services as tasks
 from referral.territories.models import Role, User
 
 # What each role has to act on, by state (DESIGN §7).

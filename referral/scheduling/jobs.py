@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from referral.cases import retention
 from referral.db import Database, utcnow
 from referral.ecosystem import services as network
 from referral.scheduling import lease, services
@@ -70,7 +71,7 @@ JOBS: list[Job] = [
     Job(
         "retention",
         "Anonymisation des dossiers dont la durée de conservation est passée",
-        lambda session, now: services.anonymise_past_retention(session, now),
+        lambda session, now: retention.anonymise_past_retention(session, now),
         {"hour": 3, "minute": 0},
     ),
     Job(

@@ -1,218 +1,40 @@
-"""Nothing forgotten: the services the scheduled jobs call, and the to-do lists they fill.
+"""Nothing forgotten: the bodies of the scheduled jobs, which fill the to-do lists of
+`referral.tasks`.
 
 Each job is one function here taking the day (or the moment) it runs for; each is idempotent —
 running it twice for the same day changes nothing more — because every task and reminder carries
-a key naming what it is about, unique per user. The domain services close tasks when the thing is
-done (`close_tasks`), and send notifications for events (`notify`).
+a key naming what it is about, unique per user (`referral.tasks.services`). The jobs call down
+into the domains; no domain imports this package. The retention job's body is the record's own:
+`referral.cases.retention`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from referral.audit import services as audit
-from referral.audit.models import AuditAction
+from referral.access import offered_in_territory
 from referral.cases import rules
 from referral.cases.models import (
-    CaseNote,
-    CaseTransfer,
     Consent,
-    Contract,
     Exit,
-    ExternalReferent,
     FollowUp,
-    HealthRecord,
-    Need,
     Participant,
-    RenewalDecision,
     RenewalOutcome,
 )
-from referral.db import utcnow
-from referral.partners.models import OfficeHour, Opportunity, OpportunityStatus, Partner
-from referral.referrals.models import ACTIVE_STATES, WAITING_STATES, Referral, ReferralTransition
-from referral.scheduling.models import Notification, Task, TaskKind, TaskStatus
-from referral.territories.models import Programme, Role, User, cp_domains
-
-log = logging.getLogger(__name__)
+from referral.partners.models import Opportunity, OpportunityStatus, Partner
+from referral.referrals.models import WAITING_STATES, Referral
+from referral.referrals.services import expire_overdue
+from referral.tasks.models import TaskKind, TaskStatus
+from referral.tasks.services import close_tasks, cps_for, ensure_task, notify, task_for_cips
+from referral.territories.models import Programme, Role, Territory, User
 
 FOLLOW_UP_NOTICE_DAYS = 14
 RENEWAL_NOTICE_DAYS = 60
 ENDING_NOTICE_DAYS = 30
 REMINDER_EVERY_DAYS = 10
-
-
-# --- Tasks and notifications ----------------------------------------------------------------
-
-
-def ensure_task(
-    session: Session,
-    *,
-    user_id: int,
-    key: str,
-    kind: TaskKind,
-    title: str,
-    due_on: date,
-    link: str | None = None,
-    participant_id: int | None = None,
-) -> bool:
-    """Create the task unless this user already has one with this key; tell whether it was new."""
-    existing = session.scalar(select(Task.id).where(Task.user_id == user_id, Task.key == key))
-    if existing is not None:
-        return False
-    session.add(
-        Task(
-            user_id=user_id,
-            key=key,
-            kind=kind,
-            title=title,
-            due_on=due_on,
-            link=link,
-            participant_id=participant_id,
-        )
-    )
-    session.flush()
-    return True
-
-
-def close_tasks(
-    session: Session, key: str, *, status: TaskStatus = TaskStatus.DONE, prefix: bool = False
-) -> int:
-    """Close every open task about `key` (the thing is done, or no longer needed); with
-    `prefix`, every task whose key starts with it (``renewal:42:``)."""
-    about = Task.key.startswith(key, autoescape=True) if prefix else Task.key == key
-    tasks = session.scalars(select(Task).where(about, Task.status == TaskStatus.OPEN)).all()
-    for task in tasks:
-        task.status = status
-        task.closed_at = utcnow()
-    session.flush()
-    return len(tasks)
-
-
-def notify(
-    session: Session,
-    *,
-    user_id: int,
-    kind: str,
-    message: str,
-    link: str | None = None,
-    key: str | None = None,
-) -> bool:
-    """An in-app notification (once per key when a key is given). E-mail, when configured, is
-    sent after the commit by `referral.scheduling.mail`."""
-    if (
-        key is not None
-        and session.scalar(
-            select(Notification.id).where(Notification.user_id == user_id, Notification.key == key)
-        )
-        is not None
-    ):
-        return False
-    session.add(Notification(user_id=user_id, kind=kind, message=message, link=link, key=key))
-    session.flush()
-    from referral.scheduling import mail
-
-    mail.queue(session, user_id=user_id, subject=message, link=link)
-    return True
-
-
-@dataclass
-class TaskList:
-    """« À faire »: what is overdue, what is due, and what was done lately."""
-
-    overdue: list[Task] = field(default_factory=list)
-    due: list[Task] = field(default_factory=list)
-    done: list[Task] = field(default_factory=list)
-
-
-def tasks_of(session: Session, user: User, today: date | None = None, done_days: int = 30) -> TaskList:
-    today = today or date.today()
-    rows = session.scalars(select(Task).where(Task.user_id == user.id).order_by(Task.due_on, Task.id)).all()
-    listing = TaskList()
-    since = utcnow() - timedelta(days=done_days)
-    for task in rows:
-        if task.status is TaskStatus.OPEN:
-            (listing.overdue if task.due_on < today else listing.due).append(task)
-        elif task.status is TaskStatus.DONE and task.closed_at and task.closed_at >= since:
-            listing.done.append(task)
-    return listing
-
-
-def notifications_of(session: Session, user: User, *, unread_only: bool = False) -> list[Notification]:
-    query = select(Notification).where(Notification.user_id == user.id)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    return list(
-        session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(50))
-    )
-
-
-def mark_read(session: Session, user: User, notification_ids: Iterable[int]) -> int:
-    rows = session.scalars(
-        select(Notification).where(
-            Notification.user_id == user.id,
-            Notification.id.in_(list(notification_ids)),
-            Notification.read_at.is_(None),
-        )
-    ).all()
-    for row in rows:
-        row.read_at = utcnow()
-    session.flush()
-    return len(rows)
-
-
-# --- Who is concerned -----------------------------------------------------------------------
-
-
-def cips_of(session: Session, person: Participant) -> list[int]:
-    """The person's referent, or every CIP of their structure when none is named."""
-    if person.referent_id is not None:
-        return [person.referent_id]
-    return list(
-        session.scalars(
-            select(User.id)
-            .where(User.structure_id == person.structure_id, User.role == Role.CIP, User.is_active.is_(True))
-            .order_by(User.id)
-        )
-    )
-
-
-def task_for_cips(
-    session: Session, person: Participant, *, key: str, kind: TaskKind, title: str, due_on: date, link: str
-) -> int:
-    """The same task for each CIP following `person`; how many were new."""
-    return sum(
-        ensure_task(
-            session,
-            user_id=user_id,
-            key=key,
-            kind=kind,
-            title=title,
-            due_on=due_on,
-            link=link,
-            participant_id=person.id,
-        )
-        for user_id in cips_of(session, person)
-    )
-
-
-def cps_for(session: Session, territory_ids: Iterable[int], domain: str | None) -> list[int]:
-    """The CPs of these territories who cover `domain` (all of them when no domain)."""
-    query = select(User.id).where(
-        User.role == Role.CP, User.is_active.is_(True), User.territory_id.in_(list(territory_ids))
-    )
-    if domain is not None:
-        query = query.where(
-            User.id.in_(select(cp_domains.c.user_id).where(cp_domains.c.domain_code == domain))
-        )
-    return list(session.scalars(query.order_by(User.id)))
 
 
 # --- The jobs' services ---------------------------------------------------------------------
@@ -293,8 +115,6 @@ def renewals_due(session: Session, today: date) -> int:
 def referral_reminders(session: Session, now: datetime) -> int:
     """Every 10 days a referral waits on a CP or a partner, its CPs are reminded; past its answer
     delay it expires (and its CIP is told)."""
-    from referral.referrals.services import expire_overdue
-
     expired = expire_overdue(session, now)
     sent = 0
     waiting = session.scalars(
@@ -421,14 +241,10 @@ def consents_ending(session: Session, today: date) -> int:
 def weekly_digest(session: Session, today: date) -> int:
     """Each Monday, the CPs and coordinator of a territory get what changed in the network during
     the week, to prepare the next mutualisation meeting."""
-    from referral.territories.models import Territory
-
     week = today.isocalendar()
     since = datetime.combine(today - timedelta(days=7), datetime.min.time()).astimezone()
     sent = 0
     for territory in session.scalars(select(Territory).order_by(Territory.id)):
-        from referral.access import offered_in_territory
-
         new_offers = session.scalars(
             select(Opportunity.title)
             .where(offered_in_territory(territory.id), Opportunity.published_at >= since)
@@ -455,150 +271,3 @@ def weekly_digest(session: Session, today: date) -> int:
                 key=f"digest:{territory.slug}:{week.year}-{week.week}",
             )
     return sent
-
-
-# --- Retention: records anonymised once their time is over (DESIGN §8) ------------------------
-
-# What an anonymised person is called wherever a page still shows the record (their number only).
-ANONYMOUS_FIRST_NAME = "Personne"
-# Where the database requires a text (a renewal's motivation, a CDI's employer), it reads this.
-ANONYMISED_TEXT = "(anonymisé)"
-
-
-def last_activities(session: Session, participant_ids: Select[Any]) -> dict[int, date]:
-    """For each of these people, the last day something was written on their record or their
-    referrals (a few grouped queries, whatever their number)."""
-    sources = (
-        select(Participant.id, Participant.updated_at).where(Participant.id.in_(participant_ids)),
-        select(CaseNote.participant_id, func.max(CaseNote.written_at))
-        .where(CaseNote.participant_id.in_(participant_ids))
-        .group_by(CaseNote.participant_id),
-        select(FollowUp.participant_id, func.max(FollowUp.done_on))
-        .where(FollowUp.participant_id.in_(participant_ids))
-        .group_by(FollowUp.participant_id),
-        select(Referral.participant_id, func.max(Referral.updated_at))
-        .where(Referral.participant_id.in_(participant_ids))
-        .group_by(Referral.participant_id),
-        select(Referral.participant_id, func.max(ReferralTransition.at))
-        .join(Referral, Referral.id == ReferralTransition.referral_id)
-        .where(Referral.participant_id.in_(participant_ids))
-        .group_by(Referral.participant_id),
-    )
-    latest: dict[int, date] = {}
-    for statement in sources:
-        for participant_id, moment in session.execute(statement):
-            if moment is None:
-                continue
-            day = moment.date() if isinstance(moment, datetime) else moment
-            if participant_id not in latest or day > latest[participant_id]:
-                latest[participant_id] = day
-    return latest
-
-
-def anonymise_participant(session: Session, person: Participant, now: datetime) -> None:
-    """Keep what the programme's figures need (dates, codes, needs, referral outcomes) and remove
-    what identifies the person or tells their story: names, exact birth date, free texts (office
-    hours' topics and notes included), health details, external referents, notes, what was shared
-    with partners, and the tasks and notifications that named them. Logged as « Anonymisation »."""
-    pid = person.id
-    referral_ids = list(session.scalars(select(Referral.id).where(Referral.participant_id == pid)))
-    person.first_name = ANONYMOUS_FIRST_NAME
-    person.last_name = f"anonymisée n° {pid}"
-    person.birth_date = date(person.birth_date.year, 1, 1)
-    person.residence_permit_expires_on = None
-    person.monthly_resources = None
-    person.referent_id = None
-    person.anonymised_at = now
-    session.flush()
-    texts: list[tuple[Any, Any, dict[str, Any]]] = [
-        (
-            Contract,
-            (Contract.participant_id == pid) & Contract.employer_name.is_not(None),
-            {"employer_name": ANONYMISED_TEXT},
-        ),
-        (Need, Need.participant_id == pid, {"comment": None}),
-        (
-            RenewalDecision,
-            RenewalDecision.participant_id == pid,
-            {
-                "motivation": ANONYMISED_TEXT,
-                "accompaniment_evaluation": None,
-                "mobilisation_evaluation": None,
-                "decided_by": None,
-            },
-        ),
-        (Exit, Exit.participant_id == pid, {"detail": None}),
-        (FollowUp, FollowUp.participant_id == pid, {"comment": None}),
-        (CaseTransfer, CaseTransfer.participant_id == pid, {"comment": None}),
-        (Referral, Referral.participant_id == pid, {"comment": None, "shared_dossier": {}}),
-        (ReferralTransition, ReferralTransition.referral_id.in_(referral_ids), {"comment": None}),
-        (OfficeHour, OfficeHour.participant_id == pid, {"topic": None, "notes_after": None}),
-    ]
-    for model, where, values in texts:
-        session.execute(
-            update(model).where(where).values(**values), execution_options={"synchronize_session": False}
-        )
-    for model, where in (
-        (ExternalReferent, ExternalReferent.participant_id == pid),
-        (CaseNote, CaseNote.participant_id == pid),
-        (HealthRecord, HealthRecord.participant_id == pid),
-    ):
-        session.execute(delete(model).where(where), execution_options={"synchronize_session": False})
-    # Tasks and notifications name the person in their titles. Every task about a record carries
-    # its person; a notification is known by the page of the record or referral it links to.
-    session.execute(
-        delete(Task).where(Task.participant_id == pid), execution_options={"synchronize_session": False}
-    )
-    session.execute(
-        delete(Notification).where(
-            or_(
-                Notification.link == f"/salaries/{pid}",
-                Notification.link.startswith(f"/salaries/{pid}#"),
-                Notification.link.in_([f"/orientations/{rid}" for rid in referral_ids]),
-            )
-        ),
-        execution_options={"synchronize_session": False},
-    )
-    audit.record(session, AuditAction.ANONYMISE, entity="participants", entity_id=pid, participant_id=pid)
-    # The bulk statements above went around the session: what it holds of this record is stale.
-    session.expire_all()
-
-
-def anonymise_past_retention(session: Session, now: datetime) -> int:
-    """Anonymise every record whose retention period is over (`rules.retention_ends_on`): the
-    person left, nothing was written on the record since, and no referral is under way. One
-    savepoint per person: a record that cannot be anonymised is logged and left for the next run."""
-    today = now.date()
-    earliest_exit = rules.add_months(today, -12 * rules.RETENTION_YEARS)
-    gone = (Participant.anonymised_at.is_(None)) & (Exit.exited_on <= earliest_exit)
-    candidate_ids = select(Participant.id).join(Exit, Exit.participant_id == Participant.id).where(gone)
-    candidates = session.execute(
-        select(Participant.id, Exit.exited_on)
-        .join(Exit, Exit.participant_id == Participant.id)
-        .where(gone)
-        .order_by(Participant.id)
-    ).all()
-    under_way = set(
-        session.scalars(
-            select(Referral.participant_id)
-            .where(Referral.participant_id.in_(candidate_ids), Referral.state.in_(ACTIVE_STATES))
-            .distinct()
-        )
-    )
-    latest = last_activities(session, candidate_ids)
-    done = 0
-    for participant_id, exited_on in candidates:
-        if participant_id in under_way:
-            continue
-        if rules.retention_ends_on(exited_on, latest.get(participant_id)) > today:
-            continue
-        try:
-            with session.begin_nested():
-                person = session.get(Participant, participant_id)
-                assert person is not None
-                anonymise_participant(session, person, now)
-        except SQLAlchemyError:
-            log.exception("Record %s could not be anonymised; left for the next run", participant_id)
-            continue
-        done += 1
-    return done

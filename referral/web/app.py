@@ -52,7 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral.audit import services as audit
+    from referral.partners import record_sources as partner_record_sources
     from referral.referrals import matching_index
+    from referral.referrals import record_sources as referral_record_sources
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
@@ -60,6 +62,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     audit.install()
     matching_index.install()
+    referral_record_sources.install()
+    partner_record_sources.install()
     request_session.init_app(app)
     auth.init_app(app)
     Bootstrap5(app)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from referral.audit.models import AuditAction, AuditEntry
 from referral.audit.services import Actor, set_actor
-from referral.cases import rules, services
+from referral.cases import export as record_export
+from referral.cases import path, rules, services, transfers
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
 from referral.cases.models import ContractKind
 from referral.db import utcnow
@@ -91,11 +92,11 @@ def record(session: Session) -> int:
     services.update_health(
         session, cip, pid, {"rqth": True, "treating_doctor": "Dr Martin", "addictions": "Tabac"}
     )
-    renewal = services.request_renewal(session, cip, pid, {"motivation": "Démarches de logement en cours."})
-    services.decide_renewal(session, cip, pid, renewal.id, {"granted": True})
-    services.record_exit(session, cip, pid, {"exited_on": TODAY, "exit_type": "cdi"})
+    renewal = path.request_renewal(session, cip, pid, {"motivation": "Démarches de logement en cours."})
+    path.decide_renewal(session, cip, pid, renewal.id, {"granted": True})
+    path.record_exit(session, cip, pid, {"exited_on": TODAY, "exit_type": "cdi"})
     six_months = person.follow_ups[0]
-    services.record_follow_up(
+    path.record_follow_up(
         session,
         cip,
         pid,
@@ -150,14 +151,14 @@ def record(session: Session) -> int:
     session.flush()
 
     other = acting(session, "cip_other")
-    services.request_transfer(session, other, pid, consent_given_on=TODAY, comment="Rejoint notre chantier.")
+    transfers.request_transfer(session, other, pid, consent_given_on=TODAY, comment="Rejoint notre chantier.")
     acting(session, "cip")
     return pid
 
 
 def test_the_export_holds_the_whole_record_with_codes_and_labels(session: Session, record: int) -> None:
     cip, cp = user(session, "cip"), user(session, "cp_logement")
-    export = services.export_record(session, cip, record)
+    export = record_export.export_record(session, cip, record)
 
     assert json.loads(json.dumps(export)) == export  # JSON-ready as it is
     assert "droit d'accès" in export["about"]
@@ -243,7 +244,7 @@ def test_the_access_list_says_who_read_or_changed_what(session: Session, record:
     cip = user(session, "cip")
     services.get_participant(session, cip, record)
     services.get_health(session, cip, record)
-    accesses = services.export_record(session, cip, record)["accesses"]
+    accesses = record_export.export_record(session, cip, record)["accesses"]
 
     cip_role = {"code": "cip", "label": Role.CIP.label}
     assert {"who": cip.full_name, "role": cip_role, "what": "Dossier"} in [
@@ -263,13 +264,13 @@ def test_the_access_list_says_who_read_or_changed_what(session: Session, record:
 
 def test_an_export_is_itself_logged_and_listed(session: Session, record: int) -> None:
     cip = user(session, "cip")
-    first = services.export_record(session, cip, record)
+    first = record_export.export_record(session, cip, record)
     (logged,) = [entry for entry in exports_logged(session, record) if entry.details == EXPORT_ENTRY]
     assert logged.actor_id == cip.id
     assert first["accesses"][-1]["what"] == "Export du dossier (droit d'accès)"
     assert first["accesses"][-1]["who"] == cip.full_name
 
-    second = services.export_record(session, cip, record)
+    second = record_export.export_record(session, cip, record)
     exports = [a for a in second["accesses"] if a["what"] == "Export du dossier (droit d'accès)"]
     assert len(exports) == 2
 
@@ -277,7 +278,7 @@ def test_an_export_is_itself_logged_and_listed(session: Session, record: int) ->
 def test_a_bare_record_exports_empty_sections(session: Session) -> None:
     cip = acting(session, "cip")
     person = factories.participant(session)
-    export = services.export_record(session, cip, person.id)
+    export = record_export.export_record(session, cip, person.id)
     assert export["health"] is None
     assert export["exit"] is None
     for section in ("contracts", "needs", "consents", "notes", "referrals", "transfers", "follow_ups"):
@@ -304,15 +305,15 @@ def test_only_the_cip_of_the_structure_may_export(
 ) -> None:
     before = len(exports_logged(session, record))
     with pytest.raises(refusal):
-        services.export_record(session, acting(session, who), record)
+        record_export.export_record(session, acting(session, who), record)
     assert len(exports_logged(session, record)) == before  # a refused export is not logged
 
 
 def test_another_structure_s_person_answers_like_a_missing_one(session: Session, record: int) -> None:
     other = acting(session, "cip_other")
     with pytest.raises(ParticipantNotFound) as out_of_scope:
-        services.export_record(session, other, record)
+        record_export.export_record(session, other, record)
     with pytest.raises(ParticipantNotFound) as missing:
-        services.export_record(session, other, 999_999)
+        record_export.export_record(session, other, 999_999)
     assert out_of_scope.value.message == missing.value.message
     assert out_of_scope.value.status == missing.value.status == 404

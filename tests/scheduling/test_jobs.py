@@ -12,14 +12,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from referral.cases import services as cases
+from referral.cases import path
 from referral.cases.rules import add_months
 from referral.db import Database
 from referral.partners.models import OpportunityStatus
 from referral.referrals.models import Referral, ReferralState
 from referral.scheduling import lease, services
 from referral.scheduling.jobs import run_job
-from referral.scheduling.models import Notification, SchedulerLease, Task, TaskStatus
+from referral.scheduling.models import SchedulerLease
+from referral.tasks import queries as task_queries
+from referral.tasks import services as tasks
+from referral.tasks.models import Notification, Task, TaskStatus
 from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO
@@ -45,7 +48,7 @@ def cip(session: Session):
 def test_an_exit_today_brings_follow_ups_due_in_6_and_12_months(session: Session, cip) -> None:
     with time_machine.travel(at(TODAY), tick=False):
         person = factories.participant(session, entered_on=TODAY - timedelta(days=400), referent_id=cip.id)
-        exit_row = cases.record_exit(session, cip, person.id, {"exited_on": TODAY, "exit_type": "cdi"})
+        exit_row = path.record_exit(session, cip, person.id, {"exited_on": TODAY, "exit_type": "cdi"})
     six, twelve = sorted(exit_row.follow_ups, key=lambda f: f.due_on)
     assert (six.due_on, twelve.due_on) == (add_months(TODAY, 6), add_months(TODAY, 12))
 
@@ -60,12 +63,12 @@ def test_an_exit_today_brings_follow_ups_due_in_6_and_12_months(session: Session
     assert task.due_on == six.due_on
 
     late = six.due_on + timedelta(days=3)
-    listing = services.tasks_of(session, cip, today=late)
+    listing = task_queries.tasks_of(session, cip, today=late)
     assert task in listing.overdue  # overdue once past its date
     with time_machine.travel(at(late), tick=False):
-        cases.record_follow_up(session, cip, person.id, six.id, {"outcome": "emploi_meme_employeur"})
+        path.record_follow_up(session, cip, person.id, six.id, {"outcome": "emploi_meme_employeur"})
     assert open_tasks(session, f"follow_up:{six.id}") == []
-    assert task in services.tasks_of(session, cip, today=late).done
+    assert task in task_queries.tasks_of(session, cip, today=late).done
     services.follow_ups_due(session, twelve.due_on)
     assert len(open_tasks(session, f"follow_up:{twelve.id}")) == 1  # the 12-month one in its turn
 
@@ -82,7 +85,7 @@ def test_renewal_task_60_days_before_the_decision_in_the_third_year(session: Ses
     (task,) = open_tasks(session, key)
     assert "renouvellement" in task.title
     with time_machine.travel(at(decision - timedelta(days=50)), tick=False):
-        cases.request_renewal(session, cip, person.id, {"motivation": "Parcours logement en cours."})
+        path.request_renewal(session, cip, person.id, {"motivation": "Parcours logement en cours."})
     assert open_tasks(session, f"renewal:{person.id}:") == []
     # While the commission has not decided, no new task.
     services.renewals_due(session, decision - timedelta(days=10))
@@ -216,7 +219,7 @@ def test_cip_is_told_when_the_partner_answers(session: Session, client: FlaskCli
 
 
 def test_me_tasks_endpoint(client: FlaskClient, session: Session, bearer, cip) -> None:
-    services.ensure_task(
+    tasks.ensure_task(
         session,
         user_id=cip.id,
         key="test:1",
@@ -224,7 +227,7 @@ def test_me_tasks_endpoint(client: FlaskClient, session: Session, bearer, cip) -
         title="Appeler M. X",
         due_on=date.today() - timedelta(days=1),
     )
-    services.ensure_task(
+    tasks.ensure_task(
         session,
         user_id=cip.id,
         key="test:2",

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referral.audit.models import AuditAction, AuditEntry
-from referral.cases import rules
+from referral.cases import export as record_export
+from referral.cases import path, retention, rules
 from referral.cases import services as cases
 from referral.cases.exceptions import RecordAnonymised
 from referral.cases.models import (
@@ -26,9 +27,10 @@ from referral.cases.models import (
 )
 from referral.partners.models import OfficeHour
 from referral.referrals.models import Referral, ReferralState, ReferralTransition
-from referral.scheduling import services
+from referral.scheduling import services as jobs
 from referral.scheduling.jobs import JOBS_BY_NAME
-from referral.scheduling.models import Notification, Task
+from referral.tasks import services as tasks
+from referral.tasks.models import Notification, Task
 from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO, csrf_token, login
@@ -111,14 +113,14 @@ def _followed_then_gone(session: Session, cip, *, left_on: date = LEFT_ON, **exi
         )
         session.flush()
     with time_machine.travel(at(left_on), tick=False):
-        cases.record_exit(
+        path.record_exit(
             session,
             cip,
             person.id,
             {"exited_on": left_on, "exit_type": "cdi", "detail": "Embauchée chez Franprix", **exit_values},
         )
-        services.follow_ups_due(session, left_on + timedelta(days=200))  # tasks naming the person
-        services.notify(
+        jobs.follow_ups_due(session, left_on + timedelta(days=200))  # tasks naming the person
+        tasks.notify(
             session,
             user_id=cip.id,
             kind="test",
@@ -136,7 +138,7 @@ def test_a_record_past_its_retention_is_anonymised_and_keeps_its_figures(session
     )
     assert tasks_before
 
-    assert services.anonymise_past_retention(session, at(TODAY)) == 1
+    assert retention.anonymise_past_retention(session, at(TODAY)) == 1
     session.commit()
 
     row = session.get(Participant, person.id)
@@ -170,7 +172,7 @@ def test_a_record_past_its_retention_is_anonymised_and_keeps_its_figures(session
     ).all()
     assert len(entries) == 1
     # The right-of-access export of what remains holds nothing of what was removed.
-    exported = str(cases.export_record(session, cip, person.id))
+    exported = str(record_export.export_record(session, cip, person.id))
     for told in (
         "Benali",
         "Aïcha",
@@ -188,15 +190,15 @@ def test_a_record_past_its_retention_is_anonymised_and_keeps_its_figures(session
     with pytest.raises(RecordAnonymised):
         cases.update_participant(session, cip, person.id, {"last_name": "Benali"})
     # Once only: a second run finds nothing more to do, and the record leaves the CIP's list.
-    assert services.anonymise_past_retention(session, at(TODAY)) == 0
+    assert retention.anonymise_past_retention(session, at(TODAY)) == 0
     assert person.id not in {p.id for p in cases.list_participants(session, cip)}
 
 
 def test_nothing_is_anonymised_a_day_early(session: Session, cip) -> None:
     person = _followed_then_gone(session, cip, left_on=LEFT_ON + timedelta(days=1))
-    assert services.anonymise_past_retention(session, at(TODAY)) == 0
+    assert retention.anonymise_past_retention(session, at(TODAY)) == 0
     assert session.get(Participant, person.id).last_name == "Benali"
-    assert services.anonymise_past_retention(session, at(TODAY + timedelta(days=1))) == 1
+    assert retention.anonymise_past_retention(session, at(TODAY + timedelta(days=1))) == 1
 
 
 def test_an_accompaniment_that_went_on_counts_from_its_last_note(session: Session, cip) -> None:
@@ -204,10 +206,10 @@ def test_an_accompaniment_that_went_on_counts_from_its_last_note(session: Sessio
     with time_machine.travel(at(TODAY - timedelta(days=60)), tick=False):
         cases.add_note(session, cip, person.id, {"body": "Toujours suivie après sa sortie."})
         session.commit()
-    assert services.anonymise_past_retention(session, at(TODAY)) == 0
+    assert retention.anonymise_past_retention(session, at(TODAY)) == 0
     later = rules.add_months(TODAY - timedelta(days=60), 12 * rules.RETENTION_YEARS)
-    assert services.anonymise_past_retention(session, at(later - timedelta(days=1))) == 0
-    assert services.anonymise_past_retention(session, at(later)) == 1
+    assert retention.anonymise_past_retention(session, at(later - timedelta(days=1))) == 0
+    assert retention.anonymise_past_retention(session, at(later)) == 1
 
 
 def test_a_referral_under_way_or_a_person_still_followed_is_kept(session: Session, cip) -> None:
@@ -219,7 +221,7 @@ def test_a_referral_under_way_or_a_person_still_followed_is_kept(session: Sessio
         )
         followed = factories.participant(session, entered_on=LEFT_ON - timedelta(days=2000))
         session.commit()
-    services.anonymise_past_retention(session, at(TODAY + timedelta(days=3650)))  # demo people may go
+    retention.anonymise_past_retention(session, at(TODAY + timedelta(days=3650)))  # demo people may go
     assert session.get(Participant, person.id).anonymised_at is None
     assert session.get(Participant, followed.id).anonymised_at is None
 
@@ -232,7 +234,7 @@ def test_the_retention_job_is_scheduled_at_night() -> None:
 
 def test_an_anonymised_record_page_is_read_only_and_names_no_one(session: Session, client, cip) -> None:
     person = _followed_then_gone(session, cip)
-    services.anonymise_past_retention(session, at(TODAY))
+    retention.anonymise_past_retention(session, at(TODAY))
     session.commit()
     login(client, DEMO["cip"])
 

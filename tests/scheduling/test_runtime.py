@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from referral.cli import main
-from referral.scheduling import mail, services
+from referral.tasks import mail, services
 from referral.territories.queries import user_by_email
 from tests.helpers import DEMO
 

@@ -182,7 +182,7 @@ def test_coordinator_counts_the_active_file_only(client: FlaskClient, session: S
     from datetime import date, timedelta
 
     from referral.cases.models import Exit
-    from referral.territories.services import territory_overview
+    from referral.reporting.overview import territory_overview
 
     lyon = factories.territory(session, "lyon")
     before = territory_overview(session, lyon.id)["participants"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from referral.scheduling import services
+from referral.tasks import queries, services
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.tasks import MarkReadSchema, NotificationSchema, TaskListSchema
@@ -21,7 +21,7 @@ SECURITY = [{"bearer": []}]
 @login_required
 def my_tasks() -> Any:
     """« À faire » : en retard, à venir, et fait (30 derniers jours)."""
-    return services.tasks_of(db_session(), current_user())
+    return queries.tasks_of(db_session(), current_user())
 
 
 @blp.route("/me/notifications", methods=["GET"])
@@ -29,7 +29,7 @@ def my_tasks() -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def my_notifications() -> Any:
-    return services.notifications_of(db_session(), current_user())
+    return queries.notifications_of(db_session(), current_user())
 
 
 @blp.route("/me/notifications/read", methods=["POST"])
@@ -39,4 +39,4 @@ def my_notifications() -> Any:
 @login_required
 def mark_read(payload: dict[str, Any]) -> Any:
     services.mark_read(db_session(), current_user(), payload["ids"])
-    return services.notifications_of(db_session(), current_user())
+    return queries.notifications_of(db_session(), current_user())

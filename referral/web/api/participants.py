@@ -7,7 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response
 
+from referral.cases import path as case_path
 from referral.cases import services
+from referral.cases import timeline as record_timeline
+from referral.cases import transfers as case_transfers
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.participants import (
@@ -187,7 +190,7 @@ def update_health(payload: dict[str, Any], participant_id: int) -> Any:
 @login_required
 def request_renewal(payload: dict[str, Any], participant_id: int) -> Any:
     """Demande motivée de renouvellement (parcours Convergence, à partir de la troisième année)."""
-    return services.request_renewal(db_session(), current_user(), participant_id, payload)
+    return case_path.request_renewal(db_session(), current_user(), participant_id, payload)
 
 
 @blp.route("/participants/<int:participant_id>/renewals/<int:renewal_id>/decision", methods=["POST"])
@@ -196,7 +199,7 @@ def request_renewal(payload: dict[str, Any], participant_id: int) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def decide_renewal(payload: dict[str, Any], participant_id: int, renewal_id: int) -> Any:
-    return services.decide_renewal(db_session(), current_user(), participant_id, renewal_id, payload)
+    return case_path.decide_renewal(db_session(), current_user(), participant_id, renewal_id, payload)
 
 
 @blp.route("/participants/<int:participant_id>/exit", methods=["POST"])
@@ -206,7 +209,7 @@ def decide_renewal(payload: dict[str, Any], participant_id: int, renewal_id: int
 @login_required
 def record_exit(payload: dict[str, Any], participant_id: int) -> Any:
     """Enregistrer la sortie ; les suivis à 6 et 12 mois sont créés avec elle."""
-    return services.record_exit(db_session(), current_user(), participant_id, payload)
+    return case_path.record_exit(db_session(), current_user(), participant_id, payload)
 
 
 @blp.route("/participants/<int:participant_id>/followups", methods=["POST"])
@@ -216,7 +219,7 @@ def record_exit(payload: dict[str, Any], participant_id: int) -> Any:
 @login_required
 def record_follow_up(payload: dict[str, Any], participant_id: int) -> Any:
     follow_up_id = payload.pop("follow_up_id")
-    return services.record_follow_up(db_session(), current_user(), participant_id, follow_up_id, payload)
+    return case_path.record_follow_up(db_session(), current_user(), participant_id, follow_up_id, payload)
 
 
 @blp.route("/participants/<int:participant_id>/timeline", methods=["GET"])
@@ -225,7 +228,7 @@ def record_follow_up(payload: dict[str, Any], participant_id: int) -> Any:
 @login_required
 def timeline(participant_id: int) -> Any:
     """Tous les événements du dossier, dans l'ordre des dates."""
-    return services.timeline(db_session(), current_user(), participant_id)
+    return record_timeline.timeline(db_session(), current_user(), participant_id)
 
 
 @blp.route("/participants/<int:participant_id>/export", methods=["GET"])
@@ -251,7 +254,9 @@ def export_record(participant_id: int) -> Response:
 @login_required
 def request_transfer(payload: dict[str, Any]) -> Any:
     """Demander le transfert d'un dossier suivi par une autre structure du territoire."""
-    return services.request_transfer(db_session(), current_user(), payload.pop("participant_id"), **payload)
+    return case_transfers.request_transfer(
+        db_session(), current_user(), payload.pop("participant_id"), **payload
+    )
 
 
 @blp.route("/transfers/<int:transfer_id>/decision", methods=["POST"])
@@ -260,4 +265,4 @@ def request_transfer(payload: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def decide_transfer(payload: dict[str, Any], transfer_id: int) -> Any:
-    return services.decide_transfer(db_session(), current_user(), transfer_id, accept=payload["accept"])
+    return case_transfers.decide_transfer(db_session(), current_user(), transfer_id, accept=payload["accept"])

@@ -16,7 +16,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import Schema
 from werkzeug.wrappers import Response
 
+from referral.cases import export as record_export
+from referral.cases import path as case_path
 from referral.cases import services
+from referral.cases import timeline as record_timeline
+from referral.cases import transfers as case_transfers
 from referral.cases.exceptions import LikelyDuplicate
 from referral.cases.models import ConsentRecipient, ContractKind, DataCategory, NeedStatus
 from referral.exceptions import DomainError, InvalidInput
@@ -64,7 +68,7 @@ def index() -> str:
         path_ends_within_months=int(within) if within.isdigit() else None,
         follow_ups_due=args.get("suivis") == "1",
     )
-    transfers = services.pending_transfers(db_session(), current_user())
+    transfers = case_transfers.pending_transfers(db_session(), current_user())
     return render_template(
         "cases/list.html", summaries=summaries, transfers=transfers, args=args, **_choices()
     )
@@ -276,7 +280,7 @@ def request_renewal(participant_id: int) -> Any:
         participant_id,
         "parcours",
         schemas.RenewalInSchema(),
-        lambda p: services.request_renewal(db_session(), current_user(), participant_id, p),
+        lambda p: case_path.request_renewal(db_session(), current_user(), participant_id, p),
         "Demande de renouvellement enregistrée.",
     )
 
@@ -288,7 +292,7 @@ def decide_renewal(participant_id: int, renewal_id: int) -> Any:
         participant_id,
         "parcours",
         schemas.RenewalDecisionInSchema(),
-        lambda p: services.decide_renewal(db_session(), current_user(), participant_id, renewal_id, p),
+        lambda p: case_path.decide_renewal(db_session(), current_user(), participant_id, renewal_id, p),
         "Décision de la commission enregistrée.",
     )
 
@@ -300,7 +304,7 @@ def record_exit(participant_id: int) -> Any:
         participant_id,
         "sortie",
         schemas.ExitInSchema(),
-        lambda p: services.record_exit(db_session(), current_user(), participant_id, p),
+        lambda p: case_path.record_exit(db_session(), current_user(), participant_id, p),
         "Sortie enregistrée ; les suivis à 6 et 12 mois sont programmés.",
     )
 
@@ -310,7 +314,7 @@ def record_exit(participant_id: int) -> Any:
 def record_follow_up(participant_id: int) -> Any:
     def action(payload: dict[str, Any]) -> Any:
         follow_up_id = payload.pop("follow_up_id")
-        return services.record_follow_up(db_session(), current_user(), participant_id, follow_up_id, payload)
+        return case_path.record_follow_up(db_session(), current_user(), participant_id, follow_up_id, payload)
 
     return _act(participant_id, "sortie", schemas.FollowUpInSchema(), action, "Suivi enregistré.")
 
@@ -319,7 +323,7 @@ def record_follow_up(participant_id: int) -> Any:
 @login_required
 def timeline(participant_id: int) -> str:
     person = services.get_participant(db_session(), current_user(), participant_id)
-    events = services.timeline(db_session(), current_user(), participant_id)
+    events = record_timeline.timeline(db_session(), current_user(), participant_id)
     return render_template("cases/timeline.html", person=person, events=events)
 
 
@@ -327,7 +331,7 @@ def export_download(participant_id: int) -> Response:
     """The right-of-access file (« droit d'accès ») as a download named after whose and when; the
     page and the API answer the same file."""
     export = schemas.RecordExportSchema().dump(
-        services.export_record(db_session(), current_user(), participant_id)
+        record_export.export_record(db_session(), current_user(), participant_id)
     )
     # Indented and with its accents as they are: the person may open the file in a text editor.
     response = Response(json.dumps(export, ensure_ascii=False, indent=2), mimetype="application/json")
@@ -349,7 +353,7 @@ def export_record(participant_id: int) -> Response:
 @login_required
 def request_transfer() -> Response:
     payload = load_form(schemas.TransferInSchema(), request.form)
-    services.request_transfer(db_session(), current_user(), payload.pop("participant_id"), **payload)
+    case_transfers.request_transfer(db_session(), current_user(), payload.pop("participant_id"), **payload)
     flash("Demande de transfert envoyée à la structure qui suit la personne.", "success")
     return redirect(url_for("cases.index"))
 
@@ -358,7 +362,7 @@ def request_transfer() -> Response:
 @login_required
 def decide_transfer(transfer_id: int) -> Response:
     payload = load_form(schemas.TransferDecisionSchema(), request.form)
-    services.decide_transfer(db_session(), current_user(), transfer_id, accept=payload["accept"])
+    case_transfers.decide_transfer(db_session(), current_user(), transfer_id, accept=payload["accept"])
     flash(
         "Transfert accepté : le dossier est confié à l'autre structure."
         if payload["accept"]

@@ -15,10 +15,11 @@ from referral.cases import services as cases
 from referral.exceptions import DomainError
 from referral.partners import services as partners
 from referral.referrals import services as referrals
-from referral.scheduling import services as tasks
+from referral.reporting.overview import territories_overview, territory_overview
+from referral.tasks import queries as tasks
 from referral.territories import queries as territory_queries
 from referral.territories.models import Role
-from referral.territories.services import authenticate, territories_overview, territory_overview
+from referral.territories.services import authenticate
 from referral.web.auth import client_address, current_user, log_in, log_out, login_required
 from referral.web.request_session import db_session, keep_on_error
 from referral.web.schemas.forms import LoginFormSchema

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from referral.partners.models import DeploymentStatus, PartnerTerritory
+from referral.reporting.overview import territories_overview, territory_overview
 from referral.territories.queries import territories
-from referral.territories.services import territories_overview, territory_overview
 from tests import factories
 
 
