@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from referral.audit import services as audit
 from referral.db import Database, make_engine
-from referral.referrals import proposals
+from referral.referrals import agenda, proposals
 from referral.schema import upgrade
 from referral.seeding import seed_all
 from referral.territories.queries import user_by_email
@@ -30,10 +30,11 @@ from referral.territories.services import issue_token
 from referral.web.app import create_app
 from tests.helpers import DEMO
 
-# Every write is audited, and opportunity changes drop the matching index, in tests as in the
-# application (create_app installs both there).
+# Every write is audited, opportunity changes drop the matching index, and meeting agendas show
+# the partners' answers to referrals, in tests as in the application (create_app installs them).
 audit.install()
 proposals.install()
+agenda.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral.audit import services as audit
-    from referral.referrals import proposals
+    from referral.referrals import agenda, proposals
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
     from referral.web.pages import pages
@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     audit.install()
     proposals.install()
+    agenda.install()
     request_session.init_app(app)
     auth.init_app(app)
     Bootstrap5(app)

@@ -24,7 +24,10 @@ from werkzeug.datastructures import MultiDict
 from referral.cases import services as cases
 from referral.exceptions import DomainError, InvalidInput
 from referral.matching.registry import FIELDS, OPERATORS, ValueKind, operators_for
-from referral.partners import services
+from referral.partners import lifecycle, opportunities, search, services
+from referral.partners import meetings as meeting_services
+from referral.partners import office_hours as office_hour_services
+from referral.partners import workshops as workshop_services
 from referral.partners.exceptions import LikelyDuplicatePartner
 from referral.partners.models import DeploymentStatus, OpportunityStatus
 from referral.reference import queries as reference
@@ -105,15 +108,13 @@ def index() -> str:
         return _choose_territory("Réseau de partenaires", "partner_pages.index")
     context: dict[str, Any] = {"q": query}
     if query:
-        context["partner_hits"] = services.search_partners(
-            session, user, query, territory_slug=slug, limit=20
-        )
-        context["offer_hits"] = services.search_opportunities(
+        context["partner_hits"] = search.search_partners(session, user, query, territory_slug=slug, limit=20)
+        context["offer_hits"] = search.search_opportunities(
             session, user, query, territory_slug=slug, limit=20
         )
     else:
         context["partners"] = services.list_partners(session, user, territory_slug=slug)
-        context["offers"] = services.list_opportunities(session, user, territory_slug=slug)
+        context["offers"] = opportunities.list_opportunities(session, user, territory_slug=slug)
         # Counted from what the user may see (a CIP: published offers only), in one query.
         context["offer_counts"] = Counter(offer.partner_id for offer in context["offers"])
     context["kinds"] = reference.labels(session, "partner_kind")
@@ -254,7 +255,7 @@ def create_partner() -> Any:
 def partner(partner_id: int) -> str:
     session, user = db_session(), current_user()
     found = services.get_partner(session, user, partner_id)
-    offers = services.list_opportunities(session, user, partner_id=found.id)
+    offers = opportunities.list_opportunities(session, user, partner_id=found.id)
     return render_template(
         "partners/partner.html",
         partner=found,
@@ -377,7 +378,7 @@ def _value_text(value: Any) -> str:
 
 
 def _offer_values(offer: Any) -> dict[str, Any]:
-    state = services.offer_state(offer)
+    state = opportunities.opportunity_state(offer)
     values: dict[str, Any] = {
         "title": state["title"],
         "domain": state["domain"],
@@ -467,7 +468,7 @@ def create_offer() -> Any:
         payload = _load(
             schemas.OpportunityInSchema(), {"partner_id": found.id, **_offer_payload(request.form)}
         )
-        offer = services.create_opportunity(session, user, payload)
+        offer = opportunities.create_opportunity(session, user, payload)
     except DomainError as refusal:
         return _render_offer_form(
             partner=found, values=request.form, errors=refusal.errors, message=refusal.message
@@ -478,14 +479,14 @@ def create_offer() -> Any:
 
 def _render_offer(opportunity_id: int, *, message: str | None = None) -> str:
     session, user = db_session(), current_user()
-    found = services.get_opportunity(session, user, opportunity_id)
+    found = opportunities.get_opportunity(session, user, opportunity_id)
     return render_template(
         "partners/offer.html",
         offer=found,
-        history=services.opportunity_history(session, user, found.id),
-        actions=services.allowed_offer_actions(found) if user.role in (Role.CP, Role.ADMIN) else [],
+        history=opportunities.opportunity_history(session, user, found.id),
+        actions=lifecycle.allowed_opportunity_actions(found, user.role),
         may_build=user.role in (Role.CP, Role.ADMIN) and found.status is not OpportunityStatus.CLOSED,
-        describe=partial(services.describe_criterion, labels=services.criterion_labels(session)),
+        describe=partial(opportunities.describe_criterion, labels=opportunities.criterion_labels(session)),
         domains={domain.code: domain.label for domain in reference.domains(session)},
         message=message,
     )
@@ -501,7 +502,7 @@ def offer(opportunity_id: int) -> str:
 @login_required
 def edit_offer(opportunity_id: int) -> Any:
     session, user = db_session(), current_user()
-    found = services.get_opportunity(session, user, opportunity_id)
+    found = opportunities.get_opportunity(session, user, opportunity_id)
     if request.method == "GET":
         return _render_offer_form(partner=found.partner, offer=found, values=_offer_values(found))
     try:
@@ -509,7 +510,7 @@ def edit_offer(opportunity_id: int) -> Any:
         payload = _load(
             schemas.OpportunityPatchSchema(), {"version": version, **_offer_payload(request.form)}
         )
-        services.update_opportunity(session, user, found.id, payload, version=payload.pop("version"))
+        opportunities.update_opportunity(session, user, found.id, payload, version=payload.pop("version"))
     except DomainError as refusal:
         return _render_offer_form(
             partner=found.partner,
@@ -526,7 +527,7 @@ def edit_offer(opportunity_id: int) -> Any:
 @login_required
 def transition_offer(opportunity_id: int, action: str) -> Any:
     try:
-        offer = services.transition_opportunity(
+        offer = opportunities.transition_opportunity(
             db_session(),
             current_user(),
             opportunity_id,
@@ -566,7 +567,7 @@ def meetings() -> Any:
             "attendee_ids": [int(value) for value in form.getlist("attendee_ids") if value.isdigit()],
         }
         try:
-            meeting = services.create_meeting(
+            meeting = meeting_services.create_meeting(
                 session, user, slug, _load(meeting_schemas.MeetingInSchema(), payload)
             )
         except DomainError as refusal:
@@ -576,8 +577,8 @@ def meetings() -> Any:
             return redirect(url_for("partner_pages.meeting", meeting_id=meeting.id))
     return render_template(
         "partners/meetings.html",
-        meetings=services.list_meetings(session, user, slug),
-        members=services.territory_members(session, user, slug),
+        meetings=meeting_services.list_meetings(session, user, slug),
+        members=meeting_services.territory_members(session, user, slug),
         values=request.form if request.method == "POST" else {"title": "Réunion de mutualisation"},
         selected=set(request.form.getlist("attendee_ids")) if request.method == "POST" else {str(user.id)},
         errors=errors,
@@ -591,7 +592,7 @@ def _render_meeting(
     meeting_id: int, *, errors: Mapping[str, list[str]] | None = None, message: str | None = None
 ) -> str:
     session, user = db_session(), current_user()
-    agenda = services.meeting_agenda(session, user, meeting_id)
+    agenda = meeting_services.meeting_agenda(session, user, meeting_id)
     return render_template(
         "partners/meeting.html",
         agenda=agenda,
@@ -612,7 +613,7 @@ def meeting(meeting_id: int) -> str:
 @bp.get("/reunions/<int:meeting_id>/impression")
 @login_required
 def meeting_print(meeting_id: int) -> str:
-    agenda = services.meeting_agenda(db_session(), current_user(), meeting_id)
+    agenda = meeting_services.meeting_agenda(db_session(), current_user(), meeting_id)
     return render_template("partners/meeting_print.html", agenda=agenda, meeting=agenda.meeting)
 
 
@@ -634,7 +635,7 @@ def _meeting_action(meeting_id: int, action: Any, done: str) -> Any:
 def add_agenda_item(meeting_id: int) -> Any:
     def act() -> None:
         payload = {"title": _text(request.form, "title"), "body": _optional(request.form, "body")}
-        services.add_agenda_item(
+        meeting_services.add_agenda_item(
             db_session(), current_user(), meeting_id, _load(meeting_schemas.AgendaItemInSchema(), payload)
         )
 
@@ -646,7 +647,7 @@ def add_agenda_item(meeting_id: int) -> Any:
 def rebuild_agenda(meeting_id: int) -> Any:
     return _meeting_action(
         meeting_id,
-        lambda: services.rebuild_agenda(db_session(), current_user(), meeting_id),
+        lambda: meeting_services.rebuild_agenda(db_session(), current_user(), meeting_id),
         "Ordre du jour mis à jour avec les derniers changements du réseau.",
     )
 
@@ -656,7 +657,7 @@ def rebuild_agenda(meeting_id: int) -> Any:
 def record_minutes(meeting_id: int) -> Any:
     def act() -> None:
         payload = _load(meeting_schemas.MeetingPatchSchema(), {"minutes": _optional(request.form, "minutes")})
-        services.update_meeting(db_session(), current_user(), meeting_id, payload)
+        meeting_services.update_meeting(db_session(), current_user(), meeting_id, payload)
 
     return _meeting_action(meeting_id, act, "Compte rendu enregistré.")
 
@@ -677,7 +678,7 @@ def _render_office_hours(
     participants = cases.list_participants(session, user) if user.role is Role.CIP else []
     return render_template(
         "partners/office_hours.html",
-        slots=services.list_office_hours(
+        slots=office_hour_services.list_office_hours(
             session, user, slug, upcoming_only=request.args.get("passes") != "1"
         ),
         participants=participants,
@@ -712,7 +713,7 @@ def office_hours() -> Any:
         )
         duration = loaded.pop("duration")
         loaded["ends_at"] = loaded["starts_at"] + timedelta(minutes=duration)
-        services.publish_office_hour(db_session(), current_user(), loaded)
+        office_hour_services.publish_office_hour(db_session(), current_user(), loaded)
     except DomainError as refusal:
         return _render_office_hours(
             slug, errors=refusal.errors, message=refusal.message, form="publish"
@@ -744,7 +745,7 @@ def book_office_hour(slot_id: int) -> Any:
     def act() -> None:
         participant = request.form.get("participant_id", type=int)
         payload = {"participant_id": participant, "topic": _optional(request.form, "topic")}
-        services.book_office_hour(
+        office_hour_services.book_office_hour(
             db_session(), current_user(), slot_id, _load(meeting_schemas.BookingInSchema(), payload)
         )
 
@@ -757,7 +758,7 @@ def cancel_office_hour(slot_id: int) -> Any:
     return _slot_action(
         slot_id,
         "cancel",
-        lambda: services.cancel_office_hour_booking(db_session(), current_user(), slot_id),
+        lambda: office_hour_services.cancel_office_hour_booking(db_session(), current_user(), slot_id),
         "Réservation annulée : le créneau est de nouveau libre.",
     )
 
@@ -768,7 +769,7 @@ def withdraw_office_hour(slot_id: int) -> Any:
     return _slot_action(
         slot_id,
         "withdraw",
-        lambda: services.withdraw_office_hour(db_session(), current_user(), slot_id),
+        lambda: office_hour_services.withdraw_office_hour(db_session(), current_user(), slot_id),
         "Créneau retiré.",
     )
 
@@ -779,7 +780,7 @@ def office_hour_notes(slot_id: int) -> Any:
     return _slot_action(
         slot_id,
         "notes",
-        lambda: services.record_office_hour_notes(
+        lambda: office_hour_services.record_office_hour_notes(
             db_session(), current_user(), slot_id, _optional(request.form, "notes")
         ),
         "Notes enregistrées.",
@@ -813,7 +814,7 @@ def _render_workshops(
     ]
     return render_template(
         "partners/workshops.html",
-        workshops=services.list_workshops(session, user, slug),
+        workshops=workshop_services.list_workshops(session, user, slug),
         audiences=reference.codes(session, "workshop_audience"),
         audience_labels=reference.labels(session, "workshop_audience"),
         domains=domains,
@@ -835,7 +836,7 @@ def workshops() -> Any:
         return _render_workshops(slug)
     try:
         payload = _load(meeting_schemas.WorkshopInSchema(), _workshop_payload(request.form))
-        services.create_workshop(db_session(), current_user(), payload)
+        workshop_services.create_workshop(db_session(), current_user(), payload)
     except DomainError as refusal:
         return _render_workshops(slug, errors=refusal.errors, message=refusal.message), refusal.status
     flash("Atelier enregistré.", "success")
@@ -855,7 +856,7 @@ def update_workshop(workshop_id: int) -> Any:
                 "notes": _optional(request.form, "notes"),
             },
         )
-        services.update_workshop(db_session(), current_user(), workshop_id, payload)
+        workshop_services.update_workshop(db_session(), current_user(), workshop_id, payload)
     except DomainError as refusal:
         if refusal.status == 404:
             raise
