@@ -220,7 +220,8 @@ def build_agenda_lines(session: Session, meeting: NetworkMeeting) -> list[Agenda
     """What the territory's network did since the previous meeting, as agenda points.
 
     New opportunities, edited ones (with what changed), paused or closed ones, those closing soon or
-    full, new partners, and referrals per partner with the partner's answer rate.
+    full, new partners, then the sections other packages add (`AGENDA_SECTIONS`: referrals per
+    partner with the partner's answer rate).
     """
     period = agenda_period(session, meeting)
     territory_id = meeting.territory_id
