@@ -28,6 +28,7 @@ from referral.partners.models import (
 from referral.partners.rules import OPPORTUNITY_FIELD_LABELS
 from referral.partners.scope import (
     domain_label,
+    is_territory_cp,
     may_read_territory,
     require_cp,
     scoped_territory,
@@ -40,6 +41,11 @@ from referral.territories.models import User
 FIRST_MEETING_LOOKBACK = timedelta(days=90)
 # An opportunity ending within this many days of the meeting is flagged as closing soon.
 CLOSING_SOON_DAYS = 30
+
+
+def may_prepare_meetings(actor: User, territory_id: int | None = None) -> bool:
+    """CPs prepare their territory's meetings (`territory_id`: a meeting's territory)."""
+    return is_territory_cp(actor) and (territory_id is None or actor.territory_id == territory_id)
 
 
 def list_meetings(session: Session, actor: User, territory_slug: str) -> list[NetworkMeeting]:

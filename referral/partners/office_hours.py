@@ -24,9 +24,19 @@ from referral.exceptions import InvalidInput, PermissionDenied
 from referral.partners import queries
 from referral.partners.exceptions import OfficeHourNotFound, OfficeHourUnavailable
 from referral.partners.models import OfficeHour
-from referral.partners.scope import may_read_territory, require_cp, scoped_territory
+from referral.partners.scope import is_territory_cp, may_read_territory, require_cp, scoped_territory
 from referral.partners.values import clean_text, local
 from referral.territories.models import Role, User
+
+
+def may_open_office_hours(actor: User) -> bool:
+    """CPs open slots of their permanence."""
+    return is_territory_cp(actor)
+
+
+def may_book_office_hours(actor: User) -> bool:
+    """CIPs book them, about a participant of their structure."""
+    return actor.role is Role.CIP
 
 
 @dataclass(frozen=True)
@@ -200,7 +210,7 @@ def book_office_hour(session: Session, actor: User, slot_id: int, values: Mappin
     The booking is a compare-and-set in the database, so two CIPs clicking the same slot at
     once cannot both get it.
     """
-    if actor.role is not Role.CIP:
+    if not may_book_office_hours(actor):
         raise PermissionDenied("Les permanences se réservent par les CIP, au sujet d'un·e salarié·e.")
     slot = _office_hour(session, actor, slot_id)
     participant_id = values.get("participant_id")

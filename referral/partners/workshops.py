@@ -13,10 +13,21 @@ from referral.db import assign_changed
 from referral.exceptions import InvalidInput
 from referral.partners.exceptions import WorkshopNotFound
 from referral.partners.models import Workshop
-from referral.partners.scope import in_own_domains, may_read_territory, require_cp, scoped_territory
+from referral.partners.scope import (
+    in_own_domains,
+    is_territory_cp,
+    may_read_territory,
+    require_cp,
+    scoped_territory,
+)
 from referral.partners.values import clean_text
 from referral.reference import queries as reference
 from referral.territories.models import User
+
+
+def may_run_workshops(actor: User) -> bool:
+    """CPs run and record the workshops of their territory."""
+    return is_territory_cp(actor)
 
 
 def list_workshops(session: Session, actor: User, territory_slug: str) -> list[Workshop]:
