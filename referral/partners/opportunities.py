@@ -67,17 +67,18 @@ def ensure_opportunity(
     valid_until: date | None = None,
     status: str = OpportunityStatus.PUBLISHED.value,
 ) -> Opportunity:
+    """Seeding: the opportunity of `key`, created or brought in line with these values (idempotent)."""
     subtype_codes = list(dict.fromkeys(subtypes))
+    categories = list(dict.fromkeys(shared_categories))
     all_subtypes = _all_subtypes(session)
     errors = rules.coded_errors(
         domain=domain,
         subtypes=subtype_codes,
-        shared_categories=shared_categories,
+        shared_categories=categories,
         criteria=criteria,
         known=known_codes(session, all_subtypes),
     )
     found_subtypes = [subtype for subtype in all_subtypes if subtype.code in subtype_codes]
-    categories = list(dict.fromkeys(shared_categories))
     if errors:
         raise InvalidInput(f"L'opportunité « {title} » contient des données invalides.", errors=errors)
 
