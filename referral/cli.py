@@ -274,7 +274,7 @@ def demo_accounts_command() -> None:
 BENCHMARKS = {
     "matching": "referral.matching.bench",
     "network": "referral.network.bench",
-    "search": "referral.network.search_bench",
+    "search": "referral.bench.search",
 }
 
 

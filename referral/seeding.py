@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from referral.cases.demo import generate_participants
 from referral.config import PROJECT_ROOT
+from referral.partners import opportunities
 from referral.partners import services as partners
 from referral.reference import services as reference
 from referral.territories import services as territories
@@ -125,7 +126,7 @@ def seed_partners(session: Session, seeds_path: Path = SEEDS_PATH) -> Counter[st
         )
         counts["partenaires"] += 1
         for offer in item.get("opportunity", []):
-            partners.ensure_opportunity(
+            opportunities.ensure_opportunity(
                 session,
                 key=f"{item['key']}:{slugify(offer['title'])}",
                 partner=partner,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from referral.audit import services as audit
 from referral.db import Database, make_engine
 from referral.partners import record_sources as partner_record_sources
-from referral.referrals import matching_index
+from referral.referrals import agenda, matching_index
 from referral.referrals import record_sources as referral_record_sources
 from referral.schema import upgrade
 from referral.seeding import seed_all
@@ -33,10 +33,11 @@ from referral.web.app import create_app
 from tests.helpers import DEMO
 
 # Every write is audited, opportunity changes drop the matching index, and referrals and office
-# hours appear in the record's timeline, export and anonymisation, in tests as in the application
-# (create_app installs them all there).
+# hours appear in the record's timeline, export and anonymisation, in tests as in the application,
+# and meeting agendas show the partners' answers to referrals (create_app installs them all).
 audit.install()
 matching_index.install()
+agenda.install()
 referral_record_sources.install()
 partner_record_sources.install()
 

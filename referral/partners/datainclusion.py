@@ -1,4 +1,4 @@
-"""Exchange with data·inclusion (schema v1): import structures and services, export our offers.
+"""Exchange with data·inclusion (schema v1): import structures and services, export our opportunities.
 
 data·inclusion is the national directory of the social-inclusion offer (gip-inclusion). Its
 *structures* become partners and its *services* become draft opportunities (a CP completes and
@@ -8,7 +8,7 @@ opportunities are exported as data·inclusion services with their structures.
 - Thématiques are mapped to our domains and subtypes through the ``datainclusion`` lists of the
   Domain and DomainSubtype reference tables (seeds/reference/domains.toml), never in code.
 - A structure that probably exists already (same SIRET, or a close name in the same town, by
-  `services.find_partner_duplicates`) is merged into it: its blank fields are filled, nothing the
+  `search.find_partner_duplicates`) is merged into it: its blank fields are filled, nothing the
   CP wrote is overwritten. Importing the same file twice creates nothing the second time (rows
   are keyed ``di:<id>``).
 - Each row is imported in its own savepoint: a bad row is rejected with a French reason and the
@@ -38,7 +38,7 @@ from referral.audit.models import AuditAction
 from referral.audit.services import record
 from referral.db import assign_changed
 from referral.exceptions import DomainError, PermissionDenied
-from referral.partners import queries, services
+from referral.partners import opportunities, queries, scope, search, services
 from referral.partners.exceptions import TerritoryNotFound
 from referral.partners.models import (
     DeploymentStatus,
@@ -231,7 +231,7 @@ def _key(source_id: str) -> str:
     return key if len(key) <= 80 else f"di:{hashlib.sha256(source_id.encode()).hexdigest()[:40]}"
 
 
-def _offer_key(source_id: str) -> str:
+def _opportunity_key(source_id: str) -> str:
     key = f"di:{source_id}"
     return key if len(key) <= 120 else f"di:{hashlib.sha256(source_id.encode()).hexdigest()[:40]}"
 
@@ -329,7 +329,7 @@ def _import_structure(context: _Context, row: Any) -> ImportLine:
     partner = session.scalar(select(Partner).where(Partner.key == key))
     outcome, detail = UNCHANGED, "Déjà importée."
     if partner is None:
-        candidates = services.find_partner_duplicates(session, name=name, town=values["town"], siret=siret)
+        candidates = search.find_partner_duplicates(session, name=name, town=values["town"], siret=siret)
         if candidates:
             partner = session.get(Partner, candidates[0].id)
             assert partner is not None
@@ -449,10 +449,10 @@ def _import_service(context: _Context, row: Any) -> ImportLine:
     if domain is None:
         shown = ", ".join(thematiques) or "aucune"
         raise RowRejected(f"Aucune thématique ne correspond à nos domaines (thématiques : {shown}).")
-    key = _offer_key(source_id)
-    offer = session.scalar(select(Opportunity).where(Opportunity.key == key))
-    if offer is not None:
-        return ImportLine("service", source_id, name, UNCHANGED, "Déjà importé.", offer.id)
+    key = _opportunity_key(source_id)
+    opportunity = session.scalar(select(Opportunity).where(Opportunity.key == key))
+    if opportunity is not None:
+        return ImportLine("service", source_id, name, UNCHANGED, "Déjà importé.", opportunity.id)
     folded = fold(name)
     same = next(
         (
@@ -474,7 +474,7 @@ def _import_service(context: _Context, row: Any) -> ImportLine:
             same.id,
         )
     documents = row.get("justificatifs") or []
-    offer = Opportunity(
+    opportunity = Opportunity(
         key=key,
         partner_id=partner_id,
         territory_id=territory_id,
@@ -495,12 +495,12 @@ def _import_service(context: _Context, row: Any) -> ImportLine:
         version=1,
         created_by_id=context.actor.id if context.actor is not None else None,
     )
-    offer.subtypes = subtypes
-    session.add(offer)
+    opportunity.subtypes = subtypes
+    session.add(opportunity)
     session.flush()
     labels = ", ".join(subtype.label for subtype in subtypes) or "sans sous-thème"
     return ImportLine(
-        "service", source_id, name, CREATED, f"Brouillon créé : {domain.label} ({labels}).", offer.id
+        "service", source_id, name, CREATED, f"Brouillon créé : {domain.label} ({labels}).", opportunity.id
     )
 
 
@@ -519,7 +519,7 @@ def import_datainclusion(
     """
     if actor is not None:
         if actor.role not in (Role.CP, Role.ADMIN):
-            raise PermissionDenied(services.BUILDERS_ONLY)
+            raise PermissionDenied(scope.BUILDERS_ONLY)
         if actor.role is Role.CP:
             own = session.get(Territory, actor.territory_id)
             if territory_slug not in (None, own.slug if own else None):
@@ -640,9 +640,9 @@ def structure_document(partner: Partner) -> dict[str, Any]:
     return document
 
 
-def _thematiques_of(offer: Opportunity, domain: Domain | None) -> list[str] | None:
+def _thematiques_of(opportunity: Opportunity, domain: Domain | None) -> list[str] | None:
     codes: list[str] = []
-    for subtype in offer.subtypes:
+    for subtype in opportunity.subtypes:
         codes.extend(subtype.datainclusion)
     if not codes and domain is not None:
         codes.extend(domain.datainclusion)
@@ -652,21 +652,21 @@ def _thematiques_of(offer: Opportunity, domain: Domain | None) -> list[str] | No
 
 
 def service_document(
-    offer: Opportunity,
+    opportunity: Opportunity,
     domain: Domain | None,
     departments: list[str],
     describe: Callable[[Mapping[str, Any]], str],
 ) -> dict[str, Any]:
     """One published opportunity as a data·inclusion v1 service."""
-    partner = offer.partner
+    partner = opportunity.partner
     contact, email, phone = _first_contact(partner)
     hard = [
         describe({"field": c.field, "op": c.op, "value": c.value, "hard": c.hard, "weight": c.weight})
-        for c in offer.criteria
+        for c in opportunity.criteria
         if c.hard
     ]
     description = _bounded(
-        offer.description or offer.title,
+        opportunity.description or opportunity.title,
         DESCRIPTION_LENGTH[0],
         DESCRIPTION_LENGTH[1],
         f"Offre de {partner.name} réservée aux salarié·es accompagné·es par le programme Convergence, "
@@ -677,12 +677,12 @@ def service_document(
         {
             "source": SOURCE,
             "structure_id": f"{SOURCE}--partenaire-{partner.id}",
-            "id": f"{SOURCE}--opportunite-{offer.id}",
-            "nom": _name(offer.title, partner.name),
+            "id": f"{SOURCE}--opportunite-{opportunity.id}",
+            "nom": _name(opportunity.title, partner.name),
             "description": description,
-            "date_maj": offer.updated_at.date().isoformat(),
-            "type": "formation" if offer.domain_code == "formation" else "accompagnement",
-            "thematiques": _thematiques_of(offer, domain),
+            "date_maj": opportunity.updated_at.date().isoformat(),
+            "type": "formation" if opportunity.domain_code == "formation" else "accompagnement",
+            "thematiques": _thematiques_of(opportunity, domain),
             "publics_precisions": "Salarié·es en insertion accompagné·es par le programme Convergence "
             "(chantiers d'insertion).",
             "conditions_acces": "; ".join(hard) or None,
@@ -696,7 +696,7 @@ def service_document(
             "contact_nom_prenom": contact,
             "zone_eligibilite": departments or None,
             "mobilisable_par": ["professionnels"],
-            "mobilisation_precisions": offer.procedure,
+            "mobilisation_precisions": opportunity.procedure,
         }
     )
     return document
@@ -725,35 +725,37 @@ def export_datainclusion(
         query = query.where(opportunity_filter(actor))
     if territory_slug:
         territory = (
-            services.scoped_territory(session, actor, territory_slug)
+            scope.scoped_territory(session, actor, territory_slug)
             if actor is not None
             else session.scalar(select(Territory).where(Territory.slug == territory_slug))
         )
         if territory is None:
             raise TerritoryNotFound(territory_slug)
         query = query.where(offered_in_territory(territory.id))
-    offers = list(session.scalars(query))
+    published = list(session.scalars(query))
     domains = {domain.code: domain for domain in session.scalars(select(Domain))}
-    labels = services.criterion_labels(session)
+    labels = opportunities.criterion_labels(session)
 
     def describe(item: Mapping[str, Any]) -> str:
-        return services.describe_criterion(item, labels)
+        return opportunities.describe_criterion(item, labels)
 
     partners: dict[int, Partner] = {}
     service_rows = []
-    for offer in offers:
-        partners.setdefault(offer.partner_id, offer.partner)
-        if offer.territory is not None:
-            departments = list(offer.territory.departments)
+    for opportunity in published:
+        partners.setdefault(opportunity.partner_id, opportunity.partner)
+        if opportunity.territory is not None:
+            departments = list(opportunity.territory.departments)
         else:
             departments = sorted(
                 {
                     department
-                    for link in offer.partner.territory_links
+                    for link in opportunity.partner.territory_links
                     for department in link.territory.departments
                 }
             )
-        service_rows.append(service_document(offer, domains.get(offer.domain_code), departments, describe))
+        service_rows.append(
+            service_document(opportunity, domains.get(opportunity.domain_code), departments, describe)
+        )
     record(
         session,
         AuditAction.EXPORT,

@@ -226,8 +226,9 @@ class Opportunity(Base):
 
     @property
     def offered_territory_ids(self) -> list[int]:
-        """Where the offer stands: its own territory, or — for a national partner's offer without
-        one — every territory where the partner is deployed (not merely in discussion)."""
+        """Where the opportunity stands: its own territory, or — for a national partner's
+        opportunity without one — every territory where the partner is deployed (not merely in
+        discussion)."""
         if self.territory_id is not None:
             return [self.territory_id]
         return [
@@ -262,7 +263,7 @@ class Criterion(Base):
 
 
 class OpportunityRevision(Base):
-    """The state of an opportunity before an edit, so a published offer keeps its history."""
+    """The state of an opportunity before an edit, so a published one keeps its history."""
 
     __tablename__ = "opportunity_revisions"
 

@@ -23,11 +23,7 @@ from referral.partners.models import (
     Partner,
     PartnerTerritory,
 )
-from referral.referrals.models import Referral, ReferralState, ReferralTransition
 from referral.territories.models import Structure, User
-
-# A partner's answer to a referral it received (DESIGN §7): a place, the waiting list, or no.
-ANSWER_STATES = (ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED)
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ def partners_version(session: Session) -> tuple[int, datetime | None, int]:
 
 
 def opportunities_version(session: Session) -> tuple[int, datetime | None, int]:
-    """The same for offers; an offer is searched with its partner's name and town, so a renamed
+    """The same for opportunities; one is searched with its partner's name and town, so a renamed
     partner moves it too."""
     count, latest = session.execute(
         select(func.count(Opportunity.id), func.max(Opportunity.updated_at))
@@ -205,7 +201,7 @@ def opportunities_first_published_between(
 def revisions_between(
     session: Session, territory_id: int, since: datetime, until: datetime
 ) -> list[OpportunityRevision]:
-    """Edits and state changes of the territory's offers in the period, oldest first."""
+    """Edits and state changes of the territory's opportunities in the period, oldest first."""
     return list(
         session.scalars(
             select(OpportunityRevision)
@@ -224,7 +220,7 @@ def revisions_between(
 def opportunities_closing_or_full(
     session: Session, territory_id: int, closing_from: date, closing_until: date
 ) -> list[Opportunity]:
-    """Published offers that end within the window, or whose places are all taken."""
+    """Published opportunities that end within the window, or whose places are all taken."""
     return list(
         session.scalars(
             select(Opportunity)
@@ -253,83 +249,6 @@ def partners_added_between(
             .order_by(Partner.name, Partner.id)
         )
     )
-
-
-@dataclass(frozen=True)
-class PartnerReferralStats:
-    """Referrals to one partner's offers in a period (« taux de réponse »).
-
-    `sent`: referrals transmitted to the partner in the period; `answered`: those of them the
-    partner answered (a place, the waiting list or a refusal) before the end of the period.
-    """
-
-    partner_id: int
-    partner_name: str
-    created: int
-    sent: int
-    answered: int
-
-    @property
-    def answer_rate(self) -> float | None:
-        return self.answered / self.sent if self.sent else None
-
-
-def referral_stats_by_partner(
-    session: Session, territory_id: int, since: datetime, until: datetime
-) -> list[PartnerReferralStats]:
-    offers = select(Opportunity.id).where(offered_in_territory(territory_id))
-    created_rows = session.execute(
-        select(Opportunity.partner_id, func.count(Referral.id))
-        .join(Referral.opportunity)
-        .where(Referral.opportunity_id.in_(offers), Referral.created_at >= since, Referral.created_at < until)
-        .group_by(Opportunity.partner_id)
-    ).all()
-    sent_rows = session.execute(
-        select(Opportunity.partner_id, ReferralTransition.referral_id)
-        .join(ReferralTransition.referral)
-        .join(Referral.opportunity)
-        .where(
-            Referral.opportunity_id.in_(offers),
-            ReferralTransition.to_state == ReferralState.SENT,
-            ReferralTransition.at >= since,
-            ReferralTransition.at < until,
-        )
-        .distinct()
-    ).all()
-    sent_ids = {referral_id for _partner_id, referral_id in sent_rows}
-    answered_ids: set[int] = set()
-    if sent_ids:
-        answered_ids = set(
-            session.scalars(
-                select(ReferralTransition.referral_id)
-                .where(
-                    ReferralTransition.referral_id.in_(sent_ids),
-                    ReferralTransition.to_state.in_(ANSWER_STATES),
-                    ReferralTransition.at < until,
-                )
-                .distinct()
-            )
-        )
-    created: dict[int, int] = {int(partner_id): int(count) for partner_id, count in created_rows}
-    sent: dict[int, int] = defaultdict(int)
-    answered: dict[int, int] = defaultdict(int)
-    for partner_id, referral_id in sent_rows:
-        sent[partner_id] += 1
-        if referral_id in answered_ids:
-            answered[partner_id] += 1
-    partner_ids = sorted(set(created) | set(sent))
-    names = {partner.id: partner.name for partner in partners_by_ids(session, partner_ids).values()}
-    stats = [
-        PartnerReferralStats(
-            partner_id=partner_id,
-            partner_name=names[partner_id],
-            created=created.get(partner_id, 0),
-            sent=sent.get(partner_id, 0),
-            answered=answered.get(partner_id, 0),
-        )
-        for partner_id in partner_ids
-    ]
-    return sorted(stats, key=lambda item: (-item.created - item.sent, item.partner_name, item.partner_id))
 
 
 # --- Consent, as the office hours need it ----------------------------------------------------

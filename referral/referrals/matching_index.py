@@ -48,9 +48,11 @@ from referral.partners.models import (
     PartnerTerritory,
     opportunity_subtypes,
 )
+from referral.partners.opportunities import get_opportunity
 from referral.reference import queries as reference
 from referral.reference.models import DomainSubtype
 from referral.referrals.models import Referral, ReferralState
+from referral.referrals.queries import partner_answer_stats
 from referral.territories.models import Role, Structure, Territory, User
 from referral.versioned_cache import VersionedCache, database_key
 
@@ -94,8 +96,6 @@ def opportunity_snapshots(
     Read as plain rows, four queries in all: at national scale (20,000 offers) loading ORM
     objects made this most of the index's build time, which a request pays after each change.
     """
-    from referral.referrals.services import partner_answer_stats
-
     connection = session.connection()
     published = Opportunity.status == OpportunityStatus.PUBLISHED
     if only is not None:
@@ -686,8 +686,6 @@ def reverse_matches(
 ) -> ReverseMatchView:
     """Who fits a published opportunity: counts per structure for CPs and coordinators, and for
     a CIP their own fitting people (never another structure's: only theirs are read)."""
-    from referral.partners.services import get_opportunity
-
     today = today or date.today()
     opportunity = get_opportunity(session, actor, opportunity_id)
     is_cip = actor.role is Role.CIP

@@ -7,9 +7,7 @@ Services take the acting user, check role and scope, apply the guards of DESIGN 
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, false, select, true, update
@@ -392,63 +390,6 @@ def expire_overdue(session: Session, now: datetime | None = None) -> list[int]:
             )
             expired.append(referral.id)
     return expired
-
-
-# --- Partners' answers ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AnswerStats:
-    """How a partner answers the referrals sent to it (« taux de réponse »)."""
-
-    sent: int
-    answered: int
-    median_days: float | None
-
-    @property
-    def rate(self) -> float | None:
-        return self.answered / self.sent if self.sent else None
-
-
-ANSWERS = frozenset({ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED})
-
-
-def partner_answer_stats(
-    session: Session, partner_ids: Iterable[int] | None = None, since: datetime | None = None
-) -> dict[int, AnswerStats]:
-    """From the transitions: referrals sent to each partner, those it answered, and the median
-    days between sending and its first answer."""
-    query = (
-        select(
-            Opportunity.partner_id,
-            ReferralTransition.referral_id,
-            ReferralTransition.to_state,
-            ReferralTransition.at,
-        )
-        .join(Referral, Referral.id == ReferralTransition.referral_id)
-        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
-        .where(ReferralTransition.to_state.in_([ReferralState.SENT, *ANSWERS]))
-        .order_by(ReferralTransition.referral_id, ReferralTransition.at, ReferralTransition.id)
-    )
-    if partner_ids is not None:
-        query = query.where(Opportunity.partner_id.in_(list(partner_ids)))
-    if since is not None:
-        query = query.where(ReferralTransition.at >= since)
-    sent_at: dict[int, datetime] = {}
-    answered_after: dict[int, float] = {}
-    partner_of: dict[int, int] = {}
-    for partner_id, referral_id, to_state, at in session.execute(query):
-        partner_of[referral_id] = partner_id
-        if to_state is ReferralState.SENT:
-            sent_at.setdefault(referral_id, at)
-        elif referral_id in sent_at and referral_id not in answered_after:
-            answered_after[referral_id] = (at - sent_at[referral_id]).total_seconds() / 86400
-    stats: dict[int, AnswerStats] = {}
-    for partner_id in sorted(set(partner_of.values())):
-        sent = [r for r in sent_at if partner_of[r] == partner_id]
-        delays = [answered_after[r] for r in sent if r in answered_after]
-        stats[partner_id] = AnswerStats(len(sent), len(delays), statistics.median(delays) if delays else None)
-    return stats
 
 
 def may_see_dossier(actor: User, referral: Referral) -> bool:

@@ -53,7 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from referral.audit import services as audit
     from referral.partners import record_sources as partner_record_sources
-    from referral.referrals import matching_index
+    from referral.referrals import agenda, matching_index
     from referral.referrals import record_sources as referral_record_sources
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     audit.install()
     matching_index.install()
+    agenda.install()
     referral_record_sources.install()
     partner_record_sources.install()
     request_session.init_app(app)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from referral.cases.models import Consent, ConsentRecipient, DataCategory
 from referral.db import utcnow
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
-from referral.partners import services
+from referral.partners import meetings, office_hours, opportunities, services, workshops
 from referral.partners.exceptions import OfficeHourUnavailable
-from referral.partners.models import AgendaItemSource, NetworkMeeting, OfficeHour, Partner
+from referral.partners.models import AgendaItemSource, NetworkMeeting, OfficeHour, Opportunity, Partner
 from referral.referrals.models import ReferralState, ReferralTransition
 from tests import factories
 
@@ -39,36 +39,36 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
     previous_meeting(session, cp)
 
     # A new offer, published.
-    fresh = services.create_opportunity(
+    fresh = opportunities.create_opportunity(
         session,
         cp,
         {"partner_id": landlord.id, "title": "Logement passerelle", "domain": "logement", "capacity": 2},
     )
-    services.transition_opportunity(session, cp, fresh.id, "publish")
+    opportunities.transition_opportunity(session, cp, fresh.id, "publish")
     # A draft: not news yet.
-    services.create_opportunity(
+    opportunities.create_opportunity(
         session, cp, {"partner_id": landlord.id, "title": "Brouillon secret", "domain": "logement"}
     )
     # A seeded offer edited, one paused, one closing soon, one full.
     seeded = list(
         session.scalars(
-            select(services.Opportunity)
+            select(Opportunity)
             .where(
-                services.Opportunity.territory_id == cp.territory_id,
-                services.Opportunity.domain_code == "logement",
+                Opportunity.territory_id == cp.territory_id,
+                Opportunity.domain_code == "logement",
             )
-            .order_by(services.Opportunity.id)
+            .order_by(Opportunity.id)
         )
     )
     assert len(seeded) >= 1
     edited = seeded[0]
-    services.update_opportunity(
+    opportunities.update_opportunity(
         session, cp, edited.id, {"capacity": edited.capacity + 2}, version=edited.version
     )
     partner_b = services.create_partner(
         session, cp, {"name": "Résidence Les Acacias", "kind": "hebergement", "town": "Lyon"}
     )
-    closing = services.create_opportunity(
+    closing = opportunities.create_opportunity(
         session,
         cp,
         {
@@ -78,8 +78,8 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
             "valid_until": date.today() + timedelta(days=10),
         },
     )
-    services.transition_opportunity(session, cp, closing.id, "publish")
-    paused = services.create_opportunity(
+    opportunities.transition_opportunity(session, cp, closing.id, "publish")
+    paused = opportunities.create_opportunity(
         session, cp, {"partner_id": partner_b.id, "title": "Chambres en colocation", "domain": "hebergement"}
     )
     factories.opportunity(
@@ -119,10 +119,10 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
             )
     session.flush()
     # A previously published offer paused since the last meeting.
-    services.transition_opportunity(session, cp, paused.id, "publish")
-    services.transition_opportunity(session, cp, paused.id, "pause")
+    opportunities.transition_opportunity(session, cp, paused.id, "publish")
+    opportunities.transition_opportunity(session, cp, paused.id, "pause")
 
-    meeting = services.create_meeting(
+    meeting = meetings.create_meeting(
         session,
         cp,
         "lyon",
@@ -132,7 +132,7 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
             "attendee_ids": [cp.id],
         },
     )
-    agenda = services.meeting_agenda(session, demo_user("coordinator"), meeting.id)
+    agenda = meetings.meeting_agenda(session, demo_user("coordinator"), meeting.id)
     titles = [item.title for item in agenda.items]
     assert "Nouvelle opportunité : Logement passerelle" in titles
     assert "Nouvelle opportunité : Places d'urgence d'hiver" in titles
@@ -163,24 +163,24 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
 def test_added_points_survive_a_rebuild(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
     previous_meeting(session, cp)
-    meeting = services.create_meeting(
+    meeting = meetings.create_meeting(
         session, cp, "lyon", {"held_at": utcnow() + timedelta(days=7), "title": "Réunion de mutualisation"}
     )
     assert meeting.agenda_items == []
-    services.add_agenda_item(
+    meetings.add_agenda_item(
         session, cp, meeting.id, {"title": "Tour de table des CIP", "body": "Situations à partager"}
     )
-    offer = services.create_opportunity(
+    offer = opportunities.create_opportunity(
         session, cp, {"partner_id": landlord.id, "title": "Bail glissant", "domain": "logement"}
     )
-    services.transition_opportunity(session, cp, offer.id, "publish")
-    services.rebuild_agenda(session, cp, meeting.id)
-    agenda = services.meeting_agenda(session, cp, meeting.id)
+    opportunities.transition_opportunity(session, cp, offer.id, "publish")
+    meetings.rebuild_agenda(session, cp, meeting.id)
+    agenda = meetings.meeting_agenda(session, cp, meeting.id)
     assert [(item.position, item.source, item.title) for item in agenda.items] == [
         (1, AgendaItemSource.BUILT, "Nouvelle opportunité : Bail glissant"),
         (2, AgendaItemSource.ADDED, "Tour de table des CIP"),
     ]
-    services.update_meeting(
+    meetings.update_meeting(
         session, cp, meeting.id, {"minutes": "Le bailleur présentera son offre en juillet."}
     )
     assert meeting.minutes == "Le bailleur présentera son offre en juillet."
@@ -188,15 +188,15 @@ def test_added_points_survive_a_rebuild(session: Session, demo_user, landlord: P
 
 def test_meetings_are_prepared_by_the_territory_cps(session: Session, demo_user) -> None:
     with pytest.raises(PermissionDenied):
-        services.create_meeting(
+        meetings.create_meeting(
             session, demo_user("coordinator"), "lyon", {"held_at": utcnow(), "title": "X"}
         )
     with pytest.raises(NotFound):
-        services.create_meeting(
+        meetings.create_meeting(
             session, demo_user("cp_logement"), "paris", {"held_at": utcnow(), "title": "X"}
         )
     with pytest.raises(InvalidInput) as refusal:
-        services.create_meeting(
+        meetings.create_meeting(
             session,
             demo_user("cp_logement"),
             "lyon",
@@ -207,7 +207,7 @@ def test_meetings_are_prepared_by_the_territory_cps(session: Session, demo_user)
 
 def slot(session: Session, cp, *, days: int = 2) -> OfficeHour:
     start = utcnow().replace(microsecond=0) + timedelta(days=days)
-    return services.publish_office_hour(
+    return office_hours.publish_office_hour(
         session, cp, {"starts_at": start, "ends_at": start + timedelta(minutes=45), "place": "Local du CP"}
     )
 
@@ -216,15 +216,17 @@ def test_a_cip_books_a_slot_and_the_cp_sees_a_pseudonym(session: Session, demo_u
     cp, cip = demo_user("cp_logement"), demo_user("cip")
     opened = slot(session, cp)
     person = factories.participant(session, first_name="Émile", last_name="Zorba")
-    services.book_office_hour(session, cip, opened.id, {"participant_id": person.id, "topic": "Dossier DALO"})
+    office_hours.book_office_hour(
+        session, cip, opened.id, {"participant_id": person.id, "topic": "Dossier DALO"}
+    )
 
-    cp_view = services.office_hour_view(session, cp, opened.id)
+    cp_view = office_hours.office_hour_view(session, cp, opened.id)
     assert not cp_view.participant_named
     assert cp_view.participant_label.startswith("É. Z. · ")
     assert "Zorba" not in cp_view.participant_label
-    assert cp_view.participant_label == services.pseudonym(person)  # the same code every time
-    assert services.office_hour_view(session, cip, opened.id).participant_label == "Émile Zorba"
-    coordinator_view = services.list_office_hours(session, demo_user("coordinator"), "lyon")
+    assert cp_view.participant_label == office_hours.pseudonym(person)  # the same code every time
+    assert office_hours.office_hour_view(session, cip, opened.id).participant_label == "Émile Zorba"
+    coordinator_view = office_hours.list_office_hours(session, demo_user("coordinator"), "lyon")
     assert all("Zorba" not in (view.participant_label or "") for view in coordinator_view)
 
     # With a consent to share their situation with CPs on that day, the CP sees the name.
@@ -237,7 +239,7 @@ def test_a_cip_books_a_slot_and_the_cp_sees_a_pseudonym(session: Session, demo_u
         )
     )
     session.flush()
-    named = services.office_hour_view(session, cp, opened.id)
+    named = office_hours.office_hour_view(session, cp, opened.id)
     assert named.participant_named
     assert named.participant_label == "Émile Zorba"
 
@@ -250,13 +252,15 @@ def test_a_slot_is_booked_once(session: Session, demo_user) -> None:
     other_person = factories.participant(
         session, structure_id=other_cip.structure_id, first_name="Lou", last_name="Ailleurs"
     )
-    services.book_office_hour(session, demo_user("cip"), opened.id, {"participant_id": first.id})
+    office_hours.book_office_hour(session, demo_user("cip"), opened.id, {"participant_id": first.id})
     with pytest.raises(OfficeHourUnavailable):
-        services.book_office_hour(session, other_cip, opened.id, {"participant_id": other_person.id})
+        office_hours.book_office_hour(session, other_cip, opened.id, {"participant_id": other_person.id})
     # A CIP books about their own structure's people only.
     second = slot(session, cp, days=3)
     with pytest.raises(InvalidInput):
-        services.book_office_hour(session, demo_user("cip"), second.id, {"participant_id": other_person.id})
+        office_hours.book_office_hour(
+            session, demo_user("cip"), second.id, {"participant_id": other_person.id}
+        )
 
 
 def test_office_hour_rules(session: Session, demo_user) -> None:
@@ -265,9 +269,9 @@ def test_office_hour_rules(session: Session, demo_user) -> None:
     with pytest.raises(OfficeHourUnavailable):
         slot(session, cp)  # the same time again
     with pytest.raises(OfficeHourUnavailable):
-        services.record_office_hour_notes(session, cp, opened.id, "Trop tôt")
+        office_hours.record_office_hour_notes(session, cp, opened.id, "Trop tôt")
     with pytest.raises(PermissionDenied):
-        services.publish_office_hour(
+        office_hours.publish_office_hour(
             session, demo_user("cip"), {"starts_at": opened.starts_at, "ends_at": opened.ends_at}
         )
     past = OfficeHour(
@@ -278,17 +282,17 @@ def test_office_hour_rules(session: Session, demo_user) -> None:
     )
     session.add(past)
     session.flush()
-    services.record_office_hour_notes(session, cp, past.id, "Orientation vers le CHRS à prévoir.")
+    office_hours.record_office_hour_notes(session, cp, past.id, "Orientation vers le CHRS à prévoir.")
     assert past.notes_after == "Orientation vers le CHRS à prévoir."
     with pytest.raises(OfficeHourUnavailable):
-        services.book_office_hour(
+        office_hours.book_office_hour(
             session, demo_user("cip"), past.id, {"participant_id": factories.participant(session).id}
         )
 
 
 def test_workshops(session: Session, demo_user) -> None:
     cp = demo_user("cp_sante")
-    workshop = services.create_workshop(
+    workshop = workshops.create_workshop(
         session,
         cp,
         {
@@ -299,9 +303,9 @@ def test_workshops(session: Session, demo_user) -> None:
             "attendance_count": 12,
         },
     )
-    assert workshop in services.list_workshops(session, demo_user("coordinator"), "lyon")
+    assert workshop in workshops.list_workshops(session, demo_user("coordinator"), "lyon")
     with pytest.raises(InvalidInput) as refusal:
-        services.create_workshop(
+        workshops.create_workshop(
             session,
             cp,
             {
@@ -313,5 +317,5 @@ def test_workshops(session: Session, demo_user) -> None:
             },
         )
     assert set(refusal.value.errors) == {"audience", "domain", "attendance_count"}
-    services.update_workshop(session, cp, workshop.id, {"attendance_count": 14})
+    workshops.update_workshop(session, cp, workshop.id, {"attendance_count": 14})
     assert workshop.attendance_count == 14

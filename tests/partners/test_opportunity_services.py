@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
-from referral.partners import services
+from referral.partners import opportunities, search
 from referral.partners.exceptions import OpportunityTransitionRefused, OutsideYourDomains, StaleVersion
 from referral.partners.models import Opportunity, OpportunityRevision, OpportunityStatus, Partner
 
@@ -32,7 +32,7 @@ def new_offer(session: Session, cp, partner: Partner, **values) -> Opportunity:
         ],
     }
     payload.update(values)
-    return services.create_opportunity(session, cp, payload)
+    return opportunities.create_opportunity(session, cp, payload)
 
 
 def test_a_cp_writes_a_draft_with_criteria(session: Session, demo_user, landlord: Partner) -> None:
@@ -47,8 +47,8 @@ def test_a_cp_writes_a_draft_with_criteria(session: Session, demo_user, landlord
     ]
     # A draft is for the territory's staff only.
     with pytest.raises(NotFound):
-        services.get_opportunity(session, demo_user("cip"), offer.id)
-    assert services.get_opportunity(session, demo_user("coordinator"), offer.id) is offer
+        opportunities.get_opportunity(session, demo_user("cip"), offer.id)
+    assert opportunities.get_opportunity(session, demo_user("coordinator"), offer.id) is offer
 
 
 def test_criteria_are_checked_against_the_registry(session: Session, demo_user, landlord: Partner) -> None:
@@ -79,39 +79,39 @@ def test_a_cp_acts_in_their_domains_only(session: Session, demo_user, landlord: 
     assert "Logement" in refusal.value.message
     offer = new_offer(session, demo_user("cp_logement"), landlord)
     with pytest.raises(OutsideYourDomains):
-        services.transition_opportunity(session, demo_user("cp_sante"), offer.id, "publish")
+        opportunities.transition_opportunity(session, demo_user("cp_sante"), offer.id, "publish")
     with pytest.raises(PermissionDenied):
-        services.transition_opportunity(session, demo_user("coordinator"), offer.id, "publish")
+        opportunities.transition_opportunity(session, demo_user("coordinator"), offer.id, "publish")
 
 
 def test_the_states_table(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
     offer = new_offer(session, cp, landlord)
     with pytest.raises(OpportunityTransitionRefused) as refusal:
-        services.transition_opportunity(session, cp, offer.id, "pause")
+        opportunities.transition_opportunity(session, cp, offer.id, "pause")
     assert refusal.value.message == (
         "Cette opportunité est à l'état « Brouillon » : elle ne peut pas être suspendue. "
         "Seule une opportunité à l'état « Publiée » peut l'être."
     )
     assert offer.status is OpportunityStatus.DRAFT
 
-    services.transition_opportunity(session, cp, offer.id, "publish", version=1)
+    opportunities.transition_opportunity(session, cp, offer.id, "publish", version=1)
     assert offer.status is OpportunityStatus.PUBLISHED
     first_published = offer.published_at
     assert first_published is not None
-    assert offer in services.list_opportunities(session, demo_user("cip"))
+    assert offer in opportunities.list_opportunities(session, demo_user("cip"))
 
-    services.transition_opportunity(session, cp, offer.id, "pause")
+    opportunities.transition_opportunity(session, cp, offer.id, "pause")
     assert offer.status is OpportunityStatus.PAUSED
-    services.transition_opportunity(session, cp, offer.id, "publish")
+    opportunities.transition_opportunity(session, cp, offer.id, "publish")
     assert offer.published_at == first_published  # « new » once: republishing is not news
-    services.transition_opportunity(session, cp, offer.id, "close")
+    opportunities.transition_opportunity(session, cp, offer.id, "close")
     assert offer.status is OpportunityStatus.CLOSED
     for action in ("publish", "pause", "close"):
         with pytest.raises(OpportunityTransitionRefused):
-            services.transition_opportunity(session, cp, offer.id, action)
+            opportunities.transition_opportunity(session, cp, offer.id, action)
     with pytest.raises(OpportunityTransitionRefused):
-        services.update_opportunity(session, cp, offer.id, {"capacity": 5}, version=offer.version)
+        opportunities.update_opportunity(session, cp, offer.id, {"capacity": 5}, version=offer.version)
     assert offer.version == 5
 
 
@@ -125,7 +125,7 @@ def test_an_expired_offer_is_not_published(session: Session, demo_user, landlord
         valid_until=date.today() - timedelta(days=1),
     )
     with pytest.raises(OpportunityTransitionRefused) as refusal:
-        services.transition_opportunity(session, cp, offer.id, "publish")
+        opportunities.transition_opportunity(session, cp, offer.id, "publish")
     assert "fin de validité est passée" in refusal.value.message
     assert offer.status is OpportunityStatus.DRAFT
 
@@ -133,11 +133,11 @@ def test_an_expired_offer_is_not_published(session: Session, demo_user, landlord
 def test_editing_a_published_offer_keeps_its_history(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
     offer = new_offer(session, cp, landlord)
-    services.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
+    opportunities.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
     assert offer.revisions == []  # a draft has no history: nobody relied on it
-    services.transition_opportunity(session, cp, offer.id, "publish")
+    opportunities.transition_opportunity(session, cp, offer.id, "publish")
     version = offer.version
-    services.update_opportunity(
+    opportunities.update_opportunity(
         session,
         cp,
         offer.id,
@@ -157,7 +157,7 @@ def test_editing_a_published_offer_keeps_its_history(session: Session, demo_user
     assert edit.snapshot["state"]["capacity"] == 3
     assert edit.snapshot["state"]["criteria"][0]["value"] == ["chu", "chrs"]
 
-    history = services.opportunity_history(session, demo_user("coordinator"), offer.id)
+    history = opportunities.opportunity_history(session, demo_user("coordinator"), offer.id)
     assert [(line.action_label, line.changed_labels) for line in history] == [
         ("Modifiée", ["nombre de places", "critères d'orientation"])
     ]
@@ -167,8 +167,10 @@ def test_editing_a_published_offer_keeps_its_history(session: Session, demo_user
 def test_an_unchanged_edit_writes_nothing(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
     offer = new_offer(session, cp, landlord)
-    services.transition_opportunity(session, cp, offer.id, "publish")
-    services.update_opportunity(session, cp, offer.id, {"capacity": offer.capacity}, version=offer.version)
+    opportunities.transition_opportunity(session, cp, offer.id, "publish")
+    opportunities.update_opportunity(
+        session, cp, offer.id, {"capacity": offer.capacity}, version=offer.version
+    )
     assert offer.version == 2
     assert (
         session.scalars(
@@ -183,9 +185,9 @@ def test_a_stale_version_is_refused_and_changes_nothing(
 ) -> None:
     cp = demo_user("cp_logement")
     offer = new_offer(session, cp, landlord)
-    services.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
+    opportunities.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
     with pytest.raises(StaleVersion) as refusal:
-        services.update_opportunity(session, cp, offer.id, {"capacity": 9}, version=1)
+        opportunities.update_opportunity(session, cp, offer.id, {"capacity": 9}, version=1)
     assert refusal.value.status == 409
     assert refusal.value.extra == {"current_version": 2}
     session.expire_all()
@@ -199,7 +201,7 @@ def test_capacity_cannot_go_below_the_places_taken(session: Session, demo_user, 
     offer.places_taken = 2
     session.flush()
     with pytest.raises(InvalidInput) as refusal:
-        services.update_opportunity(session, cp, offer.id, {"capacity": 1}, version=offer.version)
+        opportunities.update_opportunity(session, cp, offer.id, {"capacity": 1}, version=offer.version)
     assert refusal.value.errors["capacity"] == [
         "2 place(s) sont déjà prises : la capacité ne peut pas descendre en dessous."
     ]
@@ -215,7 +217,7 @@ def test_a_national_offer_is_not_edited_by_a_local_cp(session: Session, demo_use
     if national is None:
         pytest.skip("no national offer without a territory in the seeds")
     with pytest.raises(PermissionDenied):
-        services.update_opportunity(
+        opportunities.update_opportunity(
             session, demo_user("cp_logement"), national.id, {"capacity": 9}, version=1
         )
 
@@ -223,16 +225,16 @@ def test_a_national_offer_is_not_edited_by_a_local_cp(session: Session, demo_use
 def test_search_finds_offers_by_title_and_partner(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
     offer = new_offer(session, cp, landlord, title="Colocation solidaire à Gerland")
-    hits = services.search_opportunities(session, cp, "colocaton gerland")
+    hits = search.search_opportunities(session, cp, "colocaton gerland")
     assert hits[0].id == offer.id
     assert hits[0].partner_name == landlord.name
     # A CIP only finds what is published.
     assert offer.id not in {
-        hit.id for hit in services.search_opportunities(session, demo_user("cip"), "colocation")
+        hit.id for hit in search.search_opportunities(session, demo_user("cip"), "colocation")
     }
-    services.transition_opportunity(session, cp, offer.id, "publish")
+    opportunities.transition_opportunity(session, cp, offer.id, "publish")
     assert offer.id in {
-        hit.id for hit in services.search_opportunities(session, demo_user("cip"), "colocation")
+        hit.id for hit in search.search_opportunities(session, demo_user("cip"), "colocation")
     }
 
 
@@ -241,7 +243,8 @@ def test_seeding_an_offer_again_claims_a_version_only_when_its_criteria_or_subty
 ) -> None:
     """Criteria and subtypes live in other tables: the new version is what shows the change to a
     CP editing the offer and to other workers' matching indexes."""
-    from referral.partners.services import ensure_opportunity, ensure_partner
+    from referral.partners.opportunities import ensure_opportunity
+    from referral.partners.services import ensure_partner
 
     partner = ensure_partner(
         session, key="seed-test", name="Partenaire semé", kind="association", territories=[]

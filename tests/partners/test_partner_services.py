@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
-from referral.partners import services
+from referral.partners import search, services
 from referral.partners.exceptions import LikelyDuplicatePartner, SiretAlreadyUsed
 from referral.partners.models import DeploymentStatus, Partner
 from tests.partners.conftest import make_siret
@@ -190,23 +190,23 @@ def test_a_siret_already_used_is_refused_on_edit(session: Session, demo_user) ->
 
 def test_search_tolerates_typos_and_stays_in_scope(session: Session, demo_user) -> None:
     cip = demo_user("cip")
-    hits = services.search_partners(session, cip, "habitat rhone solidiare")
+    hits = search.search_partners(session, cip, "habitat rhone solidiare")
     assert hits
     assert hits[0].name == "Habitat Rhône Solidaire (démo)"
     # The CPAM of Paris is not in a Lyon CIP's network, whatever the query.
-    assert all(hit.name != "CPAM de Paris" for hit in services.search_partners(session, cip, "cpam paris"))
+    assert all(hit.name != "CPAM de Paris" for hit in search.search_partners(session, cip, "cpam paris"))
 
 
 def test_search_sees_a_new_partner_at_once(session: Session, demo_user) -> None:
     cp = demo_user("cp_logement")
     assert not [
-        hit for hit in services.search_partners(session, cp, "Tremplin Gerland") if "Gerland" in hit.name
+        hit for hit in search.search_partners(session, cp, "Tremplin Gerland") if "Gerland" in hit.name
     ]
     services.create_partner(
         session, cp, {"name": "Association Tremplin Gerland", "kind": "association", "town": "Lyon"}
     )
-    assert services.search_partners(session, cp, "tremplin gerlan")[0].name == "Association Tremplin Gerland"
+    assert search.search_partners(session, cp, "tremplin gerlan")[0].name == "Association Tremplin Gerland"
     services.update_partner(
-        session, cp, services.search_partners(session, cp, "tremplin")[0].id, {"name": "Tremplin Confluence"}
+        session, cp, search.search_partners(session, cp, "tremplin")[0].id, {"name": "Tremplin Confluence"}
     )
-    assert services.search_partners(session, cp, "tremplin")[0].name == "Tremplin Confluence"
+    assert search.search_partners(session, cp, "tremplin")[0].name == "Tremplin Confluence"

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from referral.db import Database
-from referral.partners import services as partners
+from referral.partners import opportunities
 from referral.partners.models import (
     DeploymentStatus,
     Opportunity,
@@ -67,7 +67,7 @@ def test_this_process_edits_are_seen_at_the_next_call_without_a_rebuild(
     assert len(builds) == 1
 
     with db.atomic() as work:
-        partners.update_opportunity(
+        opportunities.update_opportunity(
             work,
             _user(work, "cp_logement"),
             offer.id,
@@ -82,7 +82,7 @@ def test_this_process_edits_are_seen_at_the_next_call_without_a_rebuild(
     assert [(c.field, c.value) for c in refreshed.criteria] == [("programme", "PHC")]
 
     with db.atomic() as work:
-        partners.transition_opportunity(work, _user(work, "cp_logement"), offer.id, "pause")
+        opportunities.transition_opportunity(work, _user(work, "cp_logement"), offer.id, "pause")
     assert offer.id not in _offers(session)
     assert len(builds) == 1
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from referral.network.search_bench import run
+from referral.bench.search import run
 from referral.search import (
     DUPLICATE_STOP_WORDS,
     SearchHit,
@@ -435,7 +435,7 @@ def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
 
 
 def test_bench_data_is_deterministic() -> None:
-    from referral.network.search_bench import generate_partners, generate_queries
+    from referral.bench.search import generate_partners, generate_queries
 
     first = generate_partners(300, 5, random.Random(1))
     second = generate_partners(300, 5, random.Random(1))

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from referral.partners import services
+from referral.partners import meetings, office_hours, workshops
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.meetings import (
@@ -36,7 +36,7 @@ SECURITY = [{"bearer": []}]
 @login_required
 def list_meetings(slug: str) -> Any:
     """Les réunions de mutualisation du territoire, de la plus récente à la plus ancienne."""
-    return services.list_meetings(db_session(), current_user(), slug)
+    return meetings.list_meetings(db_session(), current_user(), slug)
 
 
 @blp.route("/territories/<slug>/meetings", methods=["POST"])
@@ -47,7 +47,7 @@ def list_meetings(slug: str) -> Any:
 def create_meeting(payload: dict[str, Any], slug: str) -> Any:
     """Programmer une réunion (CP du territoire) ; son ordre du jour est construit aussitôt à
     partir de ce qui a changé depuis la réunion précédente."""
-    return services.create_meeting(db_session(), current_user(), slug, payload)
+    return meetings.create_meeting(db_session(), current_user(), slug, payload)
 
 
 @blp.route("/meetings/<int:meeting_id>")
@@ -55,7 +55,7 @@ def create_meeting(payload: dict[str, Any], slug: str) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def get_meeting(meeting_id: int) -> Any:
-    return services.get_meeting(db_session(), current_user(), meeting_id)
+    return meetings.get_meeting(db_session(), current_user(), meeting_id)
 
 
 @blp.route("/meetings/<int:meeting_id>", methods=["PATCH"])
@@ -65,7 +65,7 @@ def get_meeting(meeting_id: int) -> Any:
 @login_required
 def update_meeting(payload: dict[str, Any], meeting_id: int) -> Any:
     """Date, lieu, participant·es, compte rendu (`minutes`)."""
-    return services.update_meeting(db_session(), current_user(), meeting_id, payload)
+    return meetings.update_meeting(db_session(), current_user(), meeting_id, payload)
 
 
 @blp.route("/meetings/<int:meeting_id>/agenda")
@@ -76,7 +76,7 @@ def get_agenda(meeting_id: int) -> Any:
     """L'ordre du jour : nouvelles opportunités et opportunités modifiées, suspendues, bientôt
     closes ou complètes, nouveaux partenaires, orientations et taux de réponse par partenaire
     depuis la réunion précédente (`since`–`until`), puis les points ajoutés par les CP."""
-    return services.meeting_agenda(db_session(), current_user(), meeting_id)
+    return meetings.meeting_agenda(db_session(), current_user(), meeting_id)
 
 
 @blp.route("/meetings/<int:meeting_id>/agenda", methods=["POST"])
@@ -85,8 +85,8 @@ def get_agenda(meeting_id: int) -> Any:
 @login_required
 def rebuild_agenda(meeting_id: int) -> Any:
     """Reconstruire la partie construite de l'ordre du jour (les points ajoutés restent)."""
-    meeting = services.rebuild_agenda(db_session(), current_user(), meeting_id)
-    return services.meeting_agenda(db_session(), current_user(), meeting.id)
+    meeting = meetings.rebuild_agenda(db_session(), current_user(), meeting_id)
+    return meetings.meeting_agenda(db_session(), current_user(), meeting.id)
 
 
 @blp.route("/meetings/<int:meeting_id>/agenda/items", methods=["POST"])
@@ -95,7 +95,7 @@ def rebuild_agenda(meeting_id: int) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def add_agenda_item(payload: dict[str, Any], meeting_id: int) -> Any:
-    return services.add_agenda_item(db_session(), current_user(), meeting_id, payload)
+    return meetings.add_agenda_item(db_session(), current_user(), meeting_id, payload)
 
 
 @blp.route("/territories/<slug>/office-hours")
@@ -105,7 +105,7 @@ def add_agenda_item(payload: dict[str, Any], meeting_id: int) -> Any:
 def list_office_hours(slug: str) -> Any:
     """Les créneaux de permanence ; la personne concernée n'est nommée pour un·e CP qu'avec son
     accord (consentement « CP » / « identité et situation » en vigueur ce jour-là)."""
-    return services.list_office_hours(db_session(), current_user(), slug)
+    return office_hours.list_office_hours(db_session(), current_user(), slug)
 
 
 @blp.route("/office-hours", methods=["POST"])
@@ -116,8 +116,8 @@ def list_office_hours(slug: str) -> Any:
 def publish_office_hour(payload: dict[str, Any]) -> Any:
     """Proposer un créneau (CP), sur son territoire."""
     session, user = db_session(), current_user()
-    slot = services.publish_office_hour(session, user, payload)
-    return services.office_hour_view(session, user, slot.id)
+    slot = office_hours.publish_office_hour(session, user, payload)
+    return office_hours.office_hour_view(session, user, slot.id)
 
 
 @blp.route("/office-hours/<int:slot_id>", methods=["DELETE"])
@@ -125,7 +125,7 @@ def publish_office_hour(payload: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def withdraw_office_hour(slot_id: int) -> Any:
-    services.withdraw_office_hour(db_session(), current_user(), slot_id)
+    office_hours.withdraw_office_hour(db_session(), current_user(), slot_id)
     return None
 
 
@@ -138,8 +138,8 @@ def withdraw_office_hour(slot_id: int) -> Any:
 def book_office_hour(payload: dict[str, Any], slot_id: int) -> Any:
     """Réserver un créneau libre au sujet d'un·e salarié·e de sa structure (CIP)."""
     session, user = db_session(), current_user()
-    services.book_office_hour(session, user, slot_id, payload)
-    return services.office_hour_view(session, user, slot_id)
+    office_hours.book_office_hour(session, user, slot_id, payload)
+    return office_hours.office_hour_view(session, user, slot_id)
 
 
 @blp.route("/office-hours/<int:slot_id>/booking", methods=["DELETE"])
@@ -148,8 +148,8 @@ def book_office_hour(payload: dict[str, Any], slot_id: int) -> Any:
 @login_required
 def cancel_office_hour_booking(slot_id: int) -> Any:
     session, user = db_session(), current_user()
-    services.cancel_office_hour_booking(session, user, slot_id)
-    return services.office_hour_view(session, user, slot_id)
+    office_hours.cancel_office_hour_booking(session, user, slot_id)
+    return office_hours.office_hour_view(session, user, slot_id)
 
 
 @blp.route("/office-hours/<int:slot_id>/notes", methods=["POST"])
@@ -160,8 +160,8 @@ def cancel_office_hour_booking(slot_id: int) -> Any:
 def record_office_hour_notes(payload: dict[str, Any], slot_id: int) -> Any:
     """Les notes de la ou du CP après la permanence."""
     session, user = db_session(), current_user()
-    services.record_office_hour_notes(session, user, slot_id, payload["notes"])
-    return services.office_hour_view(session, user, slot_id)
+    office_hours.record_office_hour_notes(session, user, slot_id, payload["notes"])
+    return office_hours.office_hour_view(session, user, slot_id)
 
 
 @blp.route("/territories/<slug>/workshops")
@@ -169,7 +169,7 @@ def record_office_hour_notes(payload: dict[str, Any], slot_id: int) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def list_workshops(slug: str) -> Any:
-    return services.list_workshops(db_session(), current_user(), slug)
+    return workshops.list_workshops(db_session(), current_user(), slug)
 
 
 @blp.route("/workshops", methods=["POST"])
@@ -179,7 +179,7 @@ def list_workshops(slug: str) -> Any:
 @login_required
 def create_workshop(payload: dict[str, Any]) -> Any:
     """Enregistrer un atelier collectif (CP) ; la fréquentation se renseigne après l'atelier."""
-    return services.create_workshop(db_session(), current_user(), payload)
+    return workshops.create_workshop(db_session(), current_user(), payload)
 
 
 @blp.route("/workshops/<int:workshop_id>", methods=["PATCH"])
@@ -188,4 +188,4 @@ def create_workshop(payload: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def update_workshop(payload: dict[str, Any], workshop_id: int) -> Any:
-    return services.update_workshop(db_session(), current_user(), workshop_id, payload)
+    return workshops.update_workshop(db_session(), current_user(), workshop_id, payload)

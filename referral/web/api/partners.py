@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from referral.partners import services
+from referral.partners import opportunities, search, services
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.partners import (
@@ -67,7 +67,7 @@ def create_partner(payload: dict[str, Any]) -> Any:
 def search_partners(query: dict[str, Any]) -> Any:
     """Recherche approchée (fautes de frappe, accents, ordre des mots) : `[{id, name, town, score}]`,
     score de 0 à 100, meilleurs d'abord."""
-    return services.search_partners(
+    return search.search_partners(
         db_session(), current_user(), query["q"], territory_slug=query.get("territory"), limit=query["limit"]
     )
 
@@ -98,7 +98,7 @@ def update_partner(payload: dict[str, Any], partner_id: int) -> Any:
 def list_opportunities(query: dict[str, Any]) -> Any:
     """Les opportunités proposées sur le territoire (publiées seulement pour les CIP)."""
     territory = query.pop("territory", None)
-    return services.list_opportunities(db_session(), current_user(), territory_slug=territory, **query)
+    return opportunities.list_opportunities(db_session(), current_user(), territory_slug=territory, **query)
 
 
 @blp.route("/opportunities", methods=["POST"])
@@ -108,7 +108,7 @@ def list_opportunities(query: dict[str, Any]) -> Any:
 @login_required
 def create_opportunity(payload: dict[str, Any]) -> Any:
     """Créer une opportunité en brouillon (CP du territoire, dans l'un de ses domaines)."""
-    return services.create_opportunity(db_session(), current_user(), payload)
+    return opportunities.create_opportunity(db_session(), current_user(), payload)
 
 
 @blp.route("/opportunities/search")
@@ -118,7 +118,7 @@ def create_opportunity(payload: dict[str, Any]) -> Any:
 @login_required
 def search_opportunities(query: dict[str, Any]) -> Any:
     """Recherche approchée des opportunités (titre, partenaire, commune, mots-clés)."""
-    return services.search_opportunities(
+    return search.search_opportunities(
         db_session(), current_user(), query["q"], territory_slug=query.get("territory"), limit=query["limit"]
     )
 
@@ -128,7 +128,7 @@ def search_opportunities(query: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def get_opportunity(opportunity_id: int) -> Any:
-    return services.get_opportunity(db_session(), current_user(), opportunity_id)
+    return opportunities.get_opportunity(db_session(), current_user(), opportunity_id)
 
 
 @blp.route("/opportunities/<int:opportunity_id>", methods=["PATCH"])
@@ -141,7 +141,9 @@ def update_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
     """Modifier une opportunité en donnant la `version` lue ; une opportunité publiée garde
     son historique."""
     version = payload.pop("version")
-    return services.update_opportunity(db_session(), current_user(), opportunity_id, payload, version=version)
+    return opportunities.update_opportunity(
+        db_session(), current_user(), opportunity_id, payload, version=version
+    )
 
 
 @blp.route("/opportunities/<int:opportunity_id>/history")
@@ -150,11 +152,11 @@ def update_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
 @login_required
 def opportunity_history(opportunity_id: int) -> Any:
     """Les états précédents d'une opportunité publiée, du plus récent au plus ancien."""
-    return services.opportunity_history(db_session(), current_user(), opportunity_id)
+    return opportunities.opportunity_history(db_session(), current_user(), opportunity_id)
 
 
 def _transition(action: str, opportunity_id: int, payload: dict[str, Any]) -> Any:
-    return services.transition_opportunity(
+    return opportunities.transition_opportunity(
         db_session(), current_user(), opportunity_id, action, version=payload.get("version")
     )
 

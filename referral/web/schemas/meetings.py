@@ -88,14 +88,6 @@ class OfficeHourInSchema(BaseSchema):
     place = fields.String(load_default=None, allow_none=True, validate=length(maximum=200))
 
 
-class OfficeHourFormSchema(BaseSchema):
-    """The page's form: a start and a duration, rather than two times to type."""
-
-    starts_at = aware(required=True)
-    duration = fields.Integer(required=True, strict=True, validate=number_range(minimum=15, maximum=480))
-    place = fields.String(load_default=None, allow_none=True, validate=length(maximum=200))
-
-
 class BookingInSchema(BaseSchema):
     participant_id = fields.Integer(required=True, strict=True)
     topic = fields.String(

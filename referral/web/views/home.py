@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from referral.cases import services as cases
 from referral.exceptions import DomainError
-from referral.partners import services as partners
+from referral.partners import opportunities
 from referral.referrals import services as referrals
 from referral.reporting.overview import territories_overview, territory_overview
 from referral.tasks import queries as tasks
@@ -80,7 +80,7 @@ def home() -> str:
         context["participants"] = cases.list_participants(session, user)
         context["to_act_on"] = referrals.list_referrals(session, user, states=referrals.CIP_TO_ACT_ON)
     elif user.role is Role.CP:
-        context["opportunities"] = partners.list_opportunities(session, user)
+        context["opportunities"] = opportunities.list_opportunities(session, user)
         context["to_validate"] = referrals.list_referrals(session, user, states=referrals.CP_TO_ACT_ON)
         context["waiting_on_partner"] = referrals.list_referrals(
             session, user, states=referrals.CP_WAITING_ON_PARTNER
