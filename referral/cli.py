@@ -270,9 +270,9 @@ def demo_accounts_command() -> None:
 
 
 BENCHMARKS = {
-    "matching": "referral.matching.bench",
-    "network": "referral.network.bench",
-    "search": "referral.network.search_bench",
+    "matching": "referral.bench.matching",
+    "network": "referral.bench.network",
+    "search": "referral.bench.search",
 }
 
 
@@ -307,7 +307,7 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     module.run(path, scale=scale, seed=seed, echo=click.echo)
     if name == "matching":
         # (b) needs the database: measured by the referral loader's own bench, same file.
-        from referral.referrals.bench import run_service
+        from referral.bench.matching_service import run_service
 
         run_service(path, scale=scale, seed=seed, echo=click.echo)
     click.echo(f"Résultats écrits dans {path}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from referral.referrals import bench, proposals
+from referral.bench import matching_service as bench
+from referral.referrals import proposals
 
 
 def test_service_bench_writes_its_figures_beside_the_engine_ones(tmp_path, monkeypatch) -> None:

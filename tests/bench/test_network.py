@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from referral.network.bench import run
-from referral.network.synthetic import LARGEST_TERRITORY, NATIONAL, generate
+from referral.bench.network import run
+from referral.bench.synthetic_network import LARGEST_TERRITORY, NATIONAL, generate
 
 
 def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:

@@ -36,20 +36,15 @@ import networkx as nx
 import numpy as np
 import scipy
 
+from referral.bench.baselines import bipartite_graph, project_networkx
+from referral.bench.synthetic_network import LARGEST_TERRITORY, NATIONAL, generate
 from referral.network import analytics
 from referral.network.analytics import analyse, betweenness, undirected_skeleton
 from referral.network.export import to_gexf, to_graphml, to_json
 from referral.network.graph import build_graph, parse_node_id
-from referral.network.projection import (
-    bipartite_graph,
-    incidence,
-    project_incidence,
-    project_networkx,
-    referral_pairs,
-)
+from referral.network.projection import incidence, project_incidence, referral_pairs
 from referral.network.snapshot import NetworkSnapshot
 from referral.network.svg import render_svg
-from referral.network.synthetic import LARGEST_TERRITORY, NATIONAL, generate
 
 TERRITORY_REPEATS = 7
 PAGE_TARGET_SECONDS = 0.5
