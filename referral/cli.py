@@ -272,8 +272,8 @@ def demo_accounts_command() -> None:
 
 
 BENCHMARKS = {
-    "matching": "referral.matching.bench",
-    "network": "referral.network.bench",
+    "matching": "referral.bench.matching",
+    "network": "referral.bench.network",
     "search": "referral.bench.search",
 }
 
@@ -295,10 +295,12 @@ BENCHMARKS = {
 )
 @click.option("--seed", type=int, default=20261123, show_default=True, help="Graine des données générées.")
 def bench(name: str, output: str | None, scale: float, seed: int) -> None:
-    """Run a benchmark on generated national-scale data and write its figures to a JSON file.
+    """Run a benchmark of `referral/bench/` on generated national-scale data and write its figures
+    to a JSON file.
 
     Each benchmark measures the service's implementation and its baselines in the same run and
-    reports ratios, so the figures hold on a shared, noisy machine.
+    reports ratios, so the figures hold on a shared, noisy machine. `matching` then times the
+    proposals service call on a database too (SQLite, and PostgreSQL when reachable).
     """
     import importlib
     from pathlib import Path
@@ -308,8 +310,8 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     module.run(path, scale=scale, seed=seed, echo=click.echo)
     if name == "matching":
-        # (b) needs the database: measured by the referral loader's own bench, same file.
-        from referral.referrals.bench import run_service
+        # (b) needs the database: measured by bench/matching_service.py, into the same file.
+        from referral.bench.matching_service import run_service
 
         run_service(path, scale=scale, seed=seed, echo=click.echo)
     click.echo(f"Résultats écrits dans {path}")

@@ -7,7 +7,6 @@ idempotent: a second run finds every row and writes nothing.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -20,14 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral.cases.demo import generate_participants
-from referral.config import PROJECT_ROOT
 from referral.partners import opportunities
 from referral.partners import services as partners
 from referral.reference import services as reference
+from referral.seeds import SEEDS_PATH, load_seed_file
 from referral.territories import services as territories
 from referral.territories.models import Territory, User
 
-SEEDS_PATH = PROJECT_ROOT / "seeds"
 DEMO_TERRITORY = "lyon"
 
 Progress = Callable[[str], None]
@@ -44,11 +42,6 @@ class DemoAccount:
 @dataclass
 class SeedReport:
     counts: Counter[str] = field(default_factory=Counter)
-
-
-def load_seed_file(relative_path: str, seeds_path: Path = SEEDS_PATH) -> dict[str, Any]:
-    with (seeds_path / relative_path).open("rb") as handle:
-        return tomllib.load(handle)
 
 
 def slugify(text: str) -> str:

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 from referral.cases.models import Contract, ContractKind, Participant
 from referral.models import metadata
 from referral.partners.models import NationalNetwork, Opportunity, Partner
-from referral.seeding import load_seed_file, seed_all
+from referral.seeding import seed_all
+from referral.seeds import load_seed_file
 from referral.territories.models import Role, Structure, Territory, User
 
 TERRITORIES = {

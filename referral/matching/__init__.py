@@ -10,7 +10,6 @@ It takes plain snapshots and returns plain results (DESIGN §5, §6):
 - `table.ParticipantTable` + `reverse.reverse_match(opportunity, table)`: who fits one offer;
 - `batch.match_batch(index, table, k)`: the best offers of everybody at once;
 - `registry`: the fixed vocabulary of criteria, with French labels and explanation templates;
-- `bench`: `referral bench matching` (with the double-loop and NumPy baselines).
 
 Names are re-exported lazily, so that importing the registry (the models do, for their CHECK
 constraints) does not load NumPy.

@@ -8,11 +8,12 @@ with ``weight`` = the number of partners they have in common, |N(s) ∩ N(t)|. T
 the partners is symmetric: p and q are linked when at least one structure referred to both, with
 ``weight`` = the number of structures they have in common. No node is linked to itself.
 
-That is exactly networkx's `bipartite.weighted_projected_graph(B, side)` (the baseline, kept
-for the benchmark and the tests), and, with A the 0/1 structure × partner incidence matrix, the
-off-diagonal part of A·Aᵀ (onto structures) or Aᵀ·A (onto partners): one sparse matrix product
-instead of a Python loop over neighbours of neighbours. Same result (tested), and the sparse one
-is what the service uses (see `bench.py` for the ratio at national scale).
+That is exactly networkx's `bipartite.weighted_projected_graph(B, side)` (the baseline, in
+`referral/bench/baselines.py` for the benchmark and the tests), and, with A the 0/1 structure ×
+partner incidence matrix, the off-diagonal part of A·Aᵀ (onto structures) or Aᵀ·A (onto
+partners): one sparse matrix product instead of a Python loop over neighbours of neighbours. Same
+result (tested), and the sparse one is what the service uses (`referral bench network` gives the
+ratio at national scale).
 
 Why it is useful: two structures sharing many partners are natural peers for a mutualisation
 meeting; two partners sharing many structures are an informal chain (a landlord and the support
@@ -21,13 +22,11 @@ service that comes with it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from networkx.algorithms import bipartite
 
 from referral.network.graph import PARTNER, STRUCTURE, node_id
 from referral.network.snapshot import NetworkSnapshot
@@ -42,28 +41,6 @@ def referral_pairs(snapshot: NetworkSnapshot) -> tuple[np.ndarray, np.ndarray]:
     structures = np.fromiter((s for s, _ in ordered), dtype=np.int64, count=len(ordered))
     partners = np.fromiter((p for _, p in ordered), dtype=np.int64, count=len(ordered))
     return structures, partners
-
-
-def bipartite_graph(structures: Iterable[int], partners: Iterable[int]) -> nx.Graph:
-    """B as a networkx graph: nodes ``structure:…`` and ``partner:…`` with ``bipartite`` 0/1."""
-    graph = nx.Graph()
-    edges = [
-        (node_id(STRUCTURE, int(s)), node_id(PARTNER, int(p)))
-        for s, p in zip(structures, partners, strict=True)
-    ]
-    graph.add_nodes_from({u for u, _ in edges}, bipartite=0)
-    graph.add_nodes_from({v for _, v in edges}, bipartite=1)
-    graph.add_edges_from(edges)
-    return graph
-
-
-def project_networkx(graph: nx.Graph, onto: str = STRUCTURE) -> nx.Graph:
-    """The baseline: networkx's weighted projection of B onto one side."""
-    if onto not in SIDES:
-        raise ValueError(f"onto must be one of {SIDES}, not {onto!r}")
-    side = 0 if onto == STRUCTURE else 1
-    nodes = [node for node, data in graph.nodes(data="bipartite") if data == side]
-    return bipartite.weighted_projected_graph(graph, nodes)
 
 
 @dataclass(frozen=True)

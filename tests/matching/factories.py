@@ -9,6 +9,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from referral.bench.synthetic import reference_tables
 from referral.matching.index import MatchingIndex
 from referral.matching.snapshot import (
     CriterionSnapshot,
@@ -17,7 +18,6 @@ from referral.matching.snapshot import (
     ParticipantSnapshot,
     ReferenceTables,
 )
-from referral.matching.synthetic import reference_tables
 
 TODAY = date(2026, 11, 23)
 LYON, PARIS = 1, 2

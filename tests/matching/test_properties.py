@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from referral.matching.bench import DoubleLoop, NumpyReference
+from referral.bench.baselines import DoubleLoop, NumpyReference
+from referral.bench.synthetic import generate
 from referral.matching.criteria import compile_criteria, evaluate, facts_for
 from referral.matching.index import NEAR_MISS_MAX, MatchingIndex, offer_blockers
 from referral.matching.registry import FIELDS, ValueKind, operators_for
 from referral.matching.snapshot import CriterionSnapshot, OpenNeed, ReferralHistory
-from referral.matching.synthetic import generate
 from referral.matching.table import ParticipantTable
 from tests.matching.factories import LYON, PARIS, TODAY, opportunity, participant, reference
 

@@ -6,10 +6,10 @@ from datetime import date
 
 import numpy as np
 
+from referral.bench.synthetic import generate
 from referral.matching.batch import match_batch, top_k
 from referral.matching.index import MatchingIndex
 from referral.matching.reverse import reverse_match
-from referral.matching.synthetic import generate
 from referral.matching.table import ParticipantTable
 from tests.matching.factories import LYON, PARIS, TODAY, criterion, opportunity, participant, reference
 

@@ -8,12 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from referral.network.projection import (
-    bipartite_graph,
-    project_networkx,
-    project_sparse,
-    referral_pairs,
-)
+from referral.bench.baselines import bipartite_graph, project_networkx
+from referral.network.projection import project_sparse, referral_pairs
 from referral.network.snapshot import NetworkSnapshot
 
 

@@ -5,15 +5,12 @@ No database: records are plain `SearchRecord`s named like the partners of seeds/
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from referral.bench.search import run
 from referral.search import (
     DUPLICATE_STOP_WORDS,
     SearchHit,
@@ -390,55 +387,3 @@ def test_equal_scores_are_ordered_by_id() -> None:
 def test_ties_cut_by_the_shortlist_keep_the_smallest_ids() -> None:
     index = SearchIndex([SearchRecord(number, "Mission locale", "Lyon") for number in range(500, 0, -1)])
     assert ids(index.search("mission locale", limit=5)) == [1, 2, 3, 4, 5]
-
-
-# --------------------------------------------------------------------------------------------------
-# Benchmark smoke test (no timing asserted)
-# --------------------------------------------------------------------------------------------------
-
-
-def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
-    output = tmp_path / "search.json"
-    lines: list[str] = []
-
-    results = run(output, scale=0.002, seed=7, echo=lines.append)
-
-    written = json.loads(output.read_text(encoding="utf-8"))
-    assert written == json.loads(json.dumps(results))
-    assert set(written) >= {
-        "benchmark",
-        "scale",
-        "seed",
-        "names",
-        "territories",
-        "queries",
-        "build",
-        "ours_national",
-        "ours_territory",
-        "ours_no_stop_words",
-        "ours_more_stop_words",
-        "baseline_wratio",
-        "baseline_wratio_folded",
-        "ratios",
-        "recall_by_perturbation",
-        "targets",
-        "targets_met",
-        "environment",
-    }
-    assert written["names"] == 100
-    for key in ("p50_ms", "p95_ms", "queries_per_second", "recall_at_10", "recall_at_1", "mrr_at_10"):
-        assert key in written["ours_national"]
-        assert key in written["baseline_wratio"]
-    assert set(written["ratios"]) >= {"throughput_vs_baseline", "recall_minus_baseline"}
-    assert 0 <= written["ours_national"]["recall_at_10"] <= 1
-    assert any("rappel@10" in line for line in lines)
-
-
-def test_bench_data_is_deterministic() -> None:
-    from referral.bench.search import generate_partners, generate_queries
-
-    first = generate_partners(300, 5, random.Random(1))
-    second = generate_partners(300, 5, random.Random(1))
-    assert first == second
-    assert len({fold(record.name) for record in first}) == 300
-    assert generate_queries(first, 20, random.Random(2)) == generate_queries(second, 20, random.Random(2))

@@ -6,15 +6,16 @@ changes people make when they type (case, accents, one typo, word order, unfinis
 left out, all at once), so the right answer of every query is known, and measures on the same
 machine, in the same run:
 
-- the index build time for all names;
-- query latency (p50, p95) in one territory and nationally;
-- throughput (queries/s) and recall@10 of the index against the baseline the issue names,
+- the index build time for all names (median of several builds);
+- query latency (p50, p95, wall clock and CPU time) in one territory and nationally;
+- throughput (queries/s), recall@10, recall@1 and MRR@10 of the index against the plain scan,
   ``rapidfuzz.process.extract(query, all_names, scorer=fuzz.WRatio, limit=10)``, and against the same
-  scan over folded names (a stronger baseline for recall, as slow);
+  scan over folded names (a stronger baseline for recall, as slow) — both library calls, made here;
 - recall and ranking of the index with other stop-word lists (none; grammatical words and
   « association », « SARL »… as well), which is how the default list was chosen.
 
-Ratios matter more than absolute figures on a shared, noisy machine.
+Ratios matter more than absolute figures on a shared, noisy machine. No database: the index takes
+plain `SearchRecord`s.
 """
 
 from __future__ import annotations

@@ -1,23 +1,28 @@
-"""A deterministic, national-scale picture of the network, for the benchmark and the tests.
+"""Generated national-scale participants and opportunities for the benchmarks and the tests.
 
 Scale 1.0 is the size DESIGN §10 builds for: 100 territories, 4,000 structures, 150,000
 participants, 20,000 open opportunities (about one in twenty national, offered in several
 territories), plus some drafts, paused and closed ones the engine must leave out. Smaller scales
 shrink every count. The same (scale, seed) always gives the same data, whatever the day it runs:
-`today` is fixed too.
+`today` is fixed too. That national shape is the benchmark's parameter (`NATIONAL`).
 
-The distributions follow the programme documents and `seeds/`: people mostly in the street or in
-emergency shelters, often without health coverage, with open needs in several domains; offers
-with the kinds of criteria the real partners write (programme, months in programme, right to
-work, resources, housing situation, language level…), thresholds drawn from realistic values.
+What the people and offers look like is not typed here: it is read from `seeds/` (`read_seeds`),
+the one place the demo and the benchmarks share — the people's programme, housing, health
+coverage, residence status and language level are drawn with the weights of `seeds/demo.toml`
+(those of the demo people of `referral seed --demo-participants`), their needs and the offers'
+domains with its chance of a need per domain (offers follow needs), domains and subtypes come
+from `seeds/reference/domains.toml`, and which statuses allow work or are precarious from the
+extras of `seeds/reference/lists.toml`. The offers' criteria are the kinds the real partners
+write (programme, months in programme, right to work, resources, housing situation, language
+level…), with thresholds drawn from realistic values.
 
-Pure module: no Flask, no session. It reads the reference lists from `seeds/reference/`.
+No Flask, no session: snapshots only, like the engine takes.
 """
 
 from __future__ import annotations
 
+import functools
 import random
-import tomllib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,74 +38,18 @@ from referral.matching.snapshot import (
     ReferenceTables,
     ReferralHistory,
 )
+from referral.seeds import SEEDS_PATH, load_seed_file
 
 DEFAULT_TODAY = date(2026, 11, 23)
-SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "reference"
 
 NATIONAL = {"territories": 100, "structures": 4000, "participants": 150_000, "open_opportunities": 20_000}
 NATIONAL_SHARE = 0.05
 NOT_OPEN_SHARE = 0.05
 
-DOMAIN_WEIGHTS = {
-    "emploi": 18,
-    "formation": 8,
-    "logement": 12,
-    "hebergement": 10,
-    "sante": 10,
-    "sante_mentale": 6,
-    "acces_droits": 10,
-    "mobilite": 6,
-    "langue": 6,
-    "numerique": 4,
-    "budget": 4,
-    "justice": 3,
-    "famille": 3,
-}
-NEED_WEIGHTS = {
-    "emploi": 10,
-    "formation": 5,
-    "logement": 14,
-    "hebergement": 12,
-    "sante": 10,
-    "sante_mentale": 6,
-    "acces_droits": 12,
-    "mobilite": 6,
-    "langue": 6,
-    "numerique": 4,
-    "budget": 6,
-    "justice": 3,
-    "famille": 3,
-}
-HOUSING_WEIGHTS = {
-    "rue": 18,
-    "squat": 6,
-    "abri_fortune": 4,
-    "chu": 16,
-    "hotel_social": 10,
-    "hebergement_asile": 4,
-    "structure_soins": 2,
-    "chrs": 10,
-    "heberge_tiers": 12,
-    "residence_sociale": 5,
-    "pension_famille": 3,
-    "intermediation_locative": 3,
-    "caravane_habitat_mobile": 1,
-    "logement_prive": 3,
-    "logement_social": 3,
-}
-RESIDENCE_WEIGHTS = {
-    "francaise": 40,
-    "ue": 8,
-    "titre_valide": 22,
-    "recepisse": 10,
-    "titre_expire": 8,
-    "sans_titre": 6,
-    "demande_asile": 6,
-}
-COVERAGE_WEIGHTS = {"aucune": 25, "puma": 40, "css": 25, "ame": 10}
-LANGUAGE_WEIGHTS = {"a0": 4, "a1": 10, "a2": 16, "b1": 18, "b2": 14, "c1": 10, "c2": 28}
-MAY_WORK = ["francaise", "ue", "titre_valide", "recepisse"]
-PRECARIOUS = ["rue", "squat", "abri_fortune", "chu", "hotel_social", "heberge_tiers"]
+# The demo people's distributions of seeds/demo.toml ([participants.<list>], code = weight).
+PEOPLE_LISTS = ("programme", "housing_status", "health_coverage", "residence_status", "language_level")
+# Housing statuses by their `precarity` (seeds/reference/lists.toml): 3 = the street, 2 = emergency.
+STREET, EMERGENCY = 3, 2
 TAGS = [
     "accompagnement renforcé",
     "sans CV",
@@ -110,6 +59,84 @@ TAGS = [
     "urgence",
     "gratuit",
 ]
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """What the generators draw from, as `seeds/` says it.
+
+    - `weights[list]`: code → relative weight, for each of `PEOPLE_LISTS` (seeds/demo.toml);
+    - `need_chance[domain]`: the chance that a person has an open need in the domain
+      (seeds/demo.toml, [participants.need_domain]), 0 for a domain it does not name;
+    - `domains`: every domain of seeds/reference/domains.toml, in order, as (code, label,
+      ((subtype code, subtype label), …));
+    - `may_work`: the residence statuses that allow work, `precarity`: housing status → 0–3
+      (extras of seeds/reference/lists.toml);
+    - `lists`, `domain_rows`, `demo`: the files as read, for what needs more (reference tables,
+      the demo territory's CP accounts).
+    """
+
+    lists: Mapping[str, Any]
+    domain_rows: tuple[Mapping[str, Any], ...]
+    demo: Mapping[str, Any]
+    weights: Mapping[str, Mapping[str, float]]
+    need_chance: Mapping[str, float]
+    domains: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]
+    may_work: tuple[str, ...]
+    precarity: Mapping[str, int]
+
+    @property
+    def subtypes(self) -> dict[str, list[str]]:
+        return {code: [c for c, _ in subtypes] for code, _, subtypes in self.domains}
+
+    def codes(self, name: str) -> tuple[str, ...]:
+        """The codes of one reference list, in the file's order."""
+        return tuple(row["code"] for row in self.lists[name])
+
+
+def load_seed_lists(seeds: Path = SEEDS_PATH) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The parsed reference lists and domains of `seeds/reference/`."""
+    lists = load_seed_file("reference/lists.toml", seeds)
+    domains = load_seed_file("reference/domains.toml", seeds)["domain"]
+    return lists, domains
+
+
+@functools.cache
+def read_seeds(seeds: Path = SEEDS_PATH) -> Seeds:
+    """The generators' distributions, domains and lists, read from `seeds` (once per process).
+
+    A code of seeds/demo.toml that the reference lists do not know is an error, not a silent
+    zero: the demo and the benchmarks would no longer draw the same people.
+    """
+    lists, domain_rows = load_seed_lists(seeds)
+    demo = load_seed_file("demo.toml", seeds)
+    people = demo["participants"]
+    weights = {name: {str(code): float(w) for code, w in people[name].items()} for name in PEOPLE_LISTS}
+    domains = tuple(
+        (row["code"], row["label"], tuple((s["code"], s["label"]) for s in row.get("subtype", ())))
+        for row in domain_rows
+    )
+    domain_codes = [code for code, _, _ in domains]
+    for name, table in weights.items():
+        known = {row["code"] for row in lists.get(name, ())}
+        if known and not set(table) <= known:
+            raise ValueError(
+                f"seeds/demo.toml [participants.{name}]: unknown codes {sorted(set(table) - known)}"
+            )
+    chances = people["need_domain"]
+    if not set(chances) <= set(domain_codes):
+        unknown = sorted(set(chances) - set(domain_codes))
+        raise ValueError(f"seeds/demo.toml [participants.need_domain]: unknown domains {unknown}")
+    return Seeds(
+        lists=lists,
+        domain_rows=tuple(domain_rows),
+        demo=demo,
+        weights=weights,
+        need_chance={code: float(chances.get(code, 0.0)) for code in domain_codes},
+        domains=domains,
+        may_work=tuple(row["code"] for row in lists["residence_status"] if row.get("may_work")),
+        precarity={row["code"]: int(row.get("precarity", 0)) for row in lists["housing_status"]},
+    )
 
 
 @dataclass(frozen=True)
@@ -129,18 +156,11 @@ class Dataset:
         return sum(1 for o in self.opportunities if o.status == "published")
 
 
-def load_seed_lists(seeds: Path = SEEDS) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The parsed reference lists and domains of `seeds/reference/`."""
-    with (seeds / "lists.toml").open("rb") as handle:
-        lists = tomllib.load(handle)
-    with (seeds / "domains.toml").open("rb") as handle:
-        domains = tomllib.load(handle)["domain"]
-    return lists, domains
-
-
-def reference_tables(territories: tuple[tuple[int, str, str], ...], seeds: Path = SEEDS) -> ReferenceTables:
-    lists, domains = load_seed_lists(seeds)
-    return ReferenceTables.from_seeds(lists, domains, territories)
+def reference_tables(
+    territories: tuple[tuple[int, str, str], ...], seeds: Path = SEEDS_PATH
+) -> ReferenceTables:
+    seeds_read = read_seeds(seeds)
+    return ReferenceTables.from_seeds(seeds_read.lists, list(seeds_read.domain_rows), territories)
 
 
 def _pick(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -154,8 +174,12 @@ class _Builder:
         self.rng = random.Random(seed)
         self.today = today
         self.scale = scale
-        _, domains = load_seed_lists()
-        self.subtypes = {d["code"]: [s["code"] for s in d.get("subtype", ())] for d in domains}
+        self.seeds = read_seeds()
+        self.subtypes = self.seeds.subtypes
+        precarity = self.seeds.precarity
+        # Offers for people in the street or in emergency accommodation (or in the street only).
+        self.precarious = [code for code, level in precarity.items() if level >= EMERGENCY]
+        self.street = [code for code, level in precarity.items() if level >= STREET]
 
     def counts(self) -> dict[str, int]:
         s = self.scale
@@ -199,7 +223,7 @@ class _Builder:
             add("months_in_programme", "gte", rng.choice((3, 6, 12)), hard=False)
         work_share = 0.6 if domain in ("emploi", "formation", "logement") else 0.1
         if chance() < work_share:
-            add("residence_status", "in", MAY_WORK)
+            add("residence_status", "in", list(self.seeds.may_work))
 
         if domain == "logement":
             if chance() < 0.6:
@@ -215,7 +239,7 @@ class _Builder:
                 add("household_size", "lte", rng.choice((2, 4, 6)))
         elif domain == "hebergement":
             if chance() < 0.7:
-                add("housing_status", "in", PRECARIOUS if chance() < 0.7 else PRECARIOUS[:3])
+                add("housing_status", "in", self.precarious if chance() < 0.7 else self.street)
             if chance() < 0.4:
                 add("household_size", "eq", 1, hard=False)
             if chance() < 0.3:
@@ -332,14 +356,15 @@ class _Builder:
         today = self.today
         territory = rng.choices(territories, weights=weights, k=1)[0][0]
         structure = rng.choice(structures[territory])
-        programme = "PHC" if chance() < 0.25 else "CVG"
+        demo = self.seeds.weights  # the demo people's distributions
+        programme = _pick(rng, demo["programme"])
         if chance() < 0.05:
             hours: float | None = None
         elif programme == "PHC":
             hours = float(rng.choice((4, 6, 8, 10, 12, 16, 20)))
         else:
             hours = float(rng.choice((20, 24, 26, 30, 35)))
-        residence = _pick(rng, RESIDENCE_WEIGHTS)
+        residence = _pick(rng, demo["residence_status"])
         permit: date | None = None
         if residence in ("titre_valide", "recepisse"):
             permit = today + timedelta(days=rng.randint(-60, 720))
@@ -348,7 +373,7 @@ class _Builder:
         household = 1 if chance() < 0.6 else rng.randint(2, 5)
         needs: dict[tuple[str, str | None], int] = {}
         for _ in range(rng.randint(1, 5)):
-            domain = _pick(rng, NEED_WEIGHTS)
+            domain = _pick(rng, self.seeds.need_chance)
             subtype = rng.choice(self.subtypes[domain]) if chance() < 0.7 else None
             needs.setdefault((domain, subtype), rng.randint(1, 3))
         return ParticipantSnapshot(
@@ -361,12 +386,12 @@ class _Builder:
             weekly_hours=hours,
             residence_status=residence,
             residence_permit_expires_on=permit,
-            housing_status=_pick(rng, HOUSING_WEIGHTS),
-            health_coverage=None if chance() < 0.03 else _pick(rng, COVERAGE_WEIGHTS),
+            housing_status=_pick(rng, demo["housing_status"]),
+            health_coverage=None if chance() < 0.03 else _pick(rng, demo["health_coverage"]),
             household_size=household,
             children=rng.randint(0, household - 1),
             monthly_resources=None if chance() < 0.1 else rng.randrange(0, 2200, 10),
-            language_level=None if chance() < 0.05 else _pick(rng, LANGUAGE_WEIGHTS),
+            language_level=None if chance() < 0.05 else _pick(rng, demo["language_level"]),
             driving_licence=None if chance() < 0.03 else chance() < 0.25,
             rqth=None if chance() < 0.1 else chance() < 0.08,
             needs=tuple(OpenNeed(d, s, p) for (d, s), p in needs.items()),
@@ -394,7 +419,7 @@ class _Builder:
                 territory = rng.choices(territories, weights=weights, k=1)[0][0]
                 partner_id = territory * 1000 + rng.randint(1, 150)
                 offered = frozenset({territory})
-            domain = _pick(rng, DOMAIN_WEIGHTS)
+            domain = _pick(rng, self.seeds.need_chance)  # offers follow needs
             choices = self.subtypes[domain]
             subtypes = [] if chance() < 0.15 else rng.sample(choices, k=min(len(choices), rng.randint(1, 2)))
             capacity = rng.choice((1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30))

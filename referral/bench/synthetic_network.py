@@ -8,9 +8,10 @@ realistic on purpose, because the figures depend on it:
   there), so the graph is a hundred loosely joined territories, not one random blob;
 - popularity: a few partners receive most referrals (heavy-tailed weights), as a CPAM or a
   large social landlord does;
-- domains drawn with the demo's need probabilities (seeds/demo.toml), the design's 13 domains and
-  their subtypes (seeds/reference/domains.toml), three CPs per territory by domain family as in
-  Lyon (emploi / santé–droits / logement).
+- domains drawn with the demo's need probabilities (seeds/demo.toml), the domains and their
+  subtypes of seeds/reference/domains.toml, and in each territory the CPs of the demo territory
+  (seeds/demo.toml's CP accounts: emploi, santé–droits, logement, each with its domains), all read
+  through `synthetic.read_seeds`, never typed again here.
 
 `NATIONAL` is the issue's national graph: ~100,000 nodes and ~1,000,000 edges. DESIGN §10 builds
 for 4,000 structures and 50,000 partners; the partner count is raised to 95,000 so the node count
@@ -18,7 +19,7 @@ matches the issue (headroom of about 2× on partners). `LARGEST_TERRITORY` is th
 territory the service should expect: three times DESIGN §10's average territory (40 structures,
 500 partners), i.e. 120 structures and 1,500 partners.
 
-Generation is seeded (numpy's PCG64) and a pure function of (spec, seed).
+Generation is seeded (numpy's PCG64) and a pure function of (spec, seed) and the seeds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from referral.bench.synthetic import Seeds, read_seeds
 from referral.network.snapshot import (
     CPInfo,
     CPPartnerLink,
@@ -45,96 +47,16 @@ from referral.network.snapshot import (
     SubtypeInfo,
 )
 
-# (code, label, probability that a participant has an open need there (seeds/demo.toml), subtypes)
-DOMAIN_TABLE: tuple[tuple[str, str, float, tuple[tuple[str, str], ...]], ...] = (
-    ("emploi", "Emploi", 0.7, (
-        ("emploi.cdi_progressif", "Embauche progressive en CDI"),
-        ("emploi.offre", "Offre d’emploi en entreprise"),
-        ("emploi.entretien", "Préparation à l’entretien d’embauche"),
-        ("emploi.immersion", "Immersion en entreprise (PMSMP)"),
-    )),
-    ("formation", "Formation", 0.3, (
-        ("formation.qualifiante", "Formation qualifiante ou certifiante"),
-        ("formation.pre_qualifiante", "Formation pré-qualifiante"),
-    )),
-    ("logement", "Logement", 0.6, (
-        ("logement.social", "Logement social"),
-        ("logement.intermediaire", "Logement intermédiaire ou accompagné"),
-        ("logement.prive", "Logement dans le parc privé"),
-        ("logement.dalo", "Recours DALO"),
-    )),
-    ("hebergement", "Hébergement", 0.35, (
-        ("hebergement.urgence", "Hébergement d’urgence (CHU, 115)"),
-        ("hebergement.insertion", "Hébergement d’insertion (CHRS)"),
-        ("hebergement.mise_abri", "Mise à l’abri temporaire"),
-    )),
-    ("sante", "Santé", 0.5, (
-        ("sante.medecin_traitant", "Déclaration d’un médecin traitant"),
-        ("sante.acces_soins", "Accès aux soins"),
-        ("sante.rqth", "Reconnaissance du handicap (RQTH, dossier MDPH)"),
-    )),
-    ("sante_mentale", "Santé mentale et addictions", 0.25, (
-        ("sante_mentale.soutien_psychologique", "Soutien psychologique"),
-        ("sante_mentale.addictions", "Addictions (CSAPA, CAARUD)"),
-    )),
-    ("acces_droits", "Accès aux droits", 0.45, (
-        ("acces_droits.puma", "Ouverture des droits à l’assurance maladie (PUMa)"),
-        ("acces_droits.css", "Complémentaire santé solidaire (CSS)"),
-        ("acces_droits.titre_sejour", "Titre de séjour"),
-        ("acces_droits.domiciliation", "Domiciliation administrative"),
-    )),
-    ("mobilite", "Mobilité", 0.3, (
-        ("mobilite.permis", "Permis de conduire (auto-école sociale)"),
-        ("mobilite.transports", "Transports en commun"),
-    )),
-    ("langue", "Langue française", 0.3, (
-        ("langue.fle", "Français langue étrangère (FLE)"),
-        ("langue.alphabetisation", "Alphabétisation"),
-    )),
-    ("numerique", "Numérique", 0.25, (
-        ("numerique.acces", "Accès à un équipement et à une connexion"),
-        ("numerique.demarches_en_ligne", "Démarches administratives en ligne"),
-    )),
-    ("budget", "Budget et ressources", 0.25, (
-        ("budget.dettes", "Dettes et surendettement"),
-        ("budget.compte_bancaire", "Ouverture d’un compte bancaire"),
-    )),
-    ("justice", "Justice", 0.08, (
-        ("justice.spip", "Suivi SPIP, aménagement de peine"),
-        ("justice.acces_droit", "Accès au droit"),
-    )),
-    ("famille", "Famille", 0.12, (
-        ("famille.garde_enfants", "Garde d’enfants"),
-        ("famille.violences", "Séparation, violences conjugales et intrafamiliales"),
-    )),
-)  # fmt: skip
-
-DOMAINS: tuple[DomainInfo, ...] = tuple(
-    DomainInfo(code, label, tuple(SubtypeInfo(c, lab) for c, lab in subtypes))
-    for code, label, _, subtypes in DOMAIN_TABLE
-)
-
-# The three CPs of a territory, by domain family (as in Lyon: emploi, santé–droits, logement).
-CP_FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("emploi", ("emploi", "formation", "mobilite", "langue", "numerique")),
-    ("santé", ("sante", "sante_mentale", "acces_droits")),
-    ("logement", ("logement", "hebergement", "budget", "justice", "famille")),
-)
-
+# The kind of a partner (seeds/reference/lists.toml, partner_kind) by its first domain; any other
+# domain's partners are associations.
 PARTNER_KINDS: dict[str, str] = {
     "emploi": "entreprise",
-    "formation": "organisme_formation",
+    "formation": "formation",
     "logement": "bailleur_social",
     "hebergement": "hebergement",
     "sante": "maison_sante",
     "sante_mentale": "soutien_psychologique",
     "acces_droits": "cpam",
-    "mobilite": "association",
-    "langue": "association",
-    "numerique": "association",
-    "budget": "association",
-    "justice": "association",
-    "famille": "association",
 }
 
 
@@ -185,13 +107,39 @@ LARGEST_TERRITORY = Spec(
 )
 
 
+def domains(seeds: Seeds) -> tuple[DomainInfo, ...]:
+    """The domains and subtypes of seeds/reference/domains.toml, as the snapshot carries them."""
+    return tuple(
+        DomainInfo(code, label, tuple(SubtypeInfo(c, lab) for c, lab in subtypes))
+        for code, label, subtypes in seeds.domains
+    )
+
+
+def cp_families(seeds: Seeds) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(name, domains) of each CP of a territory: those of the demo territory's CP accounts
+    (seeds/demo.toml), named after their first domain. A domain no CP covers has none, as there."""
+    return tuple(
+        (user["domains"][0], tuple(user["domains"]))
+        for user in seeds.demo["user"]
+        if user["role"] == "cp" and user.get("domains")
+    )
+
+
+def partner_kind(domain: str, seeds: Seeds) -> str:
+    kind = PARTNER_KINDS.get(domain, "association")
+    if kind not in seeds.codes("partner_kind"):
+        raise ValueError(f"unknown partner kind {kind!r} (seeds/reference/lists.toml)")
+    return kind
+
+
 def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapshot:
     """A snapshot of the given size; national scope when `spec.territories` > 1."""
     rng = np.random.default_rng(seed)
     n_territories = spec.territories
     slugs = [f"territoire-{t + 1:03d}" for t in range(n_territories)]
-    codes = [code for code, *_ in DOMAIN_TABLE]
-    need_probability = np.array([p for _, _, p, _ in DOMAIN_TABLE])
+    seeds = read_seeds()
+    codes = [code for code, _, _ in seeds.domains]
+    need_probability = np.array([seeds.need_chance[code] for code in codes])
     domain_weights = need_probability / need_probability.sum()
 
     structures = tuple(
@@ -238,6 +186,7 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
             deployments.append(Deployment(network.code, local + 1, slugs[t], status))
             popularity[local] *= 5  # national partners are well known locally
 
+    kinds = {code: partner_kind(code, seeds) for code in codes}
     start = date(2022, 1, 1)
     signed = rng.random(n_partners) < 0.3
     signed_offsets = rng.integers(0, 1400, size=n_partners)
@@ -245,7 +194,7 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
         PartnerInfo(
             j + 1,
             f"Partenaire synthétique {j + 1}",
-            PARTNER_KINDS[partner_domains[j][0]],
+            kinds[partner_domains[j][0]],
             national_network=network_of.get(j),
             domains=partner_domains[j],
             town=f"Ville {partner_territory[j] + 1}",
@@ -255,11 +204,12 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
         for j in range(n_partners)
     )
 
+    families = cp_families(seeds)
     cps: list[CPInfo] = []
     cp_links: list[CPPartnerLink] = []
     for t in range(n_territories):
-        for f, (family, family_domains) in enumerate(CP_FAMILIES):
-            cp_id = 3 * t + f + 1
+        for f, (family, family_domains) in enumerate(families):
+            cp_id = len(families) * t + f + 1
             cps.append(CPInfo(cp_id, f"CP {family} {slugs[t]}", family_domains))
             wanted = set(family_domains)
             cp_links.extend(
@@ -304,7 +254,7 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
     for structure in structures:
         expected = structure.participants * need_probability * 0.6  # some needs are in progress
         drawn = rng.poisson(expected)
-        for (code, _, _, subtypes), total in zip(DOMAIN_TABLE, drawn.tolist(), strict=True):
+        for (code, _, subtypes), total in zip(seeds.domains, drawn.tolist(), strict=True):
             if total == 0:
                 continue
             need_subtypes: list[str | None] = [None, *(c for c, _ in subtypes)]
@@ -314,7 +264,7 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
                     needs.append(OpenNeeds(structure.id, code, subtype, count))
 
     # Open opportunities, more often at popular partners; a third answer their whole domain.
-    subtype_codes = {code: [c for c, _ in subtypes] for code, _, _, subtypes in DOMAIN_TABLE}
+    subtype_codes = seeds.subtypes
     owners = rng.choice(n_partners, size=spec.opportunities, p=popularity / popularity.sum())
     places = []
     for o, j in enumerate(owners.tolist()):
@@ -334,7 +284,7 @@ def generate(spec: Spec, seed: int, *, name: str | None = None) -> NetworkSnapsh
         structures=structures,
         partners=partners,
         cps=tuple(cps),
-        domains=DOMAINS,
+        domains=domains(seeds),
         national_networks=networks,
         referrals=tuple(referrals),
         cp_links=tuple(cp_links),
