@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 
+from referral.cases.models import Participant
 from referral.exceptions import PermissionDenied
 from referral.partners.models import (
     DeploymentStatus,
@@ -31,8 +32,6 @@ def participant_filter(actor: User) -> ColumnElement[bool]:
     CPs see what a referral shares, never the record; coordinators and the national team never
     see a named person.
     """
-    from referral.cases.models import Participant
-
     structure_id = readable_records_structure(actor)
     if structure_id is None:
         return false()

@@ -7,14 +7,39 @@ Each command is one unit of work: it opens `Database.atomic()`, calls services, 
 
 from __future__ import annotations
 
-from datetime import datetime
+import importlib
+import json
+import logging
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from sqlalchemy import select
 
+from referral.audit.services import Actor, set_actor
+from referral.cases.models import Participant
 from referral.db import Database
+from referral.ecosystem.services import NetworkFilter, territory_export
 from referral.exceptions import DomainError
+from referral.partners.datainclusion import (
+    OUTCOME_LABELS,
+    export_datainclusion,
+    import_datainclusion,
+    row_count,
+)
+from referral.referrals.matching_index import proposals
+from referral.scheduling.jobs import JOBS_BY_NAME, run_job
+from referral.scheduling.lease import release
+from referral.scheduling.runtime import holder_name, serve
+from referral.schema import upgrade
+from referral.seeding import demo_accounts, seed_all
+from referral.territories.models import Role, User
+from referral.territories.queries import user_by_email
+from referral.territories.services import create_user, issue_token, revoke_token
+from referral.web.app import create_app
 
 
 def _database() -> Database:
@@ -22,8 +47,6 @@ def _database() -> Database:
 
 
 def _create_app():
-    from referral.web.app import create_app
-
     return create_app()
 
 
@@ -35,7 +58,6 @@ def main() -> None:
 @main.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database schema to the latest migration."""
-    from referral.schema import upgrade
 
     database = _database()
     upgrade(database.engine)
@@ -59,7 +81,6 @@ def init_db() -> None:
 )
 def seed(demo_participants: int, random_seed: int) -> None:
     """Load reference data, the territories, partners and the demo accounts (idempotent)."""
-    from referral.seeding import seed_all
 
     with _database().atomic() as session:
         report = seed_all(
@@ -97,7 +118,6 @@ def users_create(
     password: str,
 ) -> None:
     """Create an account (the command line acts as the national team)."""
-    from referral.territories.services import create_user
 
     try:
         with _database().atomic() as session:
@@ -129,10 +149,6 @@ def tokens() -> None:
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 365), help="Durée de validité.")
 def tokens_create(email: str, name: str, days: int) -> None:
     """Issue a bearer token for an account; the token is printed on the last line."""
-    from datetime import timedelta
-
-    from referral.territories.queries import user_by_email
-    from referral.territories.services import issue_token
 
     with _database().atomic() as session:
         user = user_by_email(session, email)
@@ -148,7 +164,6 @@ def tokens_create(email: str, name: str, days: int) -> None:
 @click.argument("token")
 def tokens_revoke(token: str) -> None:
     """Revoke a token."""
-    from referral.territories.services import revoke_token
 
     try:
         with _database().atomic() as session:
@@ -174,10 +189,6 @@ def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
     One scheduler runs at a time: a second one started by mistake finds the database lease held
     and stops at once.
     """
-    import logging
-
-    from referral.scheduling.jobs import JOBS_BY_NAME, run_job
-    from referral.scheduling.runtime import holder_name, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     database = _database()
@@ -191,7 +202,6 @@ def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
         for name in jobs or JOBS_BY_NAME:
             result = run_job(database, name, holder=holder)
             click.echo(f"{name} : {'ignorée (un autre planificateur tourne)' if result is None else result}")
-        from referral.scheduling.lease import release
 
         release(database, holder)
         return
@@ -205,11 +215,6 @@ def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
 def match(participant_id: int, limit: int) -> None:
     """Print a person's ranked proposals with their reasons (acting as the structure's CIP)."""
-    from sqlalchemy import select
-
-    from referral.cases.models import Participant
-    from referral.referrals.matching_index import proposals
-    from referral.territories.models import Role, User
 
     with _database().atomic() as session:
         person = session.get(Participant, participant_id)
@@ -230,7 +235,6 @@ def match(participant_id: int, limit: int) -> None:
             raise click.ClickException(
                 "Aucun·e CIP dans la structure de cette personne : rien à lire en son nom."
             )
-        from referral.audit.services import Actor, set_actor
 
         set_actor(session, Actor(actor.id, actor.email, actor.role.value, "ligne de commande"))
         ranked = proposals(session, actor, participant_id)
@@ -258,7 +262,6 @@ def match(participant_id: int, limit: int) -> None:
 @main.command("demo-accounts")
 def demo_accounts_command() -> None:
     """Print the demo accounts and their password."""
-    from referral.seeding import demo_accounts
 
     with _database().atomic() as session:
         password, accounts = demo_accounts(session)
@@ -302,8 +305,6 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     reports ratios, so the figures hold on a shared, noisy machine. `matching` then times the
     proposals service call on a database too (SQLite, and PostgreSQL when reachable).
     """
-    import importlib
-    from pathlib import Path
 
     module = importlib.import_module(BENCHMARKS[name])
     path = Path(output or f"bench-results/{name}.json")
@@ -311,6 +312,7 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     module.run(path, scale=scale, seed=seed, echo=click.echo)
     if name == "matching":
         # (b) needs the database: measured by bench/matching_service.py, into the same file.
+        # Benchmarks load (with their generators and NumPy) only when one is run, like `module`.
         from referral.bench.matching_service import run_service
 
         run_service(path, scale=scale, seed=seed, echo=click.echo)
@@ -341,10 +343,6 @@ def import_data_inclusion(file: str, territory_slug: str | None) -> None:
     Likely duplicates are merged into the existing partner; bad rows are reported and skipped,
     the good ones kept; everything is committed at the end, once.
     """
-    import json
-    import sys
-
-    from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion, row_count
 
     try:
         with open(file, encoding="utf-8") as handle:
@@ -393,9 +391,6 @@ def export_group() -> None:
 )
 def export_data_inclusion(output: str | None, territory_slug: str | None) -> None:
     """Write the published opportunities as data·inclusion v1 services (JSON), with their partners."""
-    import json
-
-    from referral.partners.datainclusion import export_datainclusion
 
     try:
         with _database().atomic() as session:
@@ -457,7 +452,6 @@ def export_network(
 ) -> None:
     """Write a territory's ecosystem graph (structures, partners, CPs, domains, national
     partnerships; counts only, no participant) as GEXF, GraphML or node-link JSON."""
-    from referral.ecosystem.services import NetworkFilter, territory_export
 
     network_filter = NetworkFilter(
         domain=domain, since=since.date() if since else None, until=until.date() if until else None

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, false, select, true, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from referral.access import opportunity_filter
+from referral.access import offered_in_territory, opportunity_filter
 from referral.cases import services as cases
 from referral.cases.models import Participant
 from referral.db import on_commit, utcnow
@@ -31,7 +31,7 @@ from referral.referrals.exceptions import (
     TransitionNotAllowed,
 )
 from referral.referrals.lifecycle import TRANSITIONS, Transition, require_open
-from referral.referrals.matching_index import forget_index
+from referral.referrals.matching_index import blocking_reasons, forget_index
 from referral.referrals.models import (
     ACTIVE_STATES,
     HOLDS_PLACE,
@@ -43,6 +43,7 @@ from referral.referrals.models import (
 from referral.referrals.sharing import build_dossier
 from referral.tasks import services as tasks
 from referral.territories.models import Role, User
+from referral.territories.queries import territory_by_slug
 
 # What each role has to act on, by state (DESIGN §7).
 CIP_TO_ACT_ON = (ReferralState.DRAFT, ReferralState.NEEDS_INFO, ReferralState.ACCEPTED)
@@ -91,9 +92,6 @@ def list_referrals(
     if wanted:
         query = query.where(Referral.state.in_(wanted))
     if territory_slug:
-        from referral.access import offered_in_territory
-        from referral.territories.queries import territory_by_slug
-
         territory = territory_by_slug(session, territory_slug)
         if territory is None:
             raise InvalidInput(
@@ -119,8 +117,6 @@ def eligibility_blockers(
     session: Session, person: Participant, opportunity: Opportunity, today: date
 ) -> list[str]:
     """French reasons why `person` does not meet the opportunity's hard criteria (empty: eligible)."""
-    from referral.referrals.matching_index import blocking_reasons
-
     return blocking_reasons(session, person, opportunity, today)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import fields
 
+from referral.cases.services import path_of
 from referral.web.schemas.base import BaseSchema, length, number_range, one_of, patch_schema
 
 
@@ -269,8 +270,6 @@ class ParticipantDetailSchema(ParticipantSchema):
     exit = fields.Nested(ExitSchema, allow_none=True)
 
     def _path(self, person: Any) -> dict[str, Any]:
-        from referral.cases.services import path_of
-
         return PathSchema().dump(path_of(person))
 
 
