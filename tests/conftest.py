@@ -20,11 +20,9 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from referral.audit import services as audit
+from referral import hooks
 from referral.db import Database, make_engine
-from referral.partners import record_sources as partner_record_sources
-from referral.referrals import agenda, matching_index
-from referral.referrals import record_sources as referral_record_sources
+from referral.referrals import matching_index
 from referral.schema import upgrade
 from referral.seeding import seed_all
 from referral.territories.queries import user_by_email
@@ -32,14 +30,9 @@ from referral.territories.services import issue_token
 from referral.web.app import create_app
 from tests.helpers import DEMO
 
-# Every write is audited, opportunity changes drop the matching index, and referrals and office
-# hours appear in the record's timeline, export and anonymisation, in tests as in the application,
-# and meeting agendas show the partners' answers to referrals (create_app installs them all).
-audit.install()
-matching_index.install()
-agenda.install()
-referral_record_sources.install()
-partner_record_sources.install()
+# The same hooks as the application's (audit, index freshness, record and agenda providers),
+# for the tests that call services without an app.
+hooks.install()
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])

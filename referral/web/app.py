@@ -51,20 +51,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         database = Database.from_url(url)
     app.extensions["referral.database"] = database
 
-    from referral.audit import services as audit
-    from referral.partners import record_sources as partner_record_sources
-    from referral.referrals import agenda, matching_index
-    from referral.referrals import record_sources as referral_record_sources
+    from referral import hooks
     from referral.web import api, auth, errors, request_session
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
 
-    audit.install()
-    matching_index.install()
-    agenda.install()
-    referral_record_sources.install()
-    partner_record_sources.install()
+    hooks.install()
     request_session.init_app(app)
     auth.init_app(app)
     Bootstrap5(app)

@@ -1,0 +1,27 @@
+"""What every process installs once, before it serves a request, runs a job or a test.
+
+Higher rooms contribute to lower ones without the lower ones importing them (DESIGN §5):
+- every write is audited (a flush event of `audit`);
+- a committed change to an opportunity or its places tells this worker's matching index;
+- the record's timeline, right-of-access export and anonymisation get the referrals' and the
+  office hours' parts (`cases/providers.py` holds the registries);
+- a meeting's agenda gets the partners' answers to referrals.
+
+`create_app` calls `install()`, so the web workers, the scheduler and every `referral …` command
+have them; the test suite calls it too. Installing twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from referral.audit import services as audit
+from referral.partners import record_sources as partner_record_sources
+from referral.referrals import agenda, matching_index
+from referral.referrals import record_sources as referral_record_sources
+
+
+def install() -> None:
+    audit.install()
+    matching_index.install()
+    agenda.install()
+    referral_record_sources.install()
+    partner_record_sources.install()
