@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,6 +124,12 @@ class Partner(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # How many times the row was written, counted by the database at every UPDATE. The search
+    # caches key on the sum of these: unlike the latest `updated_at`, the sum moves with every
+    # committed edit, even one committed after an edit stamped later.
+    revision: Mapped[int] = mapped_column(
+        Integer, default=1, server_default=text("1"), onupdate=text("revision + 1")
+    )
 
     national_network: Mapped[NationalNetwork | None] = relationship()
     territory_links: Mapped[list[PartnerTerritory]] = relationship(

@@ -7,6 +7,7 @@ ORDER BY with a deterministic tie-break (STYLE §4).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -51,27 +52,51 @@ class OpportunityRow:
     partner_territory_ids: frozenset[int]
 
 
-def partners_version(session: Session) -> tuple[int, datetime | None, int]:
-    """A token that changes whenever a partner is added, edited or linked to a territory.
+# A row's stamp: what it was last written as. The revision (or version) counts the writes, so a
+# key summing them moves whatever order concurrent edits commit in; the time tells apart two rows
+# that took the same id one after the other (SQLite reuses the id of a rolled-back insert).
+PartnerStamp = tuple[int, datetime]
+OpportunityStamp = tuple[int, datetime, int, datetime]
 
-    Partners are never deleted by the service; `updated_at` moves on every edit (the services
-    also touch it when only the territory links change).
+
+def partners_version(session: Session) -> tuple[int, int, datetime | None, int]:
+    """A key that moves with any committed change of a partner: (count, sum of revisions,
+    latest write, links).
+
+    Partners are never deleted by the service; every write of a row moves its `revision` (the
+    services also touch the partner when only its territory links change).
     """
-    count, latest = session.execute(select(func.count(Partner.id), func.max(Partner.updated_at))).one()
-    links = session.scalar(select(func.count()).select_from(PartnerTerritory)) or 0
-    return int(count or 0), latest, int(links)
-
-
-def opportunities_version(session: Session) -> tuple[int, datetime | None, int]:
-    """The same for opportunities; one is searched with its partner's name and town, so a renamed
-    partner moves it too."""
-    count, latest = session.execute(
-        select(func.count(Opportunity.id), func.max(Opportunity.updated_at))
+    count, revisions, latest = session.execute(
+        select(func.count(Partner.id), func.sum(Partner.revision), func.max(Partner.updated_at))
     ).one()
-    partners_latest = session.scalar(select(func.max(Partner.updated_at)))
     links = session.scalar(select(func.count()).select_from(PartnerTerritory)) or 0
-    stamp = max((value for value in (latest, partners_latest) if value is not None), default=None)
-    return int(count or 0), stamp, int(links)
+    return int(count or 0), int(revisions or 0), latest, int(links)
+
+
+def opportunities_version(session: Session) -> tuple[int, int, datetime | None, tuple[object, ...]]:
+    """The same for opportunities, with the partners' key: an opportunity is searched with its
+    partner's name and town, so a renamed partner moves it too. Every edit and move of an
+    opportunity claims a new version (`opportunities._claim_version`)."""
+    count, versions, latest = session.execute(
+        select(func.count(Opportunity.id), func.sum(Opportunity.version), func.max(Opportunity.updated_at))
+    ).one()
+    return int(count or 0), int(versions or 0), latest, partners_version(session)
+
+
+def partner_stamps(session: Session) -> dict[int, PartnerStamp]:
+    """Each partner's stamp: what an index compares to find the rows that changed."""
+    rows = session.execute(select(Partner.id, Partner.revision, Partner.updated_at))
+    return {partner_id: (revision, updated_at) for partner_id, revision, updated_at in rows}
+
+
+def opportunity_stamps(session: Session) -> dict[int, OpportunityStamp]:
+    """Each opportunity's stamp, with its partner's."""
+    rows = session.execute(
+        select(
+            Opportunity.id, Opportunity.version, Opportunity.updated_at, Partner.revision, Partner.updated_at
+        ).join(Opportunity.partner)
+    )
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
 def _territory_links(session: Session, partner_ids: list[int] | None) -> dict[int, set[int]]:
@@ -84,13 +109,13 @@ def _territory_links(session: Session, partner_ids: list[int] | None) -> dict[in
     return links
 
 
-def partner_rows(session: Session, *, changed_since: datetime | None = None) -> list[PartnerRow]:
-    """Every partner (or those changed since a time) as plain rows for the search index."""
+def partner_rows(session: Session, *, ids: Collection[int] | None = None) -> list[PartnerRow]:
+    """Every partner (or those of `ids`) as plain rows for the search index."""
     query = select(Partner.id, Partner.name, Partner.town, Partner.siret, Partner.tags)
-    if changed_since is not None:
-        query = query.where(Partner.updated_at >= changed_since)
+    if ids is not None:
+        query = query.where(Partner.id.in_(list(ids)))
     rows = session.execute(query.order_by(Partner.id)).all()
-    links = _territory_links(session, [row.id for row in rows] if changed_since is not None else None)
+    links = _territory_links(session, [row.id for row in rows] if ids is not None else None)
     return [
         PartnerRow(
             id=row.id,
@@ -104,7 +129,8 @@ def partner_rows(session: Session, *, changed_since: datetime | None = None) -> 
     ]
 
 
-def opportunity_rows(session: Session, *, changed_since: datetime | None = None) -> list[OpportunityRow]:
+def opportunity_rows(session: Session, *, ids: Collection[int] | None = None) -> list[OpportunityRow]:
+    """Every opportunity (or those of `ids`) with its partner's name and town, for the index."""
     query = (
         select(
             Opportunity.id,
@@ -120,12 +146,10 @@ def opportunity_rows(session: Session, *, changed_since: datetime | None = None)
         .join(Opportunity.partner)
         .order_by(Opportunity.id)
     )
-    if changed_since is not None:
-        query = query.where((Opportunity.updated_at >= changed_since) | (Partner.updated_at >= changed_since))
+    if ids is not None:
+        query = query.where(Opportunity.id.in_(list(ids)))
     rows = session.execute(query).all()
-    links = _territory_links(
-        session, sorted({row.partner_id for row in rows}) if changed_since is not None else None
-    )
+    links = _territory_links(session, sorted({row.partner_id for row in rows}) if ids is not None else None)
     return [
         OpportunityRow(
             id=row.id,

@@ -1,17 +1,14 @@
 """Fuzzy search and duplicate detection of partners and opportunities, over a cached index.
 
-The pure index lives in `referral.search`; this module keeps one per process and
-database, fresh by a version check, and re-reads hits with the caller's scope. Moved as it was
-from `services` (a shared cache helper is coming: issue 13).
+The pure index lives in `referral.search`; this module keeps one per process and database in
+the shared `VersionedCache`, and re-reads hits with the caller's scope.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,70 +21,61 @@ from referral.partners.models import Opportunity, Partner
 from referral.partners.scope import scoped_territory
 from referral.search import PartnerCandidate, SearchIndex, SearchRecord, partner_duplicates
 from referral.territories.models import Role, User
+from referral.versioned_cache import VersionedCache
+
+StampT = TypeVar("StampT")
 
 # Hits below this score (0–100) are noise for a person typing a name.
 SEARCH_MIN_SCORE = 40.0
 
 
 @dataclass
-class _CachedIndex:
-    version: tuple[int, datetime | None, int]
+class StampedIndex(Generic[StampT]):
+    """A search index and the stamp of each row it was built from (to find what changed)."""
+
     index: SearchIndex
+    stamps: dict[int, StampT]
 
 
-class _IndexCache:
-    """One search index per process, per database and kind, kept fresh by a version check.
+# Past this share of changed rows, building again costs less than updating one by one.
+REBUILD_SHARE = 0.25
 
-    Each search first reads a cheap version token (count, latest `updated_at`, links count). If
-    it moved forward, only the rows changed since are re-indexed; if it moved back (a rolled-back
-    transaction) or links changed without a row moving, the index is rebuilt. So every web
+
+def _indexed(
+    version: Callable[[Session], Any],
+    stamps: Callable[[Session], dict[int, StampT]],
+    records: Callable[[Session, Collection[int] | None], list[SearchRecord]],
+) -> VersionedCache[Any, StampedIndex[StampT]]:
+    """The per-process cache of one search index, fresh by its version key.
+
+    When the key moves, the rows whose stamp changed (or that are new) are read again and
+    re-indexed; a row gone, or too many changed, and the index is built again. So every web
     worker stays fresh without any message between processes, and a rolled-back change never
     lingers. Hits are re-read from the database with the caller's scope anyway, so a row the
     index knows but the caller may not see is never shown.
     """
 
-    def __init__(
-        self,
-        version: Callable[[Session], tuple[int, datetime | None, int]],
-        records: Callable[[Session, datetime | None], list[SearchRecord]],
-    ) -> None:
-        self._version = version
-        self._records = records
-        self._lock = threading.Lock()
-        self._entries: dict[int, _CachedIndex] = {}
+    def build(session: Session, key: Any) -> StampedIndex[StampT]:
+        current = stamps(session)
+        return StampedIndex(SearchIndex(records(session, None)), current)
 
-    def get(self, session: Session) -> SearchIndex:
-        bind = session.get_bind()
-        key = id(getattr(bind, "engine", bind))
-        version = self._version(session)
-        with self._lock:
-            cached = self._entries.get(key)
-            if cached is not None and cached.version == version:
-                return cached.index
-            if cached is not None and self._moved_forward(cached.version, version):
-                changed = self._records(session, cached.version[1])
-                if changed or cached.version[2] == version[2]:
-                    for record in changed:
-                        cached.index.update(record)
-                    if len(cached.index) == version[0]:
-                        cached.version = version
-                        return cached.index
-            index = SearchIndex(self._records(session, None))
-            self._entries[key] = _CachedIndex(version, index)
-            return index
+    def update(
+        session: Session, cached: StampedIndex[StampT], old: Any, new: Any, changes: Any
+    ) -> StampedIndex[StampT] | None:
+        current = stamps(session)
+        if not cached.stamps.keys() <= current.keys():
+            return None
+        changed = [row_id for row_id, stamp in current.items() if cached.stamps.get(row_id) != stamp]
+        if len(changed) > REBUILD_SHARE * max(len(current), 1):
+            return None
+        for record in records(session, changed):
+            cached.index.update(record)
+        return StampedIndex(cached.index, current)
 
-    @staticmethod
-    def _moved_forward(old: tuple[int, datetime | None, int], new: tuple[int, datetime | None, int]) -> bool:
-        if old[1] is None or new[1] is None:
-            return False
-        return new[0] >= old[0] and new[1] >= old[1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+    return VersionedCache(version=version, build=build, update=update)
 
 
-def _partner_records(session: Session, changed_since: datetime | None) -> list[SearchRecord]:
+def _partner_records(session: Session, ids: Collection[int] | None) -> list[SearchRecord]:
     return [
         SearchRecord(
             id=row.id,
@@ -97,11 +85,11 @@ def _partner_records(session: Session, changed_since: datetime | None) -> list[S
             territory_ids=row.territory_ids,
             siret=row.siret,
         )
-        for row in queries.partner_rows(session, changed_since=changed_since)
+        for row in queries.partner_rows(session, ids=ids)
     ]
 
 
-def _opportunity_records(session: Session, changed_since: datetime | None) -> list[SearchRecord]:
+def _opportunity_records(session: Session, ids: Collection[int] | None) -> list[SearchRecord]:
     return [
         SearchRecord(
             id=row.id,
@@ -115,12 +103,12 @@ def _opportunity_records(session: Session, changed_since: datetime | None) -> li
             kind=row.domain_code,
             aliases=(row.partner_name,),
         )
-        for row in queries.opportunity_rows(session, changed_since=changed_since)
+        for row in queries.opportunity_rows(session, ids=ids)
     ]
 
 
-PARTNER_INDEX = _IndexCache(queries.partners_version, _partner_records)
-OPPORTUNITY_INDEX = _IndexCache(queries.opportunities_version, _opportunity_records)
+PARTNER_INDEX = _indexed(queries.partners_version, queries.partner_stamps, _partner_records)
+OPPORTUNITY_INDEX = _indexed(queries.opportunities_version, queries.opportunity_stamps, _opportunity_records)
 
 
 def find_partner_duplicates(
@@ -130,7 +118,7 @@ def find_partner_duplicates(
     or a close name in the same town (accents, case, word order and a typo aside), best first.
 
     """
-    index = PARTNER_INDEX.get(session)
+    index = PARTNER_INDEX.get(session).index
     found = partner_duplicates(
         PartnerCandidate(name=name, town=town or "", siret=siret), index, exclude_id=exclude_id
     )
@@ -202,7 +190,7 @@ def search_partners(
     territory_id = _search_territory(session, actor, territory_slug)
     found = _visible_hits(
         session,
-        PARTNER_INDEX.get(session),
+        PARTNER_INDEX.get(session).index,
         query,
         territory_id,
         limit,
@@ -218,7 +206,7 @@ def search_opportunities(
     territory_id = _search_territory(session, actor, territory_slug)
     found = _visible_hits(
         session,
-        OPPORTUNITY_INDEX.get(session),
+        OPPORTUNITY_INDEX.get(session).index,
         query,
         territory_id,
         limit,
