@@ -24,12 +24,8 @@ from referral.cases.models import Participant
 from referral.db import Database
 from referral.ecosystem.services import NetworkFilter, territory_export
 from referral.exceptions import DomainError
-from referral.partners.datainclusion import (
-    OUTCOME_LABELS,
-    export_datainclusion,
-    import_datainclusion,
-    row_count,
-)
+from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion, row_count
+from referral.partners.datainclusion_export import export_datainclusion
 from referral.referrals.matching_index import proposals
 from referral.scheduling.jobs import JOBS_BY_NAME, run_job
 from referral.scheduling.lease import release

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral.cli import main
-from referral.partners import datainclusion
+from referral.partners import datainclusion, datainclusion_export
 from referral.partners.datainclusion import CREATED, MERGED, REJECTED, UNCHANGED
 from referral.partners.models import DeploymentStatus, Opportunity, OpportunityStatus, Partner
 from referral.reference.models import Domain
@@ -119,7 +119,7 @@ def test_thematiques_map_through_the_reference_tables(session: Session) -> None:
 
 
 def test_export_follows_the_schema_field_lists(session: Session) -> None:
-    document = datainclusion.export_datainclusion(session, None, territory_slug="lyon")
+    document = datainclusion_export.export_datainclusion(session, None, territory_slug="lyon")
     published = session.scalars(
         select(Opportunity).where(Opportunity.status == OpportunityStatus.PUBLISHED)
     ).all()
@@ -127,15 +127,15 @@ def test_export_follows_the_schema_field_lists(session: Session) -> None:
     assert len(document["services"]) <= len(published)
     for service in document["services"]:
         assert set(service) == set(datainclusion.SERVICE_FIELDS)
-        assert datainclusion.service_problems(service) == [], service
+        assert datainclusion_export.service_problems(service) == [], service
     structure_ids = {structure["id"] for structure in document["structures"]}
     for structure in document["structures"]:
         assert set(structure) == set(datainclusion.STRUCTURE_FIELDS)
-        assert datainclusion.structure_problems(structure) == [], structure
+        assert datainclusion_export.structure_problems(structure) == [], structure
     assert {service["structure_id"] for service in document["services"]} == structure_ids
     # The checker does catch what the schema forbids.
     broken = dict(document["services"][0], nom="Ab.", couleur="bleu", thematiques=["logement-hebergement"])
-    problems = datainclusion.service_problems(broken)
+    problems = datainclusion_export.service_problems(broken)
     assert any("couleur" in problem for problem in problems)
     assert any("« nom »" in problem for problem in problems)
     assert any("thematiques" in problem for problem in problems)
@@ -143,7 +143,7 @@ def test_export_follows_the_schema_field_lists(session: Session) -> None:
 
 def test_export_leaves_out_drafts(session: Session, sample: dict) -> None:
     datainclusion.import_datainclusion(session, None, sample)
-    document = datainclusion.export_datainclusion(session, None)
+    document = datainclusion_export.export_datainclusion(session, None)
     ids = {service["id"] for service in document["services"]}
     drafts = session.scalars(
         select(Opportunity.id).where(Opportunity.status == OpportunityStatus.DRAFT)
@@ -167,7 +167,7 @@ def test_the_import_and_export_commands(app: Flask, session: Session, tmp_path: 
     result = run(app, "export", "data-inclusion", "--territory", "lyon", "--output", str(output))
     assert result.exit_code == 0, result.output
     exported = json.loads(output.read_text(encoding="utf-8"))
-    assert all(datainclusion.service_problems(item) == [] for item in exported["services"])
+    assert all(datainclusion_export.service_problems(item) == [] for item in exported["services"])
 
     bad = tmp_path / "bad.json"
     bad.write_text("{pas du json", encoding="utf-8")
