@@ -394,6 +394,21 @@ def may_see_dossier(actor: User, referral: Referral) -> bool:
     return actor.role in (Role.CIP, Role.CP)
 
 
+def grouped_referrals(session: Session, actor: User) -> list[tuple[str, list[Referral]]]:
+    """The « Orientations » page's groups: a CP's by what they wait on (`CP_GROUPS`), anyone
+    else's by state, in the lifecycle's order; empty groups of states are left out."""
+    referrals = list_referrals(session, actor)
+    if actor.role is Role.CP:
+        return [(title, [r for r in referrals if r.state in states]) for title, states in CP_GROUPS]
+    groups = [(state.label, [r for r in referrals if r.state is state]) for state in ReferralState]
+    return [(title, members) for title, members in groups if members]
+
+
+def may_edit_record(actor: User) -> bool:
+    """Only a CIP opens and changes the case record a referral comes from."""
+    return actor.role is Role.CIP
+
+
 def display_name(actor: User, referral: Referral) -> str:
     """How a referral names its person for `actor`: the CIP by name, a CP through the identity
     the person agreed to share, coordinators and the national team never."""

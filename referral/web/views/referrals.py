@@ -17,7 +17,6 @@ from referral.reference import queries as reference
 from referral.referrals import matching_index, services, sharing
 from referral.referrals.lifecycle import available
 from referral.referrals.models import ReferralState
-from referral.territories.models import Role
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.request_session import db_session
@@ -63,19 +62,10 @@ def create() -> Response:
 def index() -> str:
     session = db_session()
     user = current_user()
-    referrals = services.list_referrals(session, user)
-    groups: list[tuple[str, list[Any]]] = []
-    if user.role is Role.CP:
-        for title, states in services.CP_GROUPS:
-            groups.append((title, [r for r in referrals if r.state in states]))
-    else:
-        for state in ReferralState:
-            in_state = [r for r in referrals if r.state is state]
-            if in_state:
-                groups.append((state.label, in_state))
     return render_template(
         "referrals/index.html",
-        groups=groups,
+        groups=services.grouped_referrals(session, user),
+        own_referrals=services.may_edit_record(user),
         today=date.today(),
         name_of=lambda referral: services.display_name(user, referral),
     )
@@ -106,6 +96,7 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
         moves=available(referral.state, user.role),
         dossier=referral.shared_dossier if services.may_see_dossier(user, referral) else None,
         name=services.display_name(user, referral),
+        edits_record=services.may_edit_record(user),
         reasons=reasons,
         message=message,
         errors=errors or {},
