@@ -31,6 +31,7 @@ from referral.reference import queries as reference
 from referral.territories.models import Role
 from referral.web.auth import current_user, login_required
 from referral.web.errors import flatten_messages
+from referral.web.limits import ids_in, parse_id
 from referral.web.request_session import db_session
 from referral.web.schemas import meetings as meeting_schemas
 from referral.web.schemas import partners as schemas
@@ -450,7 +451,7 @@ def _render_offer_form(
 @login_required
 def create_offer() -> Any:
     session, user = db_session(), current_user()
-    partner_id = request.values.get("partner_id", type=int)
+    partner_id = request.values.get("partner_id", type=parse_id)  # None when not an id in range
     if partner_id is None:
         flash("Choisissez d'abord le partenaire qui propose l'opportunité.", "info")
         return redirect(url_for("partner_pages.index"))
@@ -563,7 +564,7 @@ def meetings() -> Any:
             "held_at": _text(form, "held_at"),
             "place": _optional(form, "place"),
             "other_attendees": _optional(form, "other_attendees"),
-            "attendee_ids": [int(value) for value in form.getlist("attendee_ids") if value.isdigit()],
+            "attendee_ids": ids_in(form.getlist("attendee_ids")),
         }
         try:
             meeting = services.create_meeting(
