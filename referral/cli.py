@@ -22,9 +22,14 @@ def _database() -> Database:
 
 
 def _create_app():
+    from referral.config import ConfigurationError
     from referral.web.app import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as refusal:
+        # The reason, without a trace, and exit status 1.
+        raise click.ClickException(str(refusal)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=True)

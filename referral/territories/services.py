@@ -28,6 +28,24 @@ MIN_PASSWORD_LENGTH = 12
 # zxcvbn's scale: 3 means about 10⁸ guesses or more ("safely unguessable" for an online attack
 # that the login throttling slows down); 0–2 are repetitions, sequences, common words.
 MIN_PASSWORD_SCORE = 3
+# zxcvbn's dictionaries and keyboard graphs are English and QWERTY: French keyboard rows and
+# the commonest French passwords are given as extra words to guess from.
+FRENCH_GUESSES = (
+    "azertyuiop",
+    "qsdfghjklm",
+    "wxcvbn",
+    "azerty",
+    "motdepasse",
+    "bonjour",
+    "soleil",
+    "doudou",
+    "chouchou",
+    "loulou",
+    "marseille",
+    "convergence",
+    "insertion",
+    "chantier",
+)
 WEAK_PASSWORD = (
     "Mot de passe trop facile à deviner (répétitions, suites, mots courants ou nom du compte) : "
     "choisissez par exemple trois ou quatre mots sans lien entre eux."
@@ -127,7 +145,7 @@ def password_problems(password: str, *, personal: Iterable[str] = ()) -> list[st
     hints = [word for text in personal for word in text.replace("@", " ").replace(".", " ").split() if word]
     # zxcvbn refuses more than 72 characters (its cost grows with the length); the first 72 of a
     # longer password already tell whether it is made of one repeated pattern.
-    if zxcvbn(password[:72], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
+    if zxcvbn(password[:72], user_inputs=[*hints, *FRENCH_GUESSES])["score"] < MIN_PASSWORD_SCORE:
         return [WEAK_PASSWORD]
     return []
 

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral.config import ConfigurationError
 from referral.db import utcnow
 from referral.territories.exceptions import LOCKED_OUT, WRONG_CREDENTIALS
 from referral.territories.models import LoginAttempt
@@ -24,6 +25,7 @@ from referral.territories.services import (
     pair_delay,
 )
 from referral.web.app import create_app
+from referral.web.auth import client_address
 from tests.helpers import DEMO, DEMO_PASSWORD, csrf_token, login
 
 
@@ -198,6 +200,82 @@ def test_next_only_redirects_within_the_site(client: FlaskClient) -> None:
         },
     )
     assert response.headers["Location"] == "/"
+
+
+def post_login_with_next(client: FlaskClient, target: str):
+    token = csrf_token(client.get("/connexion").get_data(as_text=True))
+    return client.post(
+        "/connexion",
+        data={"email": DEMO["cip"], "password": DEMO_PASSWORD, "csrf_token": token, "next": target},
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.test",  # browsers drop the tab: //evil.test
+        "/\n/evil.test",
+        "/\r\nSet-Cookie: volé=1",  # a line break must not reach a header (it gave a 500)
+        "//evil.test",
+        "/\\evil.test",
+        "\\\\evil.test",
+        "https://evil.test/",
+        "javascript:alert(1)",
+        "/\x00/evil.test",
+        "/\u200b/evil.test",
+        " //evil.test",
+        "evil.test",
+    ],
+)
+def test_next_never_leaves_the_site(client: FlaskClient, target: str) -> None:
+    response = post_login_with_next(client, target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_from_the_address_bar_is_judged_too(client: FlaskClient) -> None:
+    page = client.get("/connexion?next=/%09/evil.test")
+    assert page.status_code == 200
+    assert "evil.test" not in page.get_data(as_text=True)
+    page = client.get("/connexion?next=/%0d%0a/evil.test")
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target", ["/salaries/", "/salaries/?q=dupont&programme=CVG", "/reseau/opportunites/3"]
+)
+def test_next_keeps_local_paths(client: FlaskClient, target: str) -> None:
+    response = post_login_with_next(client, target)
+    assert response.headers["Location"] == target
+
+
+def test_a_forwarded_address_is_ignored_unless_proxies_are_trusted(db) -> None:
+    seen: list[str] = []
+
+    def app_with(hops: int) -> Flask:
+        app = create_app({"TESTING": True, "DATABASE": db, "SECRET_KEY": "k", "TRUSTED_PROXY_HOPS": hops})
+
+        @app.get("/adresse-vue")
+        def _address() -> str:
+            seen.append(client_address())
+            return "ok"
+
+        return app
+
+    headers = {"X-Forwarded-For": "192.0.2.55, 10.0.0.2"}
+    environ = {"REMOTE_ADDR": "10.0.0.1"}
+    app_with(0).test_client().get("/adresse-vue", headers=headers, environ_overrides=environ)
+    app_with(1).test_client().get("/adresse-vue", headers=headers, environ_overrides=environ)
+    app_with(2).test_client().get("/adresse-vue", headers=headers, environ_overrides=environ)
+    assert seen == ["10.0.0.1", "10.0.0.2", "192.0.2.55"]
+
+
+def test_trusted_hops_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, db) -> None:
+    monkeypatch.setenv("REFERRAL_TRUSTED_PROXY_HOPS", "1")
+    assert create_app({"DATABASE": db}).config["TRUSTED_PROXY_HOPS"] == 1
+    monkeypatch.setenv("REFERRAL_TRUSTED_PROXY_HOPS", "un")
+    with pytest.raises(ConfigurationError, match="REFERRAL_TRUSTED_PROXY_HOPS"):
+        create_app({"DATABASE": db})
 
 
 def test_session_cookie_flags(client: FlaskClient) -> None:
