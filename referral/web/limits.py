@@ -32,8 +32,28 @@ MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 
 
+def digits_at_most(maximum: int) -> str:
+    """A regular expression matching the decimal numbers from 0 to `maximum` (no sign)."""
+    text = str(maximum)
+    choices = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for position, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - position - 1
+            lower = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
+            choices.append(text[:position] + lower + (rf"\d{{{rest}}}" if rest else ""))
+    choices.append(text)
+    return "(?:" + "|".join(choices) + ")"
+
+
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:…>`` limited to the database's integer range: beyond it, no route matches (404)."""
+    """``<int:…>`` limited to the database's integer range: beyond it, no route matches (404).
+
+    The bound is in the regular expression, not only in `to_python`: werkzeug answers 405
+    rather than 404 when a path matches a rule's pattern for another method, even if the
+    converter then refuses the value.
+    """
+
+    regex = digits_at_most(ID_MAX)
 
     def __init__(
         self,
