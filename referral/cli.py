@@ -8,6 +8,7 @@ Each command is one unit of work: it opens `Database.atomic()`, calls services, 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -15,6 +16,11 @@ from flask.cli import FlaskGroup
 
 from referral.db import Database
 from referral.exceptions import DomainError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from referral.territories.models import User
 
 
 def _database() -> Database:
@@ -121,6 +127,41 @@ def users_create(
     except DomainError as refusal:
         raise click.ClickException(_explain(refusal)) from None
     click.echo(f"Compte créé : {email} (id {user_id}).")
+
+
+def _account(session: Session, email: str) -> User:
+    from referral.territories.queries import user_by_email
+
+    user = user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"Aucun compte pour « {email} ».")
+    return user
+
+
+@users.command("password")
+@click.option("--email", required=True)
+@click.option("--password", prompt="Nouveau mot de passe", hide_input=True, confirmation_prompt=True)
+def users_password(email: str, password: str) -> None:
+    """Set an account's password (checked for strength); its open sessions end."""
+    from referral.territories.services import change_password
+
+    try:
+        with _database().atomic() as session:
+            change_password(session, None, _account(session, email), password=password)
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    click.echo(f"Mot de passe changé pour {email} ; ses sessions ouvertes sont fermées.")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+def users_deactivate(email: str) -> None:
+    """Close an account: its sessions and API tokens stop working at once."""
+    from referral.territories.services import deactivate_user
+
+    with _database().atomic() as session:
+        deactivate_user(session, None, _account(session, email))
+    click.echo(f"Compte fermé : {email}.")
 
 
 @main.group("tokens")

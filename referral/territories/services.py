@@ -309,9 +309,10 @@ def end_sessions(session: Session, user: User) -> None:
     session.flush()
 
 
-def change_password(session: Session, actor: User, user: User, *, password: str) -> User:
-    """Set a new password chosen by its owner (or by the national team), ending all sessions."""
-    if actor.id != user.id and actor.role is not Role.ADMIN:
+def change_password(session: Session, actor: User | None, user: User, *, password: str) -> User:
+    """Set a new password chosen by its owner (or the national team, or the command line:
+    `actor=None`), ending all of the account's sessions."""
+    if actor is not None and actor.id != user.id and actor.role is not Role.ADMIN:
         raise PermissionDenied("Seule la personne titulaire du compte ou l'équipe nationale le peut.")
     if problems := password_problems(password, personal=(user.email, user.full_name)):
         raise InvalidInput("Le mot de passe ne peut pas être enregistré.", errors={"password": problems})

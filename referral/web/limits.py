@@ -93,7 +93,6 @@ def ids_in(values: list[str]) -> list[int]:
 
 # --- text ------------------------------------------------------------------------------------
 
-LINE_CONTROLS = frozenset("\t\n\r")
 # Characters that show nothing and are not a letter: whitespace, format characters (zero-width
 # space and joiners, BOM, soft hyphen, direction marks) and the fillers fonts draw as blanks.
 FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
@@ -110,7 +109,7 @@ def is_invisible(character: str) -> bool:
 def trim(value: str) -> str:
     """Strip whitespace and invisible characters at both ends.
 
-    A value made only of invisible characters becomes empty, so a required name refuses it.
+    A value made only of invisible characters becomes empty; the schemas refuse it as such.
     """
     start, end = 0, len(value)
     while start < end and is_invisible(value[start]):
@@ -120,20 +119,21 @@ def trim(value: str) -> str:
     return value[start:end]
 
 
+# Every control character (Unicode category Cc is exactly these two ranges) but tab and line
+# breaks; then the halves of surrogate pairs, which a JSON ``\ud800`` escape can produce alone.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_LINE = re.compile("[\t\n\r]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def text_problem(value: str, *, multiline: bool) -> str | None:
     """The French reason why `value` cannot be stored as text, or None when it can."""
-    if value.isprintable() and value.isascii():
-        return None  # the common case, at C speed
-    for character in value:
-        code = ord(character)
-        if 0xD800 <= code <= 0xDFFF:
-            return SURROGATE_MESSAGE
-        if unicodedata.category(character) == "Cc":
-            if character in LINE_CONTROLS:
-                if not multiline:
-                    return LINE_BREAK_MESSAGE
-            else:
-                return CONTROL_MESSAGE
+    if _SURROGATE.search(value):
+        return SURROGATE_MESSAGE
+    if _CONTROL.search(value):
+        return CONTROL_MESSAGE
+    if not multiline and _LINE.search(value):
+        return LINE_BREAK_MESSAGE
     return None
 
 
@@ -145,8 +145,8 @@ class RequestTooDeep(DomainError):
     title = "Requête invalide"
 
 
-# Query arguments judged by their own view rather than refused here: the login page's `next`
-# must send people to the home page, not to an error page, when it is not a local path.
+# Arguments judged by their own view rather than refused here: the login page's `next` must
+# send people to the home page, not to an error page, when it is not a local path.
 UNCHECKED_ARGUMENTS = frozenset({"next"})
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -184,7 +184,11 @@ def guard_json_body() -> None:
 
 
 def guard_request_text() -> None:
-    """Query strings and path values: no control character, no unpaired surrogate."""
+    """Query strings, path values and form fields: no control character, no unpaired surrogate.
+
+    Form fields may be free text (a textarea): tabs and line breaks pass here, and the form's
+    schema says where they may not.
+    """
     for value in (request.view_args or {}).values():
         if isinstance(value, str) and text_problem(value, multiline=False):
             raise NotFound()  # no page has such a name
@@ -202,6 +206,15 @@ def guard_request_text() -> None:
                 errors[name] = [problem]
     if errors:
         raise InvalidInput("Certains paramètres de l'adresse sont invalides.", errors=errors)
+    for name, values in request.form.lists():
+        if name in UNCHECKED_ARGUMENTS:
+            continue
+        for value in values:
+            problem = text_problem(value, multiline=True)
+            if problem:
+                errors[name] = [problem]
+    if errors:
+        raise InvalidInput("Certaines données du formulaire sont invalides.", errors=errors)
 
 
 def init_app(app: Flask) -> None:
