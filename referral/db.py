@@ -120,6 +120,10 @@ def is_concurrency_conflict(error: DBAPIError) -> bool:
     return "database is locked" in message or "database table is locked" in message
 
 
+# Execution option naming how a SQLite transaction begins (see `Database.session(write=True)`).
+SQLITE_BEGIN = "referral_sqlite_begin"
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`, with SQLite made to behave like a real transactional database."""
     if url.startswith("sqlite"):
@@ -181,8 +185,6 @@ def assign_changed(row: Any, **values: Any) -> bool:
             changed = True
     return changed
 
-
-SQLITE_BEGIN = "referral_sqlite_begin"
 
 OnCommitCallback = Callable[[], None]
 
