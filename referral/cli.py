@@ -13,6 +13,7 @@ import logging
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from referral.audit.services import Actor, set_actor
 from referral.cases.models import Participant
+from referral.config import ConfigurationError
 from referral.db import Database
 from referral.ecosystem.services import NetworkFilter, territory_export
 from referral.exceptions import DomainError
@@ -37,13 +39,20 @@ from referral.territories.queries import user_by_email
 from referral.territories.services import create_user, issue_token, revoke_token
 from referral.web.app import create_app
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 def _database() -> Database:
     return current_app.extensions["referral.database"]
 
 
 def _create_app():
-    return create_app()
+    try:
+        return create_app()
+    except ConfigurationError as refusal:
+        # The reason, without a trace, and exit status 1.
+        raise click.ClickException(str(refusal)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, add_default_commands=True)
@@ -132,6 +141,41 @@ def users_create(
     except DomainError as refusal:
         raise click.ClickException(_explain(refusal)) from None
     click.echo(f"Compte créé : {email} (id {user_id}).")
+
+
+def _account(session: Session, email: str) -> User:
+    from referral.territories.queries import user_by_email
+
+    user = user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"Aucun compte pour « {email} ».")
+    return user
+
+
+@users.command("password")
+@click.option("--email", required=True)
+@click.option("--password", prompt="Nouveau mot de passe", hide_input=True, confirmation_prompt=True)
+def users_password(email: str, password: str) -> None:
+    """Set an account's password (checked for strength); its open sessions end."""
+    from referral.territories.services import change_password
+
+    try:
+        with _database().atomic() as session:
+            change_password(session, None, _account(session, email), password=password)
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    click.echo(f"Mot de passe changé pour {email} ; ses sessions ouvertes sont fermées.")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+def users_deactivate(email: str) -> None:
+    """Close an account: its sessions and API tokens stop working at once."""
+    from referral.territories.services import deactivate_user
+
+    with _database().atomic() as session:
+        deactivate_user(session, None, _account(session, email))
+    click.echo(f"Compte fermé : {email}.")
 
 
 @main.group("tokens")

@@ -1,14 +1,22 @@
 """Configuration classes, chosen by the ``REFERRAL_ENV`` environment variable.
 
 ``DATABASE_URL`` overrides the embedded SQLite database (``instance/referral.sqlite3``); tests
-pass a mapping to `create_app()` instead.
+pass a mapping to `create_app()` instead. The environment is read when the application is built
+(`environment_settings`), never at import time.
+
+With ``REFERRAL_ENV=production`` the service refuses to start (`ConfigurationError`) without an
+explicit secret key and a PostgreSQL database: a key generated on the fly would log everyone out
+at each restart and differ between workers, and the embedded SQLite file is no production store.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = Path(os.environ.get("REFERRAL_INSTANCE_PATH", PROJECT_ROOT / "instance"))
@@ -28,12 +36,29 @@ def instance_secret_key() -> str:
     return key_file.read_text().strip()
 
 
+class ConfigurationError(RuntimeError):
+    """The service must not start with this configuration; the message says what to set."""
+
+
+# A secret key shorter than this is too easy to guess for signing session cookies.
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class BaseConfig:
-    SECRET_KEY: str | None = os.environ.get("REFERRAL_SECRET_KEY")
+    SECRET_KEY: str | None = None  # REFERRAL_SECRET_KEY, read by environment_settings()
     DATABASE_URL: str | None = None  # resolved by create_app() from the environment
+    PRODUCTION = False  # production refuses an unsafe start and sends HSTS
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A page session ends 10 hours after login whatever happens, and after 2 hours without a
+    # request (both checked on the server, see referral.web.auth; the cookie's own expiry is
+    # only a hint to the browser).
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=10)
+    SESSION_IDLE_LIFETIME = timedelta(hours=2)
+    # How many reverse proxies in front of the service append to X-Forwarded-For: their
+    # headers are trusted for the client's address, nobody else's (REFERRAL_TRUSTED_PROXY_HOPS).
+    TRUSTED_PROXY_HOPS = 0
     JSON_SORT_KEYS = False
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     TESTING = False
@@ -47,6 +72,7 @@ class ProductionConfig(BaseConfig):
     """PostgreSQL and HTTPS: the secret key and the database must come from the environment."""
 
     SESSION_COOKIE_SECURE = True
+    PRODUCTION = True
 
 
 class TestingConfig(BaseConfig):
@@ -67,3 +93,40 @@ def config_class() -> type[BaseConfig]:
         return CONFIGS[name]
     except KeyError:
         raise RuntimeError(f"REFERRAL_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}") from None
+
+
+def environment_settings() -> dict[str, Any]:
+    """The settings the environment gives: the secret key and the number of trusted proxies."""
+    settings: dict[str, Any] = {}
+    key = os.environ.get("REFERRAL_SECRET_KEY", "").strip()
+    if key:
+        settings["SECRET_KEY"] = key
+    hops = os.environ.get("REFERRAL_TRUSTED_PROXY_HOPS", "").strip()
+    if hops:
+        if not (hops.isascii() and hops.isdigit() and int(hops) <= 10):
+            raise ConfigurationError(
+                f"REFERRAL_TRUSTED_PROXY_HOPS={hops!r} : un nombre entier de 0 à 10 est attendu "
+                "(le nombre de proxys inverses devant le service)."
+            )
+        settings["TRUSTED_PROXY_HOPS"] = int(hops)
+    return settings
+
+
+def production_problems(config: Mapping[str, Any]) -> list[str]:
+    """What keeps a production configuration from starting safely (empty: nothing)."""
+    problems: list[str] = []
+    key = config.get("SECRET_KEY") or ""
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"REFERRAL_SECRET_KEY doit être une clé aléatoire d'au moins {MIN_SECRET_KEY_LENGTH} "
+            "caractères (par exemple : python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    # A `DATABASE` object is handed in by tests only; a real start names its database by URL.
+    if config.get("DATABASE") is None:
+        url = config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+        if not url.startswith("postgresql"):
+            problems.append(
+                "DATABASE_URL doit désigner la base PostgreSQL "
+                "(postgresql+psycopg://utilisateur@hôte:5432/base)"
+            )
+    return problems

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -105,6 +106,24 @@ class Base(DeclarativeBase):
     }
 
 
+# SQLSTATEs of a conflict between transactions on PostgreSQL: serialization failure, deadlock,
+# lock not available. Trying again is the answer to each.
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_concurrency_conflict(error: DBAPIError) -> bool:
+    """Whether a database error is a conflict with another transaction rather than a fault."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) in CONFLICT_SQLSTATES:
+        return True
+    message = str(original).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+# Execution option naming how a SQLite transaction begins (see `Database.session(write=True)`).
+SQLITE_BEGIN = "referral_sqlite_begin"
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for `url`, with SQLite made to behave like a real transactional database."""
     if url.startswith("sqlite"):
@@ -145,7 +164,12 @@ def _make_sqlite_transactional(engine: Engine, *, in_file: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that will write takes SQLite's write lock at once (BEGIN IMMEDIATE),
+        # waiting up to the busy timeout for it. Begun as a reader, it would fail without waiting
+        # ("database is locked") when another writer committed since its first read — the
+        # loser of two simultaneous submits got a 500.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def assign_changed(row: Any, **values: Any) -> bool:
@@ -191,6 +215,7 @@ class Database:
             # application's own commits become savepoints of it.
             options["join_transaction_mode"] = "create_savepoint"
         self.session_factory = sessionmaker(bind=bind, **options)
+        self._write_bind: Engine | None = None
 
     @classmethod
     def from_url(cls, url: str, **engine_options: Any) -> Database:
@@ -204,7 +229,12 @@ class Database:
     def dialect_name(self) -> str:
         return self.engine.dialect.name
 
-    def session(self) -> Session:
+    def session(self, *, write: bool = False) -> Session:
+        """A session; `write` when its work will write (on SQLite: take the write lock at begin)."""
+        if write and isinstance(self.bind, Engine) and self.dialect_name == "sqlite":
+            if self._write_bind is None:
+                self._write_bind = self.bind.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
+            return self.session_factory(bind=self._write_bind)
         return self.session_factory()
 
     @contextmanager
@@ -213,7 +243,7 @@ class Database:
 
         Code inside never commits; nested atomic work uses ``session.begin_nested()``.
         """
-        session = self.session_factory()
+        session = self.session(write=True)
         try:
             yield session
             session.commit()

@@ -97,3 +97,29 @@ def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session
     assert "/100" in result.output
     assert "· " in result.output  # reasons, in words
     assert run(app, "match", "--participant", "999999").exit_code == 1
+
+
+def test_users_password_checks_strength_and_ends_sessions(app: Flask, session: Session) -> None:
+    from tests.helpers import DEMO, login
+
+    client = app.test_client()
+    login(client, DEMO["cip"])
+    weak = run(app, "users", "password", "--email", DEMO["cip"], "--password", "123456789012")
+    assert weak.exit_code == 1
+    assert "trop facile à deviner" in weak.output
+    assert client.get("/").status_code == 200
+    result = run(app, "users", "password", "--email", DEMO["cip"], "--password", "girafe-lanterne-écluse-9")
+    assert result.exit_code == 0, result.output
+    assert client.get("/").status_code == 302  # the open session ended
+    assert login(client, DEMO["cip"], "girafe-lanterne-écluse-9").status_code == 302
+
+
+def test_users_deactivate_closes_the_account(app: Flask, session: Session) -> None:
+    from tests.helpers import DEMO, login
+
+    client = app.test_client()
+    login(client, DEMO["cip"])
+    assert run(app, "users", "deactivate", "--email", DEMO["cip"]).exit_code == 0
+    assert client.get("/").status_code == 302
+    assert login(client, DEMO["cip"]).status_code == 401
+    assert run(app, "users", "deactivate", "--email", "personne@exemple.org").exit_code == 1

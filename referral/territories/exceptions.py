@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from referral.exceptions import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
 
 # One message for a wrong e-mail and a wrong password: which one was wrong is not revealed.
 WRONG_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
-LOCKED_OUT = (
-    "Trop de tentatives de connexion infructueuses. Pour protéger les comptes, la connexion est "
-    "suspendue quelques minutes : réessayez plus tard."
-)
+# The same for every e-mail, known or not; only the wait differs, and it depends on the failures
+# from this address, not on the account.
+LOCKED_OUT = "Trop de tentatives de connexion infructueuses depuis cette adresse."
 
 
 class LoginRefused(Unauthenticated):
@@ -17,9 +19,18 @@ class LoginRefused(Unauthenticated):
         super().__init__(WRONG_CREDENTIALS)
 
 
+def _in_french(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
+
+
 class LoginLockedOut(TooManyAttempts):
-    def __init__(self) -> None:
-        super().__init__(LOCKED_OUT)
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"{LOCKED_OUT} Pour protéger les comptes, réessayez dans {_in_french(wait)}.")
+        self.retry_after = max(1, math.ceil(wait.total_seconds()))
 
 
 class TokenRefused(Unauthenticated):

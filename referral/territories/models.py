@@ -136,6 +136,10 @@ class User(Base):
     )
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Stored in every page session at login and compared on each request: raising it (logout,
+    # password change, deactivation) ends all of this user's sessions at once, wherever their
+    # cookies are — the session cookie itself cannot be recalled.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from referral.db import assign_changed, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
@@ -24,6 +25,31 @@ from referral.territories.exceptions import AccountAlreadyExists, LoginLockedOut
 from referral.territories.models import ApiToken, LoginAttempt, Programme, Role, Structure, Territory, User
 
 MIN_PASSWORD_LENGTH = 12
+# zxcvbn's scale: 3 means about 10⁸ guesses or more ("safely unguessable" for an online attack
+# that the login throttling slows down); 0–2 are repetitions, sequences, common words.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn's dictionaries and keyboard graphs are English and QWERTY: French keyboard rows and
+# the commonest French passwords are given as extra words to guess from.
+FRENCH_GUESSES = (
+    "azertyuiop",
+    "qsdfghjklm",
+    "wxcvbn",
+    "azerty",
+    "motdepasse",
+    "bonjour",
+    "soleil",
+    "doudou",
+    "chouchou",
+    "loulou",
+    "marseille",
+    "convergence",
+    "insertion",
+    "chantier",
+)
+WEAK_PASSWORD = (
+    "Mot de passe trop facile à deviner (répétitions, suites, mots courants ou nom du compte) : "
+    "choisissez par exemple trois ou quatre mots sans lien entre eux."
+)
 
 
 def ensure_territory(
@@ -107,6 +133,23 @@ def password_matches(user: User, password: str) -> bool:
     return bool(user.password_hash) and check_password_hash(user.password_hash, password)
 
 
+def password_problems(password: str, *, personal: Iterable[str] = ()) -> list[str]:
+    """Why a password someone chose is refused, in French (empty: accepted).
+
+    Length alone lets ``aaaaaaaaaaaa`` or ``123456789012`` through; zxcvbn estimates how many
+    guesses a password takes, knowing repetitions, sequences, keyboard patterns, common
+    passwords and words, and the account's own e-mail and name (`personal`).
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [f"Au moins {MIN_PASSWORD_LENGTH} caractères."]
+    hints = [word for text in personal for word in text.replace("@", " ").replace(".", " ").split() if word]
+    # zxcvbn refuses more than 72 characters (its cost grows with the length); the first 72 of a
+    # longer password already tell whether it is made of one repeated pattern.
+    if zxcvbn(password[:72], user_inputs=[*hints, *FRENCH_GUESSES])["score"] < MIN_PASSWORD_SCORE:
+        return [WEAK_PASSWORD]
+    return []
+
+
 def _resolve_account(
     session: Session,
     *,
@@ -116,8 +159,13 @@ def _resolve_account(
     structure_id: int | None,
     territory_slug: str | None,
     domains: Iterable[str],
+    personal: Iterable[str] = (),
+    chosen_password: bool = True,
 ) -> tuple[Role, dict[str, Any], list[Domain]]:
-    """Check an account's role, scope, domains and password; return what to store."""
+    """Check an account's role, scope, domains and password; return what to store.
+
+    `chosen_password` is false for the seed's fixed demo password only: see `ensure_user`.
+    """
     errors: dict[str, list[str]] = {}
     try:
         role_value = Role(role)
@@ -125,7 +173,10 @@ def _resolve_account(
         raise InvalidInput(
             "Rôle inconnu.", errors={"role": [f"« {role} » n'est pas un rôle (cip, cp, coordinator, admin)."]}
         ) from None
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if chosen_password:
+        if problems := password_problems(password, personal=personal):
+            errors["password"] = problems
+    elif len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = [f"Au moins {MIN_PASSWORD_LENGTH} caractères."]
     scope: dict[str, Any] = {"structure_id": None, "territory_id": None}
     if role_value is Role.CIP:
@@ -172,7 +223,14 @@ def ensure_user(
     territory_slug: str | None = None,
     domains: Iterable[str] = (),
 ) -> User:
-    """Create or update an account (seeding); the password is only re-hashed when it changed."""
+    """Create or update an account (seeding); the password is only re-hashed when it changed.
+
+    The strength estimate is not applied here: the seed gives the demo accounts one fixed,
+    published password (`seeds/demo.toml`, printed by `referral demo-accounts`), which nobody
+    chose and which must keep opening the demo whatever a new version of the estimator's
+    dictionaries thinks of it. Passwords people choose go through `create_user` and
+    `change_password`, which apply it.
+    """
     email = email.strip().lower()
     role_value, scope, found = _resolve_account(
         session,
@@ -182,6 +240,7 @@ def ensure_user(
         structure_id=None,
         territory_slug=territory_slug,
         domains=domains,
+        chosen_password=False,
     )
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
@@ -189,6 +248,8 @@ def ensure_user(
         session.add(user)
     assign_changed(user, full_name=full_name, role=role_value, **scope)
     if not password_matches(user, password):
+        if user.password_hash:
+            end_sessions(session, user)  # a new password ends the sessions opened with the old
         user.password_hash = hash_password(password)
     if [domain.code for domain in user.domains] != [domain.code for domain in found]:
         user.domains = found
@@ -226,6 +287,7 @@ def create_user(
         structure_id=structure_id,
         territory_slug=territory_slug,
         domains=domains,
+        personal=(email, full_name),
     )
     user = User(
         email=email,
@@ -240,45 +302,99 @@ def create_user(
     return user
 
 
-# Limits on failed logins within a sliding window (per typed e-mail, and per client address).
-ATTEMPT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+def end_sessions(session: Session, user: User) -> None:
+    """End every page session of `user`, on every device: the session cookies they hold carry
+    the old generation and are refused from the next request on (`referral.web.auth`)."""
+    user.session_generation = (user.session_generation or 0) + 1
+    session.flush()
+
+
+def change_password(session: Session, actor: User | None, user: User, *, password: str) -> User:
+    """Set a new password chosen by its owner (or the national team, or the command line:
+    `actor=None`), ending all of the account's sessions."""
+    if actor is not None and actor.id != user.id and actor.role is not Role.ADMIN:
+        raise PermissionDenied("Seule la personne titulaire du compte ou l'équipe nationale le peut.")
+    if problems := password_problems(password, personal=(user.email, user.full_name)):
+        raise InvalidInput("Le mot de passe ne peut pas être enregistré.", errors={"password": problems})
+    user.password_hash = hash_password(password)
+    end_sessions(session, user)
+    return user
+
+
+def deactivate_user(session: Session, actor: User | None, user: User) -> User:
+    """Close an account (national team or command line): its sessions and tokens stop at once."""
+    if actor is not None and actor.role is not Role.ADMIN:
+        raise PermissionDenied("Seule l'équipe nationale peut fermer des comptes.")
+    user.is_active = False
+    end_sessions(session, user)
+    return user
+
+
+# Failed logins slow down the pair (typed e-mail, client address) with growing delays, and the
+# address as a whole; never the account alone, which anyone could then lock for its owner.
+ATTEMPT_WINDOW = timedelta(hours=1)  # failures older than this are forgotten
+FREE_FAILURES = 3  # typing errors: no delay before the fourth try
+FIRST_DELAY = timedelta(seconds=30)  # then 30 s, 1 min, 2 min… between tries
+MAX_DELAY = timedelta(minutes=15)
+ADDRESS_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ADDRESS = 20  # across all e-mails: one address trying many accounts
 TOKEN_LIFETIME = timedelta(days=90)
 
 
-def _recent_failures(session: Session, since: datetime, **where: str) -> int:
-    ((column, value),) = where.items()
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(
-                getattr(LoginAttempt, column) == value,
-                LoginAttempt.at >= since,
-                LoginAttempt.succeeded.is_(False),
-            )
-        )
-        or 0
+def pair_delay(failures: int) -> timedelta:
+    """How long to wait after the last of `failures` consecutive failures of one pair."""
+    if failures <= FREE_FAILURES:
+        return timedelta(0)
+    return min(MAX_DELAY, FIRST_DELAY * 2 ** min(failures - FREE_FAILURES - 1, 16))
+
+
+def _login_wait(session: Session, email: str, remote_addr: str, now: datetime) -> timedelta:
+    """How long this e-mail must wait before trying again from this address (0: not at all).
+
+    Only real failures count (an attempt refused for waiting checks no password and is not
+    recorded), and a success from the same address starts the count again.
+    """
+    failed = LoginAttempt.succeeded.is_(False)
+    pair = (LoginAttempt.email == email, LoginAttempt.remote_addr == remote_addr)
+    recent = LoginAttempt.at >= now - ATTEMPT_WINDOW
+    # Rows are compared by id, not time: two attempts may share a timestamp.
+    last_success_id = session.scalar(
+        select(func.max(LoginAttempt.id)).where(*pair, recent, LoginAttempt.succeeded.is_(True))
     )
+    failures, last_failure = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            *pair, recent, failed, LoginAttempt.id > (last_success_id or 0)
+        )
+    ).one()
+    wait = timedelta(0)
+    if last_failure is not None:
+        wait = last_failure + pair_delay(failures) - now
+    # The address as a whole: the oldest of its last MAX_FAILURES_PER_ADDRESS failures in the
+    # window says when one of them leaves it.
+    oldest = session.scalar(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.remote_addr == remote_addr, failed, LoginAttempt.at >= now - ADDRESS_WINDOW)
+        .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc())
+        .offset(MAX_FAILURES_PER_ADDRESS - 1)
+        .limit(1)
+    )
+    if oldest is not None:
+        wait = max(wait, oldest + ADDRESS_WINDOW - now)
+    return max(wait, timedelta(0))
 
 
 def authenticate(session: Session, *, email: str, password: str, remote_addr: str) -> User:
-    """Check credentials, recording the attempt; refuse when too many recent attempts failed.
+    """Check credentials, recording the attempt; make a pair (e-mail, address) or an address
+    that failed repeatedly wait, with the same answer whether the account exists or not.
 
     The attempt row must outlive a refused request: the caller keeps it (see
     `referral.web.request_session.keep_on_error`).
     """
     email = email.strip().lower()
     now = utcnow()
-    since = now - ATTEMPT_WINDOW
-    if (
-        _recent_failures(session, since, email=email) >= MAX_FAILURES_PER_ACCOUNT
-        or _recent_failures(session, since, remote_addr=remote_addr) >= MAX_FAILURES_PER_ADDRESS
-    ):
-        session.add(LoginAttempt(email=email, remote_addr=remote_addr, at=now, succeeded=False))
-        session.flush()
-        raise LoginLockedOut()
+    wait = _login_wait(session, email, remote_addr, now)
+    if wait > timedelta(0):
+        raise LoginLockedOut(wait)
     user = session.scalar(select(User).where(User.email == email))
     # A hash is checked even for an unknown e-mail, so timing does not reveal which accounts exist.
     candidate_hash = user.password_hash if user is not None and user.password_hash else _dummy_hash()

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from referral.db import is_concurrency_conflict
 from referral.exceptions import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -68,8 +70,31 @@ def respond(status: int, title: str, detail: str, errors: dict[str, list[str]] |
 
 def _domain_error(error: DomainError) -> Response:
     if wants_problem_json():
-        return problem(error.status, error.title, error.message, error.errors, **error.extra)
-    return _page(error.status, error.title, error.message, error.errors)
+        response = problem(error.status, error.title, error.message, error.errors, **error.extra)
+    else:
+        response = _page(error.status, error.title, error.message, error.errors)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+# Another transaction holds or changed the same rows: nothing was stored, trying again works.
+CONCURRENT_CHANGE = (
+    "Une autre modification des mêmes données était en cours : rien n'a été enregistré. Veuillez réessayer."
+)
+
+
+def conflict_response() -> Response:
+    return respond(409, HTTP_TITLES[409][0], CONCURRENT_CHANGE)
+
+
+def _database_error(error: DBAPIError) -> Response:
+    """A lock or serialization conflict the database could not wait out is a 409; any other
+    database failure is unexpected."""
+    if is_concurrency_conflict(error):
+        return conflict_response()
+    return _unexpected(error)
 
 
 # Messages webargs writes itself (outside any schema), in French.
@@ -129,5 +154,6 @@ def _unexpected(error: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(DBAPIError, _database_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

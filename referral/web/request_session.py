@@ -7,19 +7,31 @@ Callbacks registered with `referral.db.on_commit` run after the commit.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, has_request_context, request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from referral.db import Database, discard_on_commit_callbacks, run_on_commit_callbacks
+from referral.db import (
+    Database,
+    discard_on_commit_callbacks,
+    is_concurrency_conflict,
+    run_on_commit_callbacks,
+)
+from referral.web.errors import conflict_response
 
 
 def database() -> Database:
     return current_app.extensions["referral.database"]
 
 
+# Requests that may change data; the others only read (and append to the audit log).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def db_session() -> Session:
     if "db_session" not in g:
-        g.db_session = database().session()
+        writes = has_request_context() and request.method in WRITE_METHODS
+        g.db_session = database().session(write=writes)
     return g.db_session
 
 
@@ -37,7 +49,15 @@ def _commit_on_success(response: Response) -> Response:
     if session is None:
         return response
     if response.status_code < 400 or g.get("keep_on_error"):
-        session.commit()
+        try:
+            session.commit()
+        except DBAPIError as error:
+            # Another transaction won the race for the same rows (PostgreSQL serialization or
+            # deadlock, SQLite's lock): nothing was stored, the client may try again.
+            session.rollback()
+            if not is_concurrency_conflict(error):
+                raise
+            return conflict_response()
         g.db_committed = True
     else:
         session.rollback()

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema, length, number_range, one_of
+from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of
 
 # A time given without an offset is a French social worker's local time, not UTC.
 PARIS = ZoneInfo("Europe/Paris")
@@ -38,7 +38,7 @@ class MeetingInSchema(BaseSchema):
     held_at = aware(required=True, metadata={"description": "ISO 8601 ; sans fuseau : heure de Paris"})
     title = fields.String(required=True, validate=length(minimum=1, maximum=200))
     place = fields.String(load_default=None, allow_none=True, validate=length(maximum=200))
-    attendee_ids = fields.List(fields.Integer(strict=True), load_default=list)
+    attendee_ids = fields.List(Id(), load_default=list)
     other_attendees = fields.String(load_default=None, allow_none=True, validate=length(maximum=5_000))
 
 
@@ -46,7 +46,7 @@ class MeetingPatchSchema(BaseSchema):
     held_at = aware()
     title = fields.String(validate=length(minimum=1, maximum=200))
     place = fields.String(allow_none=True, validate=length(maximum=200))
-    attendee_ids = fields.List(fields.Integer(strict=True))
+    attendee_ids = fields.List(Id())
     other_attendees = fields.String(allow_none=True, validate=length(maximum=5_000))
     minutes = fields.String(allow_none=True, validate=length(maximum=50_000))
 
@@ -89,7 +89,7 @@ class OfficeHourInSchema(BaseSchema):
 
 
 class BookingInSchema(BaseSchema):
-    participant_id = fields.Integer(required=True, strict=True)
+    participant_id = Id(required=True)
     topic = fields.String(
         load_default=None,
         allow_none=True,

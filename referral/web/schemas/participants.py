@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import fields
 
 from referral.cases.services import path_of
-from referral.web.schemas.base import BaseSchema, length, number_range, one_of, patch_schema
+from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of, patch_schema
 
 
 class ParticipantSchema(BaseSchema):
@@ -104,7 +104,7 @@ class NeedSchema(BaseSchema):
 class ConsentInSchema(BaseSchema):
     recipient = fields.String(required=True, validate=one_of(("cp", "external_referent", "partner")))
     data_category = fields.String(required=True, validate=one_of(("situation", "resources", "health")))
-    partner_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    partner_id = Id(load_default=None, allow_none=True)
     given_on = fields.Date(load_default=None, allow_none=True)
     expires_on = fields.Date(load_default=None, allow_none=True)
 
@@ -218,14 +218,14 @@ class ExitSchema(BaseSchema):
 
 
 class FollowUpInSchema(BaseSchema):
-    follow_up_id = fields.Integer(required=True, strict=True)
+    follow_up_id = Id(required=True)
     outcome = fields.String(required=True, **CODE)
     done_on = fields.Date(load_default=None, allow_none=True)
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
 
 
 class TransferInSchema(BaseSchema):
-    participant_id = fields.Integer(required=True, strict=True)
+    participant_id = Id(required=True)
     consent_given_on = fields.Date(required=True)
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
-from referral.web.schemas.base import BaseSchema, length, number_range, one_of
+from referral.web.limits import ID_MAX
+from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of
 
 STATUSES = ("draft", "published", "paused", "closed")
 CATEGORIES = ("situation", "resources", "health")
@@ -118,7 +119,7 @@ class OpportunityQuerySchema(BaseSchema):
     territory = fields.String(validate=length(maximum=60))
     status = fields.String(validate=one_of(STATUSES))
     domain = fields.String(validate=length(maximum=40))
-    partner_id = fields.Integer(strict=True)
+    partner_id = Id(strict=False)  # a query argument arrives as text
 
 
 class CriterionSchema(BaseSchema):
@@ -168,7 +169,7 @@ class CriterionInSchema(BaseSchema):
 class OpportunityInSchema(BaseSchema):
     """A new offer, created as a draft (« brouillon »)."""
 
-    partner_id = fields.Integer(required=True, strict=True)
+    partner_id = Id(required=True)
     title = fields.String(required=True, validate=length(minimum=1, maximum=200))
     domain = fields.String(required=True, validate=length(minimum=1, maximum=40))
     subtypes = fields.List(fields.String(validate=length(maximum=80)), load_default=list)
@@ -191,7 +192,10 @@ class OpportunityPatchSchema(BaseSchema):
     """Only the fields given change; `version` is the one the client read (409 if it moved)."""
 
     version = fields.Integer(
-        required=True, strict=True, metadata={"description": "la version lue ; 409 si l'opportunité a changé"}
+        required=True,
+        strict=True,
+        validate=number_range(minimum=0, maximum=ID_MAX),
+        metadata={"description": "la version lue ; 409 si l'opportunité a changé"},
     )
     title = fields.String(validate=length(minimum=1, maximum=200))
     domain = fields.String(validate=length(minimum=1, maximum=40))
@@ -211,7 +215,9 @@ class OpportunityPatchSchema(BaseSchema):
 
 class OpportunityTransitionSchema(BaseSchema):
     version = fields.Integer(
-        strict=True, metadata={"description": "facultatif : la version lue ; 409 si elle a changé depuis"}
+        strict=True,
+        validate=number_range(minimum=0, maximum=ID_MAX),
+        metadata={"description": "facultatif : la version lue ; 409 si elle a changé depuis"},
     )
 
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema, length, number_range
+from referral.web.limits import ID_MAX
+from referral.web.schemas.base import BaseSchema, Id, length, number_range
 
 
 class ReferralCreateSchema(BaseSchema):
-    participant_id = fields.Integer(required=True, strict=True)
-    opportunity_id = fields.Integer(required=True, strict=True)
+    participant_id = Id(required=True)
+    opportunity_id = Id(required=True)
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=5000))
 
 
 class TransitionInSchema(BaseSchema):
     action = fields.String(required=True, validate=length(minimum=1, maximum=40))
-    version = fields.Integer(required=True, strict=True, validate=number_range(minimum=1))
+    version = fields.Integer(required=True, strict=True, validate=number_range(minimum=1, maximum=ID_MAX))
     reason = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=5000))
     outcome = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))

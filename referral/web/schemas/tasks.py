@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema
+from referral.web.schemas.base import BaseSchema, Id
 
 
 class TaskSchema(BaseSchema):
@@ -34,4 +34,4 @@ class NotificationSchema(BaseSchema):
 
 
 class MarkReadSchema(BaseSchema):
-    ids = fields.List(fields.Integer(strict=True), required=True)
+    ids = fields.List(Id(), required=True)

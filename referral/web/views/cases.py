@@ -59,13 +59,15 @@ def _choices() -> dict[str, Any]:
 def index() -> str:
     args = request.args
     within = args.get("fin_dans", "")
+    # ASCII digits only ("²".isdigit() is true), and few of them: a month count, not an overflow.
+    months = int(within) if within.isascii() and within.isdigit() and len(within) <= 3 else None
     summaries = services.search_participants(
         db_session(),
         current_user(),
         query=args.get("q") or None,
         programme=args.get("programme") or None,
         need_domain=args.get("frein") or None,
-        path_ends_within_months=int(within) if within.isdigit() else None,
+        path_ends_within_months=months,
         follow_ups_due=args.get("suivis") == "1",
     )
     transfers = case_transfers.pending_transfers(db_session(), current_user())

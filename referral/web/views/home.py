@@ -6,6 +6,7 @@ Views parse input, call one service, render. What each role sees is decided by t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
@@ -19,7 +20,7 @@ from referral.reporting.overview import territories_overview, territory_overview
 from referral.tasks import queries as tasks
 from referral.territories import queries as territory_queries
 from referral.territories.models import Role
-from referral.territories.services import authenticate
+from referral.territories.services import authenticate, end_sessions
 from referral.web.auth import client_address, current_user, log_in, log_out, login_required
 from referral.web.request_session import db_session, keep_on_error
 from referral.web.schemas.forms import LoginFormSchema
@@ -27,11 +28,19 @@ from referral.web.schemas.forms import LoginFormSchema
 pages = Blueprint("pages", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only local paths: a login link must not send people to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("pages.home")
+def _safe_next(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: a login link must not send people away.
+
+    Browsers drop tabs and line breaks inside a URL and read a backslash as a slash, so
+    ``/<tab>/evil.test`` is ``//evil.test``, another site: anything not printable, a backslash,
+    a scheme or a host refuses the target (and a line break never reaches a header).
+    """
+    if not target or not target.startswith("/") or not target.isprintable() or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    return target
 
 
 @pages.route("/connexion", methods=["GET", "POST"])
@@ -39,13 +48,16 @@ def login() -> Any:
     if request.method == "GET":
         if g.get("user") is not None:
             return redirect(url_for("pages.home"))
-        return render_template("login.html", email="", next=request.args.get("next", ""))
+        return render_template("login.html", email="", next=_safe_next(request.args.get("next")) or "")
     email = request.form.get("email", "")
     try:
         form = LoginFormSchema().load(request.form.to_dict())
     except ValidationError as error:
         return render_template(
-            "login.html", email=email, next=request.form.get("next", ""), errors=error.messages
+            "login.html",
+            email=email,
+            next=_safe_next(request.form.get("next")) or "",
+            errors=error.messages,
         ), 422
     keep_on_error()  # a refused attempt is recorded: it counts towards the limit
     try:
@@ -53,15 +65,26 @@ def login() -> Any:
             db_session(), email=form["email"], password=form["password"], remote_addr=client_address()
         )
     except DomainError as refusal:
-        return render_template(
-            "login.html", email=form["email"], next=form.get("next", ""), message=refusal.message
-        ), refusal.status
+        retry_after = getattr(refusal, "retry_after", None)
+        return (
+            render_template(
+                "login.html",
+                email=form["email"],
+                next=_safe_next(form.get("next")) or "",
+                message=refusal.message,
+            ),
+            refusal.status,
+            {"Retry-After": str(retry_after)} if retry_after else {},
+        )
     log_in(user)
-    return redirect(_safe_next(form.get("next")))
+    return redirect(_safe_next(form.get("next")) or url_for("pages.home"))
 
 
 @pages.post("/deconnexion")
 def logout() -> Response:
+    user = g.get("user")
+    if user is not None:
+        end_sessions(db_session(), user)  # every copy of this session cookie stops working
     log_out()
     flash("Vous êtes déconnecté·e.", "info")
     return redirect(url_for("pages.login"))

@@ -21,6 +21,7 @@ from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.reference import queries as reference
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
+from referral.web.limits import parse_id
 from referral.web.request_session import db_session
 from referral.web.schemas.partner_forms import OpportunityEditFormSchema, OpportunityFormSchema
 from referral.web.schemas.partners import OpportunityTransitionSchema
@@ -110,7 +111,7 @@ def _render_opportunity_form(
 @login_required
 def create_offer() -> Any:
     session, user = db_session(), current_user()
-    partner_id = request.values.get("partner_id", type=int)
+    partner_id = request.values.get("partner_id", type=parse_id)  # None when not an id in range
     if partner_id is None:
         flash("Choisissez d'abord le partenaire qui propose l'opportunité.", "info")
         return redirect(url_for("partner_pages.index"))
