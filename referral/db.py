@@ -15,7 +15,7 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
@@ -76,6 +76,11 @@ class LabelledEnum(enum.StrEnum):
         member._value_ = value
         member.label = label
         return member
+
+    if TYPE_CHECKING:
+        # `Programme("CVG")` looks a member up by its value alone: `__new__` above only builds the
+        # members, but mypy reads the call's signature from it (python/mypy#10573).
+        def __init__(self, value: str) -> None: ...
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
