@@ -15,11 +15,11 @@ import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -77,6 +77,11 @@ class LabelledEnum(enum.StrEnum):
         member._value_ = value
         member.label = label
         return member
+
+    if TYPE_CHECKING:
+        # `Programme("CVG")` looks a member up by its value alone: `__new__` above only builds the
+        # members, but mypy reads the call's signature from it (python/mypy#10573).
+        def __init__(self, value: str) -> None: ...
 
     @classmethod
     def choices(cls) -> list[tuple[str, str]]:
@@ -184,6 +189,15 @@ def assign_changed(row: Any, **values: Any) -> bool:
             setattr(row, name, value)
             changed = True
     return changed
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE run by `Session.execute()` matched.
+
+    Such a statement returns a `CursorResult`, which has the count; SQLAlchemy types
+    `Session.execute()` as returning a plain `Result` whatever the statement.
+    """
+    return cast("CursorResult[Any]", result).rowcount
 
 
 OnCommitCallback = Callable[[], None]

@@ -24,9 +24,7 @@ LAYERS: list[set[str]] = [
     {"scheduling"},
     {"web", "bench"},
 ]
-LAYER_OF = {
-    package: level for level, packages in enumerate(LAYERS) for package in packages
-}
+LAYER_OF = {package: level for level, packages in enumerate(LAYERS) for package in packages}
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -63,9 +61,7 @@ def _imported_modules(tree: ast.AST, module: str, is_package: bool) -> list[str]
 
 def package_imports() -> dict[str, set[str]]:
     """For each package of `referral/`, the other packages it imports."""
-    packages = {
-        path.name for path in PACKAGE_ROOT.iterdir() if (path / "__init__.py").exists()
-    }
+    packages = {path.name for path in PACKAGE_ROOT.iterdir() if (path / "__init__.py").exists()}
     edges: dict[str, set[str]] = defaultdict(set)
     for path in PACKAGE_ROOT.rglob("*.py"):
         relative = path.relative_to(PACKAGE_ROOT.parent).with_suffix("")
@@ -75,36 +71,22 @@ def package_imports() -> dict[str, set[str]]:
         if len(parts) < 3:
             continue  # a top-level module, not a package's
         owner = parts[1]
-        for target in _imported_modules(
-            ast.parse(path.read_text()), module, is_package
-        ):
+        for target in _imported_modules(ast.parse(path.read_text()), module, is_package):
             pieces = target.split(".")
-            if (
-                len(pieces) >= 2
-                and pieces[0] == "referral"
-                and pieces[1] in packages
-                and pieces[1] != owner
-            ):
+            if len(pieces) >= 2 and pieces[0] == "referral" and pieces[1] in packages and pieces[1] != owner:
                 edges[owner].add(pieces[1])
     return dict(edges)
 
 
 def test_every_package_has_a_layer() -> None:
-    packages = {
-        path.name for path in PACKAGE_ROOT.iterdir() if (path / "__init__.py").exists()
-    }
+    packages = {path.name for path in PACKAGE_ROOT.iterdir() if (path / "__init__.py").exists()}
     assert packages - set(LAYER_OF) == set()
 
 
 def test_no_two_packages_import_each_other() -> None:
     edges = package_imports()
     mutual = sorted(
-        {
-            tuple(sorted((a, b)))
-            for a, targets in edges.items()
-            for b in targets
-            if a in edges.get(b, ())
-        }
+        {tuple(sorted((a, b))) for a, targets in edges.items() for b in targets if a in edges.get(b, ())}
     )
     assert mutual == []
     graph = nx.DiGraph([(a, b) for a, targets in edges.items() for b in targets])
@@ -129,8 +111,6 @@ def test_the_walk_sees_lazy_imports_and_skips_type_checking() -> None:
         "if TYPE_CHECKING:\n    from referral.web import app\n"
         "def f():\n    from referral.cases import services\n"
     )
-    found = _imported_modules(
-        ast.parse(source), "referral.partners.x", is_package=False
-    )
+    found = _imported_modules(ast.parse(source), "referral.partners.x", is_package=False)
     assert "referral.cases.services" in found
     assert not any(name.startswith("referral.web") for name in found)

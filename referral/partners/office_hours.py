@@ -19,7 +19,7 @@ from referral.access import participant_filter
 from referral.audit.models import AuditAction
 from referral.audit.services import record
 from referral.cases.models import Participant
-from referral.db import utcnow
+from referral.db import rowcount, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.partners import queries
 from referral.partners.exceptions import OfficeHourNotFound, OfficeHourUnavailable
@@ -157,14 +157,15 @@ def publish_office_hour(session: Session, actor: User, values: Mapping[str, Any]
         errors["starts_at"] = ["Début obligatoire (date et heure)."]
     if not isinstance(ends_at, datetime) or ends_at.tzinfo is None:
         errors["ends_at"] = ["Fin obligatoire (date et heure)."]
-    if not errors:
+    # No error means both are datetimes: the isinstance checks below only tell mypy so.
+    if not errors and isinstance(starts_at, datetime) and isinstance(ends_at, datetime):
         if ends_at <= starts_at:
             errors["ends_at"] = ["La fin du créneau doit suivre son début."]
         elif ends_at - starts_at > timedelta(hours=8):
             errors["ends_at"] = ["Un créneau dure au plus 8 heures."]
         if starts_at <= utcnow():
             errors["starts_at"] = ["Un créneau se propose dans le futur."]
-    if errors:
+    if errors or not isinstance(starts_at, datetime) or not isinstance(ends_at, datetime):
         raise InvalidInput("Le créneau de permanence est invalide.", errors=errors)
     starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     overlapping = session.scalar(
@@ -231,7 +232,7 @@ def book_office_hour(session: Session, actor: User, slot_id: int, values: Mappin
         .values(booked_by_id=actor.id, participant_id=person.id, topic=topic)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise OfficeHourUnavailable("Ce créneau vient d'être réservé : choisissez-en un autre.")
     # A Core update escapes the automatic audit of flushes: log it explicitly.
     record(

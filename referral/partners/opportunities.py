@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from referral.access import offered_in_territory, opportunity_filter, partner_filter
 from referral.cases.models import DataCategory
-from referral.db import assign_changed, utcnow
+from referral.db import assign_changed, rowcount, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.matching.registry import FIELDS, OPERATORS
 from referral.partners import lifecycle, rules
@@ -346,7 +346,7 @@ def _claim_version(session: Session, opportunity: Opportunity, expected: int | N
         .values(version=seen + 1)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         current = session.scalar(select(Opportunity.version).where(Opportunity.id == opportunity.id))
         raise StaleVersion(seen, int(current or seen))
     set_committed_value(opportunity, "version", seen + 1)

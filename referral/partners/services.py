@@ -96,9 +96,9 @@ def ensure_partner(
         convention_ends_on=convention_ends_on,
     )
     wanted: dict[int, DeploymentStatus] = {}
-    for link in territories:
-        territory = known_territory(session, link["slug"])
-        wanted[territory.id] = DeploymentStatus(link.get("status", DeploymentStatus.DEPLOYED.value))
+    for asked in territories:
+        territory = known_territory(session, asked["slug"])
+        wanted[territory.id] = DeploymentStatus(asked.get("status", DeploymentStatus.DEPLOYED.value))
     current = {link.territory_id: link for link in partner.territory_links}
     for territory_id, link in current.items():
         if territory_id not in wanted:

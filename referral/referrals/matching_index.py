@@ -32,6 +32,7 @@ from referral.matching.index import MatchingIndex, TerritoryIndex
 from referral.matching.proposals import ProposalSet
 from referral.matching.reverse import ReverseMatch, reverse_match
 from referral.matching.snapshot import (
+    CriterionSnapshot,
     OpenNeed,
     OpportunitySnapshot,
     ParticipantSnapshot,
@@ -178,7 +179,7 @@ def opportunity_snapshots(
                 territory_ids=frozenset(territories),
                 domain=offer.domain_code,
                 subtypes=tuple(subtypes.get(offer.id, ())),
-                criteria=tuple(criteria.get(offer.id, ())),
+                criteria=tuple(CriterionSnapshot.of(*row) for row in criteria.get(offer.id, ())),
                 capacity=offer.capacity,
                 places_left=offer.capacity - offer.places_taken,
                 published_on=offer.published_at.date() if offer.published_at else None,
@@ -247,7 +248,7 @@ def participant_snapshot(person: Participant, territory_id: int, today: date) ->
 
 
 @functools.cache
-def _history_statement() -> Select[Any]:
+def _history_statement() -> Select[int, ReferralState, datetime, int]:
     return (
         select(Referral.opportunity_id, Referral.state, Referral.updated_at, Opportunity.partner_id)
         .join(Opportunity, Opportunity.id == Referral.opportunity_id)
@@ -704,6 +705,7 @@ def reverse_matches(
         ).all()
     )
     if is_cip:
+        assert own_structure is not None  # a CIP without a structure was answered above
         own = list(
             session.scalars(
                 select(Participant)
@@ -711,6 +713,6 @@ def reverse_matches(
                 .order_by(Participant.id)
             )
         )
-        counts = {actor.structure_id: len(own)} if own else {}
+        counts = {own_structure: len(own)} if own else {}
         return ReverseMatchView(opportunity.id, len(own), counts, {k: names[k] for k in counts}, own)
     return ReverseMatchView(opportunity.id, match.total, dict(match.counts_by_structure), names, None)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from referral.access import offered_in_territory, opportunity_filter
 from referral.cases import services as cases
 from referral.cases.models import Participant
-from referral.db import on_commit, utcnow
+from referral.db import on_commit, rowcount, utcnow
 from referral.exceptions import InvalidInput
 from referral.partners.models import Opportunity
 from referral.reference import queries as reference
@@ -215,7 +215,7 @@ def _take_place(session: Session, opportunity: Opportunity) -> None:
         .execution_options(synchronize_session=False)
     )
     session.expire(opportunity, ["places_taken"])
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise CapacityExhausted()
     on_commit(session, forget_index)  # places left are part of the ranking
 
@@ -373,6 +373,7 @@ def expire_overdue(session: Session, now: datetime | None = None) -> list[int]:
     ).all()
     expired = []
     for referral in waiting:
+        assert referral.waiting_since is not None  # the query keeps only referrals with one
         deadline = referral.waiting_since + timedelta(days=referral.opportunity.answer_delay_days)
         if deadline <= now:
             transition(

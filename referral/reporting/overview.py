@@ -104,6 +104,7 @@ def territories_overview(session: Session, territory_ids: Iterable[int]) -> dict
         .where(Structure.territory_id.in_(wanted))
         .group_by(Structure.territory_id, Referral.state)
     ):
+        assert territory_id is not None  # `IN (wanted)` never matches a NULL
         overview[territory_id]["referrals_by_state"][state] = count
     return overview
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from referral.db import Database, utcnow
+from referral.db import Database, rowcount, utcnow
 from referral.scheduling.models import SchedulerLease
 
 LEASE_NAME = "scheduler"
@@ -33,7 +33,7 @@ def acquire(database: Database, holder: str, now: datetime | None = None, name: 
             .values(holder=holder, renewed_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rowcount(result) == 1:
             return True
         if session.scalar(select(SchedulerLease.name).where(SchedulerLease.name == name)) is not None:
             return False

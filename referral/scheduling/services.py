@@ -124,6 +124,7 @@ def referral_reminders(session: Session, now: datetime) -> int:
         .order_by(Referral.id)
     ).all()
     for referral in waiting:
+        assert referral.waiting_since is not None  # the query keeps only referrals with one
         days = (now - referral.waiting_since).days
         rounds = days // REMINDER_EVERY_DAYS
         if rounds < 1:
@@ -169,6 +170,7 @@ def endings(session: Session, today: date) -> int:
         .order_by(Opportunity.id)
     ).all()
     for offer in offers:
+        assert offer.valid_until is not None  # the query keeps only offers with an end
         if offer.valid_until < today:
             offer.status = OpportunityStatus.CLOSED
             changed += 1
@@ -194,6 +196,7 @@ def endings(session: Session, today: date) -> int:
         .order_by(Partner.id)
     ).all()
     for partner in partners:
+        assert partner.convention_ends_on is not None  # the query keeps only conventions with an end
         territory_ids = [link.territory_id for link in partner.territory_links]
         for user_id in cps_for(session, territory_ids, None):
             changed += ensure_task(
@@ -224,6 +227,7 @@ def consents_ending(session: Session, today: date) -> int:
     ).all()
     created = 0
     for consent in consents:
+        assert consent.expires_on is not None  # the query keeps only consents with an end
         person = consent.participant
         created += task_for_cips(
             session,

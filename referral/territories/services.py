@@ -130,7 +130,9 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(user: User, password: str) -> bool:
-    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+    if not user.password_hash:
+        return False
+    return check_password_hash(user.password_hash, password)
 
 
 def password_problems(password: str, *, personal: Iterable[str] = ()) -> list[str]:

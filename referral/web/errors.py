@@ -113,7 +113,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
             flat.update(flatten_messages(value, name))
         return flat
     if isinstance(messages, list | tuple) and all(isinstance(item, str) for item in messages):
-        return {prefix or "_": [WEBARGS_MESSAGES.get(item, item) for item in messages]}
+        return {prefix or "_": [WEBARGS_MESSAGES.get(str(item), str(item)) for item in messages]}
     return {prefix or "_": [WEBARGS_MESSAGES.get(str(messages), str(messages))]}
 
 
@@ -137,8 +137,9 @@ def _http_error(error: HTTPException) -> Response:
     if errors and status in (400, 422):
         detail = "Certaines données sont invalides : voir le détail par champ."
     response = respond(status, title, detail, errors)
-    if status == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods or [])
+    valid_methods = getattr(error, "valid_methods", None)  # set by werkzeug's MethodNotAllowed
+    if status == 405 and valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
     return response
 
 

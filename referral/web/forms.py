@@ -48,10 +48,10 @@ def _read(name: str, field: fields.Field, form: MultiDict[str, str], whole: bool
     if isinstance(field, fields.List):
         separator = field.metadata.get("separator")
         if "rows" in field.metadata:
-            values = _rows(field, form)
+            values: list[Any] = _rows(field, form)
         elif separator is not None:
-            raw = form.get(name, "")
-            parts = raw.splitlines() if separator == "\n" else raw.split(separator)
+            text = form.get(name, "")
+            parts = text.splitlines() if separator == "\n" else text.split(separator)
             values = [part.strip() for part in parts if part.strip()]
         else:
             values = [_typed(field.inner, value.strip()) for value in form.getlist(name) if value.strip()]

@@ -12,7 +12,7 @@ from referral.web.request_session import db_session
 from referral.web.schemas.tasks import MarkReadSchema, NotificationSchema, TaskListSchema
 
 blp = Blueprint("me", __name__, description="Mes tâches et notifications")
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 @blp.route("/me/tasks", methods=["GET"])

@@ -27,7 +27,7 @@ from referral.web.schemas.meetings import (
 )
 
 blp = Blueprint("meetings", __name__, description="Réunions de mutualisation, permanences, ateliers")
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 @blp.route("/territories/<slug>/meetings")

@@ -48,7 +48,7 @@ from referral.web.schemas.participants import (
 from referral.web.views.cases import export_download
 
 blp = Blueprint("participants", __name__, description="Dossiers des salarié·es")
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 @blp.route("/participants", methods=["GET"])

@@ -30,7 +30,7 @@ from referral.web.schemas.partners import (
 )
 
 blp = Blueprint("partners", __name__, description="Partenaires et opportunités")
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 @blp.route("/partners")

@@ -24,7 +24,7 @@ from referral.web.schemas.referrals import (
 )
 
 blp = Blueprint("referrals", __name__, description="Orientations")
-SECURITY = [{"bearer": []}]
+SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _dump(referral: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ class ParticipantSchema(BaseSchema):
     monthly_resources = fields.Integer(allow_none=True)
 
 
-CODE = {"validate": length(minimum=1, maximum=60)}
+CODE: dict[str, Any] = {"validate": length(minimum=1, maximum=60)}
 
 
 class ParticipantCreateSchema(BaseSchema):

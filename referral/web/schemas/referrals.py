@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from referral.referrals.matching_index import ReverseMatchView
 from referral.web.limits import ID_MAX
 from referral.web.schemas.base import BaseSchema, Id, length, number_range
 
@@ -89,12 +90,12 @@ class ReverseMatchSchema(BaseSchema):
     by_structure = fields.Method("_by_structure")
     participants = fields.Method("_participants")
 
-    def _by_structure(self, view: object) -> list[dict[str, object]]:
+    def _by_structure(self, view: ReverseMatchView) -> list[dict[str, object]]:
         return [
-            {"structure_id": sid, "structure_name": view.structure_names.get(sid, ""), "count": count}  # type: ignore[attr-defined]
-            for sid, count in sorted(view.counts_by_structure.items())  # type: ignore[attr-defined]
+            {"structure_id": sid, "structure_name": view.structure_names.get(sid, ""), "count": count}
+            for sid, count in sorted(view.counts_by_structure.items())
         ]
 
-    def _participants(self, view: object) -> list[dict[str, object]] | None:
-        own = view.own_participants  # type: ignore[attr-defined]
+    def _participants(self, view: ReverseMatchView) -> list[dict[str, object]] | None:
+        own = view.own_participants
         return None if own is None else OwnParticipantSchema(many=True).dump(own)

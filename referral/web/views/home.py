@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import text
+from werkzeug.wrappers import Response
 
 from referral.cases import services as cases
 from referral.exceptions import DomainError
@@ -109,6 +110,7 @@ def home() -> str:
             session, user, states=referrals.CP_WAITING_ON_PARTNER
         )
     elif user.role is Role.COORDINATOR:
+        assert user.territory_id is not None  # the users table's CHECK: a coordinator has a territory
         context["overview"] = territory_overview(session, user.territory_id)
     else:
         territories = territory_queries.territories(session)
