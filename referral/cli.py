@@ -36,7 +36,13 @@ from referral.schema import upgrade
 from referral.seeding import demo_accounts, seed_all
 from referral.territories.models import Role, User
 from referral.territories.queries import user_by_email
-from referral.territories.services import create_user, issue_token, revoke_token
+from referral.territories.services import (
+    change_password,
+    create_user,
+    deactivate_user,
+    issue_token,
+    revoke_token,
+)
 from referral.web.app import create_app
 
 if TYPE_CHECKING:
@@ -144,8 +150,6 @@ def users_create(
 
 
 def _account(session: Session, email: str) -> User:
-    from referral.territories.queries import user_by_email
-
     user = user_by_email(session, email)
     if user is None:
         raise click.ClickException(f"Aucun compte pour « {email} ».")
@@ -157,8 +161,6 @@ def _account(session: Session, email: str) -> User:
 @click.option("--password", prompt="Nouveau mot de passe", hide_input=True, confirmation_prompt=True)
 def users_password(email: str, password: str) -> None:
     """Set an account's password (checked for strength); its open sessions end."""
-    from referral.territories.services import change_password
-
     try:
         with _database().atomic() as session:
             change_password(session, None, _account(session, email), password=password)
@@ -171,8 +173,6 @@ def users_password(email: str, password: str) -> None:
 @click.option("--email", required=True)
 def users_deactivate(email: str) -> None:
     """Close an account: its sessions and API tokens stop working at once."""
-    from referral.territories.services import deactivate_user
-
     with _database().atomic() as session:
         deactivate_user(session, None, _account(session, email))
     click.echo(f"Compte fermé : {email}.")

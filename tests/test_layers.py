@@ -114,3 +114,37 @@ def test_the_walk_sees_lazy_imports_and_skips_type_checking() -> None:
     found = _imported_modules(ast.parse(source), "referral.partners.x", is_package=False)
     assert "referral.cases.services" in found
     assert not any(name.startswith("referral.web") for name in found)
+
+
+# In-function imports of another package that stay, and why: the application factory imports its
+# blueprints inside (Flask's pattern), and a benchmark loads only when one is run.
+LAZY_ALLOWED = {("referral/web/app.py", "referral.hooks"), ("referral/cli.py", "referral.bench")}
+
+
+def test_no_lazy_import_between_packages() -> None:
+    """An import inside a function hides a dependency (and used to dodge cycles): none are left."""
+    lazy = []
+    for path in PACKAGE_ROOT.rglob("*.py"):
+        relative = str(path.relative_to(PACKAGE_ROOT.parent))
+        owner = path.relative_to(PACKAGE_ROOT).parts[0].removesuffix(".py")
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                    continue
+                if node.module == "referral":  # ``from referral import hooks``
+                    targets = [f"referral.{alias.name}" for alias in node.names]
+                elif node.module.startswith("referral."):
+                    targets = [node.module]
+                else:
+                    continue
+                for target in targets:
+                    if target.split(".")[1] == owner:
+                        continue
+                    if any(
+                        relative == allowed and target.startswith(prefix) for allowed, prefix in LAZY_ALLOWED
+                    ):
+                        continue
+                    lazy.append(f"{relative}:{node.lineno} {target}")
+    assert sorted(set(lazy)) == []
