@@ -53,13 +53,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from referral.audit import services as audit
     from referral.referrals import proposals
-    from referral.web import api, auth, errors, request_session
+    from referral.web import api, auth, errors, request_id, request_session
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
 
     audit.install()
     proposals.install()
+    request_id.init_app(app)  # first: every response carries one, whatever happens after
     request_session.init_app(app)
     auth.init_app(app)
     Bootstrap5(app)

@@ -13,6 +13,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral.exceptions import DomainError
+from referral.web.request_id import request_id
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -122,7 +123,9 @@ def _unexpected(error: Exception) -> Response:
     if not isinstance(error, InternalServerError):
         from flask import current_app
 
-        current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        current_app.logger.exception(
+            "Unhandled error on %s %s (request %s)", request.method, request.path, request_id()
+        )
     title, detail = HTTP_TITLES[500]
     return respond(500, title, detail)
 
