@@ -15,6 +15,7 @@ MODULES = [
     "referral.web.views.referrals",
     "referral.web.views.partners",
     "referral.web.views.network",
+    "referral.web.views.health",
 ]
 
 
