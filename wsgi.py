@@ -1,4 +1,5 @@
-"""WSGI entry point: ``gunicorn wsgi:app`` or ``flask --app wsgi run``."""
+"""WSGI entry point: ``gunicorn --config gunicorn.conf.py wsgi:app`` (the Procfile's ``web``; README
+« En production ») or ``flask --app wsgi run``."""
 
 from referral.web.app import create_app
 

@@ -90,7 +90,13 @@ def init_db() -> None:
     type=int,
     help="Graine du générateur : la même graine donne les mêmes personnes.",
 )
-def seed(demo_participants: int, random_seed: int) -> None:
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date du jour des personnes générées (AAAA-MM-JJ ; par défaut aujourd'hui).",
+)
+def seed(demo_participants: int, random_seed: int, today: datetime | None) -> None:
     """Load reference data, the territories, partners and the demo accounts (idempotent)."""
 
     with _database().atomic() as session:
@@ -98,6 +104,7 @@ def seed(demo_participants: int, random_seed: int) -> None:
             session,
             demo_participants=demo_participants,
             random_seed=random_seed,
+            today=today.date() if today else None,
             progress=lambda message: click.echo(f"  {message}", err=True),
         )
     for name, count in report.counts.items():

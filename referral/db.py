@@ -200,6 +200,23 @@ def rowcount(result: Result[Any]) -> int:
     return cast("CursorResult[Any]", result).rowcount
 
 
+@contextmanager
+def side_transaction(bind: Engine | Connection) -> Iterator[Connection]:
+    """A short transaction beside the caller's unit of work, committed as soon as the block ends.
+
+    For bookkeeping that must neither wait for the request's commit nor keep a lock until then
+    (a token's last use). On an engine it runs on a connection of its own; on a connection (the
+    tests run inside one outer transaction) it is a savepoint of it, so the test sees it and
+    rolls it back with the rest.
+    """
+    if isinstance(bind, Connection):
+        with bind.begin_nested():
+            yield bind
+    else:
+        with bind.begin() as connection:
+            yield connection
+
+
 OnCommitCallback = Callable[[], None]
 
 

@@ -6,8 +6,12 @@ from the application's configuration (or an open connection in tests), never fro
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
@@ -39,3 +43,14 @@ def downgrade(bind: Engine | Connection, revision: str) -> None:
             command.downgrade(alembic_config(connection), revision)
     else:
         command.downgrade(alembic_config(bind), revision)
+
+
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The revisions this code expects, read from the migration files once per process."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(connection: Connection) -> frozenset[str]:
+    """The revisions the database is at (empty if it was never migrated)."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())

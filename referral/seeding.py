@@ -186,10 +186,15 @@ def seed_all(
     *,
     demo_participants: int = 0,
     random_seed: int = 1,
+    today: date | None = None,
     seeds_path: Path = SEEDS_PATH,
     progress: Progress | None = None,
 ) -> SeedReport:
-    """Load everything in dependency order; the caller commits (`Database.atomic()`)."""
+    """Load everything in dependency order; the caller commits (`Database.atomic()`).
+
+    The generated people depend only on `random_seed` and `today` (their dates are drawn back
+    from it): the same pair gives the same people on any database.
+    """
     say = progress or (lambda _message: None)
     report = SeedReport()
     say("Référentiels (domaines, listes)…")
@@ -210,6 +215,7 @@ def seed_all(
             random_seed=random_seed,
             weights=weights,
             demo_territory_id=demo_territory_id,
+            today=today,
         )
     return report
 

@@ -119,8 +119,13 @@ class Participant(Base):
 
     structure: Mapped[Structure] = relationship()
     referent: Mapped[User | None] = relationship()
+    # A contract exists only within its person's record (NOT NULL, ON DELETE CASCADE): taking
+    # it out of the list deletes it, rather than leaving a row without a person to flush.
     contracts: Mapped[list[Contract]] = relationship(
-        back_populates="participant", order_by="Contract.starts_on", passive_deletes=True
+        back_populates="participant",
+        order_by="Contract.starts_on",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     needs: Mapped[list[Need]] = relationship(
         back_populates="participant", order_by="Need.opened_on", passive_deletes=True

@@ -11,12 +11,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from referral.db import Database, rowcount, utcnow
 from referral.scheduling.models import SchedulerLease
 
 LEASE_NAME = "scheduler"
 LEASE_SECONDS = 120
+# A running scheduler renews its lease every LEASE_SECONDS / 3 (40 s). Not renewed for
+# LEASE_SECONDS (two renewals missed) is when another scheduler may take it over: the same
+# delay tells the readiness probe that no scheduler is running.
+RECENT = timedelta(seconds=LEASE_SECONDS)
 
 
 def acquire(database: Database, holder: str, now: datetime | None = None, name: str = LEASE_NAME) -> bool:
@@ -53,3 +58,8 @@ def release(database: Database, holder: str, name: str = LEASE_NAME) -> None:
             .values(renewed_at=datetime(2000, 1, 1).astimezone())
             .execution_options(synchronize_session=False)
         )
+
+
+def last_renewal(session: Session, name: str = LEASE_NAME) -> datetime | None:
+    """When the lease was last taken or renewed (None if no scheduler ever ran here)."""
+    return session.scalar(select(SchedulerLease.renewed_at).where(SchedulerLease.name == name))

@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from referral.db import assign_changed, utcnow
+from referral.db import assign_changed, side_transaction, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.reference.models import Domain
 from referral.territories.exceptions import AccountAlreadyExists, LoginLockedOut, LoginRefused, TokenRefused
@@ -434,12 +435,55 @@ def issue_token(
 
 
 def user_for_token(session: Session, token: str) -> User:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+    """The active user a valid bearer token belongs to; its last use is noted on the side.
+
+    The token is checked, and its use noted, in a short transaction of its own committed before
+    the request's unit of work reads anything (`note_token_use`): the request itself never
+    writes the token row, so two requests with the same token never wait for each other, and on
+    SQLite the request's snapshot starts after that write rather than before it.
+    """
+    bind = session.get_bind()
+    user_id = note_token_use(bind, token)
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
         raise TokenRefused()
-    row.last_used_at = now
-    return row.user
+    return user
+
+
+# The last use of a token is known to within this period: one write per token per period at
+# most, instead of one per request.
+TOKEN_USE_PERIOD = timedelta(minutes=5)
+
+
+def note_token_use(bind: Engine | Connection, token: str, now: datetime | None = None) -> int:
+    """Check `token` and note that it is used; return its user's id or raise `TokenRefused`.
+
+    Runs in a transaction of its own (`side_transaction`) that holds the row for as long as one
+    UPDATE at most. The UPDATE is skipped when the last use read is recent, and it is
+    conditional, so two requests that both found it stale write it once.
+    """
+    now = now or utcnow()
+    recent = now - TOKEN_USE_PERIOD
+    with side_transaction(bind) as connection:
+        row = connection.execute(
+            select(
+                ApiToken.id, ApiToken.user_id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at
+            )
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == _token_digest(token), User.is_active.is_(True))
+        ).one_or_none()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise TokenRefused()
+        if row.last_used_at is None or row.last_used_at < recent:
+            connection.execute(
+                update(ApiToken)
+                .where(
+                    ApiToken.id == row.id,
+                    or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < recent),
+                )
+                .values(last_used_at=now)
+            )
+    return row.user_id
 
 
 def revoke_token(session: Session, token: str) -> None:

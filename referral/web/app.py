@@ -90,12 +90,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral import hooks
-    from referral.web import api, auth, errors, limits, request_session
+    from referral.web import api, auth, errors, limits, request_id, request_session
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
 
     hooks.install()
+    request_id.init_app(app)  # first: every response carries one, whatever happens after
     # After-request functions run last-registered first: the headers go on every answer,
     # including the 409 the request's commit may turn into.
     app.after_request(security_headers)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral.db import is_concurrency_conflict
 from referral.exceptions import DomainError
+from referral.web.request_id import request_id
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -148,7 +149,9 @@ def _unexpected(error: Exception) -> Response:
     if not isinstance(error, InternalServerError):
         from flask import current_app
 
-        current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        current_app.logger.exception(
+            "Unhandled error on %s %s (request %s)", request.method, request.path, request_id()
+        )
     title, detail = HTTP_TITLES[500]
     return respond(500, title, detail)
 

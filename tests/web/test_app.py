@@ -1,4 +1,4 @@
-"""The application shell: health check, French pages, problem+json errors, one commit per request."""
+"""The application shell: French pages, problem+json errors, one commit per request."""
 
 from __future__ import annotations
 
@@ -10,12 +10,6 @@ from referral.db import on_commit
 from referral.exceptions import InvalidInput
 from referral.territories.models import Territory
 from referral.web.request_session import db_session
-
-
-def test_healthz_checks_the_database(client: FlaskClient) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
 def test_home_page_asks_to_sign_in(client: FlaskClient) -> None:

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from referral.cases import services as cases
@@ -117,13 +116,3 @@ def home() -> str:
         figures = territories_overview(session, [territory.id for territory in territories])
         context["territories"] = [(territory, figures[territory.id]) for territory in territories]
     return render_template(f"home/{user.role.value}.html", **context)
-
-
-@pages.get("/healthz")
-def healthz() -> tuple[dict[str, str], int]:
-    """Liveness and database check for load balancers and `make run`."""
-    try:
-        db_session().execute(text("SELECT 1"))
-    except Exception:  # any database failure means "not healthy", reported as such
-        return {"status": "error", "database": "injoignable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
