@@ -430,7 +430,8 @@ def test_any_other_database_fault_stays_a_500_without_a_trace(
         raise OperationalError("…", {}, psycopg.errors.UndefinedTable("relation does not exist"))
 
     monkeypatch.setattr(referral_api.services, "create_referral", fault)
-    client.application.logger.disabled = True
+    # The logger is shared by every app of the run: silenced for this test only.
+    monkeypatch.setattr(client.application.logger, "disabled", True)
     response = client.post(
         "/api/v1/referrals", json={"participant_id": 1, "opportunity_id": 1}, headers=bearer("cip")
     )
