@@ -10,7 +10,7 @@ Matching (`referral bench matching`, `bench/matching.py`; oracle of `tests/match
   of arrays, evaluated across the rows (one participant) or across participants × rows (batch),
   reduced per offer, then sorted.
 Both compute the same numbers as the engine (`referral.matching`): they call its scalar
-definitions (`criteria.evaluate`, `scoring.score_pair`, `index.offer_blockers`), not its index.
+definitions (`criteria.evaluate`, `scoring.score_pair`, `index.opportunity_blockers`), not its index.
 
 Network (`referral bench network`, `bench/network.py`; oracle of `tests/network/test_projection.py`):
 - `bipartite_graph` + `project_networkx`: the partner ↔ structure projection by networkx's
@@ -40,7 +40,7 @@ from referral.matching.criteria import (
     evaluate,
     facts_for,
 )
-from referral.matching.index import EXCLUDED, NEAR_MISS_MAX, offer_blockers
+from referral.matching.index import EXCLUDED, NEAR_MISS_MAX, opportunity_blockers
 from referral.matching.scoring import (
     COVERAGE_DOMAINS,
     HOUSING_DOMAINS,
@@ -74,21 +74,21 @@ class DoubleLoop:
 
     def __init__(self, opportunities: Sequence[OpportunitySnapshot], reference: ReferenceTables) -> None:
         self.reference = reference
-        self.offers: dict[int, list[tuple[OpportunitySnapshot, tuple[CompiledCriterion, ...]]]] = defaultdict(
-            list
+        self.by_territory: dict[int, list[tuple[OpportunitySnapshot, tuple[CompiledCriterion, ...]]]] = (
+            defaultdict(list)
         )
         for offer in sorted(opportunities, key=lambda o: o.id):
             compiled = compile_criteria(offer.criteria, reference)
             for territory in offer.territory_ids:
-                self.offers[territory].append((offer, compiled))
+                self.by_territory[territory].append((offer, compiled))
 
     def match(self, participant: ParticipantSnapshot, today: date, k: int = TOP_K) -> tuple[Top, int, int]:
         """(top k (id, score) eligible, number eligible, number of near misses)."""
         facts = facts_for(participant, self.reference, today)
         ranked: list[tuple[float, int]] = []
         near = 0
-        for offer, criteria in self.offers.get(participant.territory_id, ()):
-            blockers = offer_blockers(offer, today)
+        for offer, criteria in self.by_territory.get(participant.territory_id, ()):
+            blockers = opportunity_blockers(offer, today)
             if blockers >= EXCLUDED:
                 continue
             met = total = 0
@@ -146,7 +146,7 @@ class _RefTerritory:
     need_code: np.ndarray
     soft_total: np.ndarray
     always_ok: np.ndarray  # padding rows
-    offer_blockers: np.ndarray
+    opportunity_blockers: np.ndarray
     static: np.ndarray
     domain: np.ndarray  # domain index per offer
     subtype_member: np.ndarray  # (offers, subtype vocabulary) bool
@@ -186,7 +186,7 @@ class NumpyReference:
                     for value in values:
                         vocabulary.setdefault(str(value), len(vocabulary))
         self.territories = {
-            t: self._prepare(sorted(offers, key=lambda o: o.id)) for t, offers in grouped.items()
+            t: self._prepare(sorted(members, key=lambda o: o.id)) for t, members in grouped.items()
         }
 
     def _prepare(self, offers: list[OpportunitySnapshot]) -> _RefTerritory:
@@ -279,7 +279,7 @@ class NumpyReference:
             need_code=as_rows([self.need_vocabulary[str(crit[r].value)] for r in need]),  # type: ignore[union-attr]
             soft_total=soft_total,
             always_ok=as_rows(padding),
-            offer_blockers=np.array([offer_blockers(o, today) for o in offers], dtype=np.int64),
+            opportunity_blockers=np.array([opportunity_blockers(o, today) for o in offers], dtype=np.int64),
             static=static,
             domain=np.array([self.domain_vocabulary[o.domain] for o in offers], dtype=np.int64),
             subtype_member=subtype_member,
@@ -344,7 +344,7 @@ class NumpyReference:
         ok[:, t.need_rows] = cols["has_need"][:, t.need_code]
         failures = np.add.reduceat((~ok & t.hard).astype(np.int64), t.starts, axis=1)
         met = np.add.reduceat(ok * t.weight, t.starts, axis=1)
-        blockers = failures + t.offer_blockers
+        blockers = failures + t.opportunity_blockers
         soft = np.where(t.soft_total > 0, met / np.where(t.soft_total > 0, t.soft_total, 1.0), 0.5) * W_SOFT
 
         need = np.zeros((p, t.size))

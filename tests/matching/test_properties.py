@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from referral.bench.baselines import DoubleLoop, NumpyReference
 from referral.bench.synthetic import generate
 from referral.matching.criteria import compile_criteria, evaluate, facts_for
-from referral.matching.index import NEAR_MISS_MAX, MatchingIndex, offer_blockers
+from referral.matching.index import NEAR_MISS_MAX, MatchingIndex, opportunity_blockers
 from referral.matching.registry import FIELDS, ValueKind, operators_for
 from referral.matching.snapshot import CriterionSnapshot, OpenNeed, ReferralHistory
 from referral.matching.table import ParticipantTable
@@ -141,7 +141,7 @@ def scalar_blockers(person, offer, today=TODAY) -> int:
     """The number of hard conditions that fail, the straightforward way."""
     facts = facts_for(person, REF, today)
     compiled = compile_criteria(offer.criteria, REF)
-    return offer_blockers(offer, today) + sum(1 for c in compiled if c.hard and not evaluate(c, facts))
+    return opportunity_blockers(offer, today) + sum(1 for c in compiled if c.hard and not evaluate(c, facts))
 
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
