@@ -85,7 +85,7 @@ def opportunity_filter(actor: User) -> ColumnElement[bool]:
     """Opportunities offered in the actor's territory.
 
     A territory-less opportunity of a national partner is offered wherever that partner is
-    deployed. CIPs see published offers only; CPs and coordinators also the drafts, paused and
+    deployed. CIPs see published opportunities only; CPs and coordinators also the drafts, paused and
     closed ones of their territory.
     """
     if actor.role is Role.ADMIN:

@@ -118,26 +118,26 @@ def seed_partners(session: Session, seeds_path: Path = SEEDS_PATH) -> Counter[st
             convention_ends_on=_as_date(item.get("convention_ends_on")),
         )
         counts["partenaires"] += 1
-        for offer in item.get("opportunity", []):
+        for opportunity in item.get("opportunity", []):
             opportunities.ensure_opportunity(
                 session,
-                key=f"{item['key']}:{slugify(offer['title'])}",
+                key=f"{item['key']}:{slugify(opportunity['title'])}",
                 partner=partner,
-                title=offer["title"],
-                domain=offer["domain"],
-                subtypes=offer.get("subtypes", []),
-                territory_slug=offer.get("territory"),
-                description=offer.get("description"),
-                capacity=offer.get("capacity", 1),
-                answer_delay_days=offer.get("answer_delay_days", 30),
-                requires_cp_validation=offer.get("requires_cp_validation", True),
-                procedure=offer.get("procedure"),
-                documents_required=offer.get("documents_required", []),
-                shared_categories=offer.get("shared_categories", []),
-                tags=offer.get("tags", []),
-                criteria=offer.get("criteria", []),
-                valid_from=_as_date(offer.get("valid_from")),
-                valid_until=_as_date(offer.get("valid_until")),
+                title=opportunity["title"],
+                domain=opportunity["domain"],
+                subtypes=opportunity.get("subtypes", []),
+                territory_slug=opportunity.get("territory"),
+                description=opportunity.get("description"),
+                capacity=opportunity.get("capacity", 1),
+                answer_delay_days=opportunity.get("answer_delay_days", 30),
+                requires_cp_validation=opportunity.get("requires_cp_validation", True),
+                procedure=opportunity.get("procedure"),
+                documents_required=opportunity.get("documents_required", []),
+                shared_categories=opportunity.get("shared_categories", []),
+                tags=opportunity.get("tags", []),
+                criteria=opportunity.get("criteria", []),
+                valid_from=_as_date(opportunity.get("valid_from")),
+                valid_until=_as_date(opportunity.get("valid_until")),
             )
             counts["opportunités"] += 1
     return counts

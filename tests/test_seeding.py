@@ -101,8 +101,10 @@ def test_national_partners_deployed_where_the_report_says(session: Session) -> N
     }
     assert cpam_territories == TERRITORIES
     assert session.get(NationalNetwork, "cdc_habitat") is not None
-    offers = session.scalars(select(Opportunity).where(Opportunity.domain_code == "emploi")).all()
-    assert any(criterion.field == "programme" for offer in offers for criterion in offer.criteria)
+    opportunities = session.scalars(select(Opportunity).where(Opportunity.domain_code == "emploi")).all()
+    assert any(
+        criterion.field == "programme" for opportunity in opportunities for criterion in opportunity.criteria
+    )
 
 
 def test_demo_accounts_for_lyon(session: Session) -> None:

@@ -4,13 +4,13 @@ One copy of each slow-but-obvious implementation: the benches time the engines a
 the property tests check that the engines give exactly their results.
 
 Matching (`referral bench matching`, `bench/matching.py`; oracle of `tests/matching/test_properties.py`):
-- `DoubleLoop`: the straightforward Python way — for each participant, for each offer of their
+- `DoubleLoop`: the straightforward Python way — for each participant, for each opportunity of their
   territory, evaluate each criterion, score the eligible ones, sort;
 - `NumpyReference`: a plain vectorised implementation — every criterion of the territory is a row
   of arrays, evaluated across the rows (one participant) or across participants × rows (batch),
-  reduced per offer, then sorted.
+  reduced per opportunity, then sorted.
 Both compute the same numbers as the engine (`referral.matching`): they call its scalar
-definitions (`criteria.evaluate`, `scoring.score_pair`, `index.offer_blockers`), not its index.
+definitions (`criteria.evaluate`, `scoring.score_pair`, `index.opportunity_blockers`), not its index.
 
 Network (`referral bench network`, `bench/network.py`; oracle of `tests/network/test_projection.py`):
 - `bipartite_graph` + `project_networkx`: the partner ↔ structure projection by networkx's
@@ -40,7 +40,7 @@ from referral.matching.criteria import (
     evaluate,
     facts_for,
 )
-from referral.matching.index import EXCLUDED, NEAR_MISS_MAX, offer_blockers
+from referral.matching.index import EXCLUDED, NEAR_MISS_MAX, opportunity_blockers
 from referral.matching.scoring import (
     COVERAGE_DOMAINS,
     HOUSING_DOMAINS,
@@ -70,25 +70,25 @@ Top = list[tuple[int, float]]
 
 
 class DoubleLoop:
-    """For each participant, for each offer of their territory: criteria one by one, then score."""
+    """For each participant, for each opportunity of their territory: criteria one by one, then score."""
 
     def __init__(self, opportunities: Sequence[OpportunitySnapshot], reference: ReferenceTables) -> None:
         self.reference = reference
-        self.offers: dict[int, list[tuple[OpportunitySnapshot, tuple[CompiledCriterion, ...]]]] = defaultdict(
-            list
+        self.by_territory: dict[int, list[tuple[OpportunitySnapshot, tuple[CompiledCriterion, ...]]]] = (
+            defaultdict(list)
         )
-        for offer in sorted(opportunities, key=lambda o: o.id):
-            compiled = compile_criteria(offer.criteria, reference)
-            for territory in offer.territory_ids:
-                self.offers[territory].append((offer, compiled))
+        for opportunity in sorted(opportunities, key=lambda o: o.id):
+            compiled = compile_criteria(opportunity.criteria, reference)
+            for territory in opportunity.territory_ids:
+                self.by_territory[territory].append((opportunity, compiled))
 
     def match(self, participant: ParticipantSnapshot, today: date, k: int = TOP_K) -> tuple[Top, int, int]:
         """(top k (id, score) eligible, number eligible, number of near misses)."""
         facts = facts_for(participant, self.reference, today)
         ranked: list[tuple[float, int]] = []
         near = 0
-        for offer, criteria in self.offers.get(participant.territory_id, ()):
-            blockers = offer_blockers(offer, today)
+        for opportunity, criteria in self.by_territory.get(participant.territory_id, ()):
+            blockers = opportunity_blockers(opportunity, today)
             if blockers >= EXCLUDED:
                 continue
             met = total = 0
@@ -102,8 +102,8 @@ class DoubleLoop:
                     if outcome:
                         met += criterion.weight_milli
             if blockers == 0:
-                score, _ = score_pair(facts, offer, met, total, today)
-                ranked.append((-score, offer.id))
+                score, _ = score_pair(facts, opportunity, met, total, today)
+                ranked.append((-score, opportunity.id))
             elif blockers <= NEAR_MISS_MAX:
                 near += 1
         ranked.sort()
@@ -119,12 +119,12 @@ _CODE_INDEX = {field: i for i, field in enumerate(CODE_FIELDS)}
 
 @dataclass
 class _RefTerritory:
-    """One territory's offers as flat criterion rows (sorted by offer), for the reference."""
+    """One territory's opportunities as flat criterion rows (sorted by opportunity), for the reference."""
 
     size: int
     ids: np.ndarray
-    starts: np.ndarray  # first row of each offer (every offer has at least its padding row)
-    row_offer: np.ndarray
+    starts: np.ndarray  # first row of each opportunity (every opportunity has at least its padding row)
+    row_opportunity: np.ndarray
     hard: np.ndarray
     weight: np.ndarray  # soft weight in thousandths (0 for hard rows)
     # interval rows: lo <= x <= hi on a numeric column
@@ -146,10 +146,10 @@ class _RefTerritory:
     need_code: np.ndarray
     soft_total: np.ndarray
     always_ok: np.ndarray  # padding rows
-    offer_blockers: np.ndarray
+    opportunity_blockers: np.ndarray
     static: np.ndarray
-    domain: np.ndarray  # domain index per offer
-    subtype_member: np.ndarray  # (offers, subtype vocabulary) bool
+    domain: np.ndarray  # domain index per opportunity
+    subtype_member: np.ndarray  # (opportunities, subtype vocabulary) bool
     no_subtypes: np.ndarray
     housing: np.ndarray
     coverage: np.ndarray
@@ -169,15 +169,15 @@ class NumpyReference:
         self.domain_vocabulary: dict[str, int] = {}
         self.subtype_vocabulary: dict[str, int] = {}
         grouped: dict[int, list[OpportunitySnapshot]] = defaultdict(list)
-        for offer in opportunities:
-            for territory in offer.territory_ids:
-                grouped[territory].append(offer)
-            for code in (offer.domain, *offer.subtypes):
+        for opportunity in opportunities:
+            for territory in opportunity.territory_ids:
+                grouped[territory].append(opportunity)
+            for code in (opportunity.domain, *opportunity.subtypes):
                 self.need_vocabulary.setdefault(code, len(self.need_vocabulary))
-            self.domain_vocabulary.setdefault(offer.domain, len(self.domain_vocabulary))
-            for subtype in offer.subtypes:
+            self.domain_vocabulary.setdefault(opportunity.domain, len(self.domain_vocabulary))
+            for subtype in opportunity.subtypes:
                 self.subtype_vocabulary.setdefault(subtype, len(self.subtype_vocabulary))
-            for criterion in offer.criteria:
+            for criterion in opportunity.criteria:
                 if criterion.field == "has_need":
                     self.need_vocabulary.setdefault(str(criterion.value), len(self.need_vocabulary))
                 elif criterion.field in _CODE_INDEX:
@@ -186,18 +186,20 @@ class NumpyReference:
                     for value in values:
                         vocabulary.setdefault(str(value), len(vocabulary))
         self.territories = {
-            t: self._prepare(sorted(offers, key=lambda o: o.id)) for t, offers in grouped.items()
+            t: self._prepare(sorted(members, key=lambda o: o.id)) for t, members in grouped.items()
         }
 
-    def _prepare(self, offers: list[OpportunitySnapshot]) -> _RefTerritory:
+    def _prepare(self, opportunities: list[OpportunitySnapshot]) -> _RefTerritory:
         reference, today = self.reference, self.today
-        n = len(offers)
+        n = len(opportunities)
         rows: list[tuple[int, CompiledCriterion | None]] = []
-        for position, offer in enumerate(offers):
-            rows.append((position, None))  # padding row, always met: every offer has a row
-            rows.extend((position, criterion) for criterion in compile_criteria(offer.criteria, reference))
-        row_offer = np.array([p for p, _ in rows], dtype=np.intp)
-        starts = np.searchsorted(row_offer, np.arange(n))
+        for position, opportunity in enumerate(opportunities):
+            rows.append((position, None))  # padding row, always met: every opportunity has a row
+            rows.extend(
+                (position, criterion) for criterion in compile_criteria(opportunity.criteria, reference)
+            )
+        row_opportunity = np.array([p for p, _ in rows], dtype=np.intp)
+        starts = np.searchsorted(row_opportunity, np.arange(n))
         hard = np.array([c is not None and c.hard for _, c in rows], dtype=bool)
         weight = np.array([0 if c is None or c.hard else c.weight_milli for _, c in rows], dtype=np.float64)
         interval, numeric_set, code, need, padding = [], [], [], [], []
@@ -245,23 +247,23 @@ class NumpyReference:
             member[-1] = False  # not recorded: never met
             allowed[i] = member
         soft_total = np.zeros(n, dtype=np.float64)
-        np.add.at(soft_total, row_offer, weight)
+        np.add.at(soft_total, row_opportunity, weight)
         subtype_member = np.zeros((n, max(1, len(self.subtype_vocabulary))), dtype=bool)
-        for position, offer in enumerate(offers):
-            for subtype in offer.subtypes:
+        for position, opportunity in enumerate(opportunities):
+            for subtype in opportunity.subtypes:
                 subtype_member[position, self.subtype_vocabulary[subtype]] = True
         static = np.array(
             [
                 ((parts[0] + parts[1]) + parts[2]) + parts[3]
-                for parts in (static_contributions(offer, today) for offer in offers)
+                for parts in (static_contributions(opportunity, today) for opportunity in opportunities)
             ]
         )
         as_rows = lambda items: np.array(items, dtype=np.intp)  # noqa: E731
         return _RefTerritory(
             size=n,
-            ids=np.array([o.id for o in offers], dtype=np.int64),
+            ids=np.array([o.id for o in opportunities], dtype=np.int64),
             starts=starts,
-            row_offer=row_offer,
+            row_opportunity=row_opportunity,
             hard=hard,
             weight=weight,
             interval_rows=as_rows(interval),
@@ -279,15 +281,17 @@ class NumpyReference:
             need_code=as_rows([self.need_vocabulary[str(crit[r].value)] for r in need]),  # type: ignore[union-attr]
             soft_total=soft_total,
             always_ok=as_rows(padding),
-            offer_blockers=np.array([offer_blockers(o, today) for o in offers], dtype=np.int64),
+            opportunity_blockers=np.array(
+                [opportunity_blockers(o, today) for o in opportunities], dtype=np.int64
+            ),
             static=static,
-            domain=np.array([self.domain_vocabulary[o.domain] for o in offers], dtype=np.int64),
+            domain=np.array([self.domain_vocabulary[o.domain] for o in opportunities], dtype=np.int64),
             subtype_member=subtype_member,
-            no_subtypes=np.array([not o.subtypes for o in offers], dtype=bool),
-            housing=np.array([o.domain in HOUSING_DOMAINS for o in offers], dtype=np.float64),
-            coverage=np.array([o.domain in COVERAGE_DOMAINS for o in offers], dtype=np.float64),
+            no_subtypes=np.array([not o.subtypes for o in opportunities], dtype=bool),
+            housing=np.array([o.domain in HOUSING_DOMAINS for o in opportunities], dtype=np.float64),
+            coverage=np.array([o.domain in COVERAGE_DOMAINS for o in opportunities], dtype=np.float64),
             residence=np.array(
-                [any(s in RESIDENCE_SUBTYPES for s in o.subtypes) for o in offers], dtype=np.float64
+                [any(s in RESIDENCE_SUBTYPES for s in o.subtypes) for o in opportunities], dtype=np.float64
             ),
         )
 
@@ -330,9 +334,9 @@ class NumpyReference:
         }
 
     def _scores(self, t: _RefTerritory, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(blockers, score), each (participants × offers), for the participants in `cols`."""
+        """(blockers, score), each (participants × opportunities), for the participants in `cols`."""
         p = cols["numeric"].shape[0]
-        ok = np.ones((p, len(t.row_offer)), dtype=bool)
+        ok = np.ones((p, len(t.row_opportunity)), dtype=bool)
         x = cols["numeric"][:, t.interval_column]
         ok[:, t.interval_rows] = (x >= t.lo) & (x <= t.hi)
         if len(t.set_rows):
@@ -344,7 +348,7 @@ class NumpyReference:
         ok[:, t.need_rows] = cols["has_need"][:, t.need_code]
         failures = np.add.reduceat((~ok & t.hard).astype(np.int64), t.starts, axis=1)
         met = np.add.reduceat(ok * t.weight, t.starts, axis=1)
-        blockers = failures + t.offer_blockers
+        blockers = failures + t.opportunity_blockers
         soft = np.where(t.soft_total > 0, met / np.where(t.soft_total > 0, t.soft_total, 1.0), 0.5) * W_SOFT
 
         need = np.zeros((p, t.size))

@@ -95,10 +95,11 @@ def run(
     generation_s, data = _timed(lambda: generate(scale, seed))
     today = data.today
     reference = data.reference
-    open_offers = [o for o in data.opportunities if o.status == "published"]
+    open_opportunities = [o for o in data.opportunities if o.status == "published"]
     echo(
         f"  {len(data.territories)} territoires, {len(data.participants)} participant·es, "
-        f"{len(open_offers)} opportunités ouvertes ({len(data.opportunities)} en tout) — {generation_s:.1f} s"
+        f"{len(open_opportunities)} opportunités ouvertes ({len(data.opportunities)} en tout) "
+        f"— {generation_s:.1f} s"
     )
 
     echo("Construction des index…")
@@ -106,13 +107,13 @@ def run(
     def build_index() -> MatchingIndex:
         built = MatchingIndex(data.opportunities, reference)
         for territory in built.territories.values():
-            territory.day(today)  # the offer-only part of the score, computed once a day
+            territory.day(today)  # the opportunity-only part of the score, computed once a day
         return built
 
     index_s, index = _timed(build_index)
     numpy_setup_s, numpy_ref = _timed(lambda: NumpyReference(data.opportunities, reference, today))
     loop_setup_s, loop = _timed(lambda: DoubleLoop(data.opportunities, reference))
-    offers_per_territory = [t.size for t in index.territories.values()]
+    opportunities_per_territory = [t.size for t in index.territories.values()]
     # Hundreds of thousands of long-lived snapshots: move them out of the collector's way, as a
     # worker that keeps an index in memory should (gc.freeze after loading), so that a full
     # collection triggered by unrelated garbage does not walk them during a measurement.
@@ -128,7 +129,7 @@ def run(
             index,
             numpy_ref,
             loop,
-            offers_per_territory,
+            opportunities_per_territory,
             {
                 "generation_s": generation_s,
                 "engine_index_build_s": index_s,
@@ -169,13 +170,13 @@ def _measure(
     index: MatchingIndex,
     numpy_ref: NumpyReference,
     loop: DoubleLoop,
-    offers_per_territory: list[int],
+    opportunities_per_territory: list[int],
     setup: dict[str, float],
 ) -> dict[str, Any]:
     today = data.today
     reference = data.reference
     people = data.participants
-    open_offers = [o for o in data.opportunities if o.status == "published"]
+    open_opportunities = [o for o in data.opportunities if o.status == "published"]
     load_before = os.getloadavg()
 
     # (c) the national batch — first, so that (a) then runs on warm caches, as in a long-lived
@@ -303,12 +304,12 @@ def _measure(
             "territories": len(data.territories),
             "structures": len(data.structures),
             "participants": len(people),
-            "open_opportunities": len(open_offers),
+            "open_opportunities": len(open_opportunities),
             "opportunities_including_not_open": len(data.opportunities),
-            "offers_per_territory_median": statistics.median(offers_per_territory)
-            if offers_per_territory
+            "offers_per_territory_median": statistics.median(opportunities_per_territory)
+            if opportunities_per_territory
             else 0,
-            "offers_per_territory_max": max(offers_per_territory, default=0),
+            "offers_per_territory_max": max(opportunities_per_territory, default=0),
             "pairs_evaluated": int(
                 sum(
                     index.territories[t].size * len(p)

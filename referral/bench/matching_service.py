@@ -7,7 +7,7 @@ temporary PostgreSQL schema — and times what a CIP's request does: read the pe
 (contracts, needs, health), reuse the compiled index of opportunities (built once, timed apart),
 match, read the referral history, word the proposals shown (`PROPOSALS_SHOWN` eligible and near
 misses, the API's default), log the read in the audit log, commit. Then what the request that
-follows a change pays: the index refreshed after one offer edited elsewhere, and at the turn of
+follows a change pays: the index refreshed after one opportunity edited elsewhere, and at the turn of
 the hour. It fills the ``service_call_with_database`` slot and the two service targets of the
 JSON file the engine's benchmark wrote, keeping everything else in it.
 
@@ -90,50 +90,50 @@ def load(database: Database, dataset: synthetic.Dataset, sampled: set[int]) -> d
                 },
             ).scalar_one()
         partners: dict[int, tuple[str, frozenset[int]]] = {}
-        for offer in dataset.opportunities:
-            partners.setdefault(offer.partner_id, (offer.partner_name, offer.territory_ids))
+        for opportunity in dataset.opportunities:
+            partners.setdefault(opportunity.partner_id, (opportunity.partner_name, opportunity.territory_ids))
         conn.execute(
             insert(Partner),
             [{"id": pid, "name": name, "kind": "association"} for pid, (name, _t) in partners.items()],
         )
         links = {
             (pid, tid)
-            for offer in dataset.opportunities
-            for pid in [offer.partner_id]
-            for tid in offer.territory_ids
+            for opportunity in dataset.opportunities
+            for pid in [opportunity.partner_id]
+            for tid in opportunity.territory_ids
         }
         for rows in _chunks(
             [{"partner_id": pid, "territory_id": tid, "status": "deployed"} for pid, tid in sorted(links)]
         ):
             conn.execute(insert(PartnerTerritory), rows)
-        offers, criteria = [], []
-        for offer in dataset.opportunities:
-            national = len(offer.territory_ids) > 1
-            # Generated offers that are no longer open may end before their start date would
-            # allow; the database refuses that, so such an offer keeps only its end.
-            valid_from = offer.valid_from
-            if valid_from and offer.valid_until and offer.valid_until < valid_from:
+        opportunities, criteria = [], []
+        for opportunity in dataset.opportunities:
+            national = len(opportunity.territory_ids) > 1
+            # Generated opportunities that are no longer open may end before their start date would
+            # allow; the database refuses that, so such an opportunity keeps only its end.
+            valid_from = opportunity.valid_from
+            if valid_from and opportunity.valid_until and opportunity.valid_until < valid_from:
                 valid_from = None
-            offers.append(
+            opportunities.append(
                 {
-                    "id": offer.id,
-                    "partner_id": offer.partner_id,
-                    "title": offer.title,
-                    "territory_id": None if national else next(iter(offer.territory_ids)),
-                    "domain_code": offer.domain,
-                    "capacity": offer.capacity,
-                    "places_taken": max(0, offer.capacity - max(offer.places_left, 0)),
-                    "status": offer.status,
+                    "id": opportunity.id,
+                    "partner_id": opportunity.partner_id,
+                    "title": opportunity.title,
+                    "territory_id": None if national else next(iter(opportunity.territory_ids)),
+                    "domain_code": opportunity.domain,
+                    "capacity": opportunity.capacity,
+                    "places_taken": max(0, opportunity.capacity - max(opportunity.places_left, 0)),
+                    "status": opportunity.status,
                     "valid_from": valid_from,
-                    "valid_until": offer.valid_until,
+                    "valid_until": opportunity.valid_until,
                     "documents_required": [],
                     "shared_categories": [],
-                    "tags": list(offer.tags),
+                    "tags": list(opportunity.tags),
                 }
             )
             criteria += [
                 {
-                    "opportunity_id": offer.id,
+                    "opportunity_id": opportunity.id,
                     "position": i,
                     "field": c.field,
                     "op": c.op,
@@ -141,9 +141,9 @@ def load(database: Database, dataset: synthetic.Dataset, sampled: set[int]) -> d
                     "hard": c.hard,
                     "weight": c.weight,
                 }
-                for i, c in enumerate(offer.criteria)
+                for i, c in enumerate(opportunity.criteria)
             ]
-        for rows in _chunks(offers):
+        for rows in _chunks(opportunities):
             conn.execute(insert(Opportunity), rows)
         for rows in _chunks(criteria):
             conn.execute(insert(Criterion), rows)
@@ -248,17 +248,17 @@ def measure(
 
 
 def _refresh_timings(database: Database, today: date) -> dict[str, float]:
-    """What a request pays when the index must follow a change: one offer edited by a CP (seen
+    """What a request pays when the index must follow a change: one opportunity edited by a CP (seen
     through the version key, as from another worker), and the hourly refresh of every figure."""
     with database.atomic() as session:
-        offer_id = session.scalar(
+        opportunity_id = session.scalar(
             select(func.min(Opportunity.id)).where(
                 Opportunity.status == OpportunityStatus.PUBLISHED, Opportunity.territory_id.is_not(None)
             )
         )
         session.execute(
             update(Opportunity)
-            .where(Opportunity.id == offer_id)
+            .where(Opportunity.id == opportunity_id)
             .values(title=Opportunity.title + " (modifiée)", version=Opportunity.version + 1),
             execution_options={"synchronize_session": False},
         )
@@ -266,14 +266,14 @@ def _refresh_timings(database: Database, today: date) -> dict[str, float]:
     with database.atomic() as session:
         started = time.perf_counter()
         proposals.matching_index(session, today)
-        one_offer = time.perf_counter() - started
+        one_opportunity = time.perf_counter() - started
     proposals.check_index_now(hour_turned=True)
     with database.atomic() as session:
         started = time.perf_counter()
         proposals.matching_index(session, today)
         hourly = time.perf_counter() - started
     return {
-        "index_refresh_one_offer_seconds": round(one_offer, 3),
+        "index_refresh_one_offer_seconds": round(one_opportunity, 3),
         "index_hourly_refresh_seconds": round(hourly, 3),
     }
 

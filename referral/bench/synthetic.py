@@ -6,13 +6,13 @@ territories), plus some drafts, paused and closed ones the engine must leave out
 shrink every count. The same (scale, seed) always gives the same data, whatever the day it runs:
 `today` is fixed too. That national shape is the benchmark's parameter (`NATIONAL`).
 
-What the people and offers look like is not typed here: it is read from `seeds/` (`read_seeds`),
+What the people and opportunities look like is not typed here: it is read from `seeds/` (`read_seeds`),
 the one place the demo and the benchmarks share — the people's programme, housing, health
 coverage, residence status and language level are drawn with the weights of `seeds/demo.toml`
-(those of the demo people of `referral seed --demo-participants`), their needs and the offers'
-domains with its chance of a need per domain (offers follow needs), domains and subtypes come
+(those of the demo people of `referral seed --demo-participants`), their needs and the opportunities'
+domains with its chance of a need per domain (opportunities follow needs), domains and subtypes come
 from `seeds/reference/domains.toml`, and which statuses allow work or are precarious from the
-extras of `seeds/reference/lists.toml`. The offers' criteria are the kinds the real partners
+extras of `seeds/reference/lists.toml`. The opportunities' criteria are the kinds the real partners
 write (programme, months in programme, right to work, resources, housing situation, language
 level…), with thresholds drawn from realistic values.
 
@@ -177,7 +177,7 @@ class _Builder:
         self.seeds = read_seeds()
         self.subtypes = self.seeds.subtypes
         precarity = self.seeds.precarity
-        # Offers for people in the street or in emergency accommodation (or in the street only).
+        # Opportunities for people in the street or in emergency accommodation (or in the street only).
         self.precarious = [code for code, level in precarity.items() if level >= EMERGENCY]
         self.street = [code for code, level in precarity.items() if level >= STREET]
 
@@ -419,7 +419,7 @@ class _Builder:
                 territory = rng.choices(territories, weights=weights, k=1)[0][0]
                 partner_id = territory * 1000 + rng.randint(1, 150)
                 offered = frozenset({territory})
-            domain = _pick(rng, self.seeds.need_chance)  # offers follow needs
+            domain = _pick(rng, self.seeds.need_chance)  # opportunities follow needs
             choices = self.subtypes[domain]
             subtypes = [] if chance() < 0.15 else rng.sample(choices, k=min(len(choices), rng.randint(1, 2)))
             capacity = rng.choice((1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30))
@@ -456,13 +456,13 @@ class _Builder:
     ) -> dict[int, ReferralHistory]:
         rng = self.rng
         today = self.today
-        offers: dict[int, list[OpportunitySnapshot]] = defaultdict(list)
-        for offer in opportunities:
-            for territory in offer.territory_ids:
-                offers[territory].append(offer)
+        by_territory: dict[int, list[OpportunitySnapshot]] = defaultdict(list)
+        for opportunity in opportunities:
+            for territory in opportunity.territory_ids:
+                by_territory[territory].append(opportunity)
         histories: dict[int, ReferralHistory] = {}
         for person in participants:
-            local = offers.get(person.territory_id)
+            local = by_territory.get(person.territory_id)
             if not local:
                 continue
             roll = rng.random()

@@ -18,8 +18,8 @@ What the snapshot holds, and why each choice:
   from the territory's structures over the period, so that no referral edge silently disappears
   when a link is later removed;
 - a partner's domains: the domains of its opportunities offered in the territory that are not
-  closed (draft, published or paused — the partner works there even when an offer is full or
-  paused); a closed offer no longer says anything about today's network;
+  closed (draft, published or paused — the partner works there even when an opportunity is full or
+  paused); a closed opportunity no longer says anything about today's network;
 - CPs and their domains; a CP relates to (« suit ») the partners that offer, in the CP's
   territory, an opportunity in one of the CP's domains;
 - referral aggregates per (structure, partner, domain), from the transitions: a referral counts
@@ -162,7 +162,7 @@ def load_deployments(session: Session) -> NationalSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class _Offer:
+class _Opportunity:
     id: int
     partner_id: int
     domain: str
@@ -206,16 +206,16 @@ class _Loader:
     def snapshot(self, domains: Iterable[str]) -> NetworkSnapshot:
         slugs = dict(self.session.execute(select(Territory.id, Territory.slug)).all())
         structures = self._structures()
-        offers = self._offers()
+        opportunities = self._opportunities()
         facts = self._referral_facts()
         links = self._partner_links()
         partner_ids = (
             {partner_id for partner_id, _territory_id, _status in links}
-            | {offer.partner_id for offer in offers}
+            | {opportunity.partner_id for opportunity in opportunities}
             | {fact.partner_id for fact in facts}
         )
-        partners = self._partners(partner_ids, offers)
-        cps, cp_links = self._cps(offers)
+        partners = self._partners(partner_ids, opportunities)
+        cps, cp_links = self._cps(opportunities)
         network_codes = {p.national_network for p in partners if p.national_network}
         network_of = {p.id: p.national_network for p in partners if p.national_network}
         snapshot = NetworkSnapshot(
@@ -236,7 +236,7 @@ class _Loader:
                 if partner_id in network_of
             ),
             needs=self._needs(),
-            places=self._places(offers),
+            places=self._places(opportunities),
             period_start=self.period.since,
             period_end=self.period.until,
         )
@@ -269,10 +269,10 @@ class _Loader:
         ).all()
         return [(row.partner_id, row.territory_id, row.status) for row in rows]
 
-    def _offers(self) -> list[_Offer]:
+    def _opportunities(self) -> list[_Opportunity]:
         """Opportunities offered in the scope and not closed, with the territories they serve.
 
-        A local offer serves its territory; a national one (no territory) every territory where
+        A local opportunity serves its territory; a national one (no territory) every territory where
         its partner is linked — the rule of `referral.access.offered_in_territory`.
         """
         scope: ColumnElement[bool] = true()
@@ -302,15 +302,15 @@ class _Loader:
             )
             for partner_id, territory_id in self.session.execute(query):
                 served[partner_id].add(territory_id)
-        offers = []
+        opportunities = []
         for row in rows:
             territories = frozenset(
                 {row.territory_id} if row.territory_id is not None else served.get(row.partner_id, ())
             )
             if not territories:
-                continue  # a national partner's offer where the partner is not deployed
-            offers.append(
-                _Offer(
+                continue  # a national partner's opportunity where the partner is not deployed
+            opportunities.append(
+                _Opportunity(
                     id=row.id,
                     partner_id=row.partner_id,
                     domain=row.domain_code,
@@ -321,14 +321,14 @@ class _Loader:
                     territory_ids=territories,
                 )
             )
-        return offers
+        return opportunities
 
-    def _partners(self, ids: set[int], offers: Sequence[_Offer]) -> tuple[PartnerInfo, ...]:
+    def _partners(self, ids: set[int], opportunities: Sequence[_Opportunity]) -> tuple[PartnerInfo, ...]:
         if not ids:
             return ()
         domains: dict[int, set[str]] = defaultdict(set)
-        for offer in offers:
-            domains[offer.partner_id].add(offer.domain)
+        for opportunity in opportunities:
+            domains[opportunity.partner_id].add(opportunity.domain)
         query = select(
             Partner.id,
             Partner.name,
@@ -355,7 +355,9 @@ class _Loader:
             if row.id in ids
         )
 
-    def _cps(self, offers: Sequence[_Offer]) -> tuple[tuple[CPInfo, ...], tuple[CPPartnerLink, ...]]:
+    def _cps(
+        self, opportunities: Sequence[_Opportunity]
+    ) -> tuple[tuple[CPInfo, ...], tuple[CPPartnerLink, ...]]:
         users = self.session.execute(
             select(User.id, User.full_name, User.territory_id)
             .where(User.role == Role.CP, User.is_active.is_(True), self._in_scope(User.territory_id))
@@ -372,9 +374,9 @@ class _Loader:
         for user_id, code in cp_domain_rows:
             domains_of[user_id].add(code)
         partners_by_territory_domain: dict[tuple[int, str], set[int]] = defaultdict(set)
-        for offer in offers:
-            for territory_id in offer.territory_ids:
-                partners_by_territory_domain[territory_id, offer.domain].add(offer.partner_id)
+        for opportunity in opportunities:
+            for territory_id in opportunity.territory_ids:
+                partners_by_territory_domain[territory_id, opportunity.domain].add(opportunity.partner_id)
         cps = []
         links: set[tuple[int, int]] = set()
         for user in users:
@@ -483,19 +485,19 @@ class _Loader:
         needs.sort(key=lambda n: (n.structure_id, n.domain, n.subtype or ""))
         return tuple(needs)
 
-    def _places(self, offers: Sequence[_Offer]) -> tuple[OpenPlaces, ...]:
-        open_offers = [
-            offer
-            for offer in offers
-            if offer.status is OpportunityStatus.PUBLISHED
-            and (offer.valid_from is None or offer.valid_from <= self.today)
-            and (offer.valid_until is None or offer.valid_until >= self.today)
+    def _places(self, opportunities: Sequence[_Opportunity]) -> tuple[OpenPlaces, ...]:
+        open_opportunities = [
+            opportunity
+            for opportunity in opportunities
+            if opportunity.status is OpportunityStatus.PUBLISHED
+            and (opportunity.valid_from is None or opportunity.valid_from <= self.today)
+            and (opportunity.valid_until is None or opportunity.valid_until >= self.today)
         ]
-        if not open_offers:
+        if not open_opportunities:
             return ()
         subtypes: dict[int, list[str]] = defaultdict(list)
-        ids = [offer.id for offer in open_offers]
-        # In chunks: a national read may hold tens of thousands of offers, beyond some drivers'
+        ids = [opportunity.id for opportunity in open_opportunities]
+        # In chunks: a national read may hold tens of thousands of opportunities, beyond some drivers'
         # limit on bound parameters.
         for chunk_start in range(0, len(ids), 5_000):
             chunk = ids[chunk_start : chunk_start + 5_000]
@@ -507,11 +509,11 @@ class _Loader:
                 subtypes[opportunity_id].append(code)
         return tuple(
             OpenPlaces(
-                offer.id,
-                offer.partner_id,
-                offer.domain,
-                tuple(sorted(subtypes.get(offer.id, ()))),
-                offer.places_left,
+                opportunity.id,
+                opportunity.partner_id,
+                opportunity.domain,
+                tuple(sorted(subtypes.get(opportunity.id, ()))),
+                opportunity.places_left,
             )
-            for offer in open_offers
+            for opportunity in open_opportunities
         )

@@ -7,8 +7,8 @@ It takes plain snapshots and returns plain results (DESIGN §5, §6):
 - `index`: `MatchingIndex(opportunities, reference)` — built once, per territory; `.match(participant,
   today, history)` gives a `proposals.ProposalSet` (`.eligible(limit)`, `.near_misses(limit)`,
   `.to_dict(limit)` in the API shape); `.updated(upserted, removed_ids)` after a change;
-- `table.ParticipantTable` + `reverse.reverse_match(opportunity, table)`: who fits one offer;
-- `batch.match_batch(index, table, k)`: the best offers of everybody at once;
+- `table.ParticipantTable` + `reverse.reverse_match(opportunity, table)`: who fits one opportunity;
+- `batch.match_batch(index, table, k)`: the best opportunities of everybody at once;
 - `registry`: the fixed vocabulary of criteria, with French labels and explanation templates;
 
 Names are re-exported lazily, so that importing the registry (the models do, for their CHECK

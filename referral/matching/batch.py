@@ -2,7 +2,7 @@
 
 Same index, same numbers as `TerritoryIndex.match`, but a territory's participants are taken a
 block at a time: each field's classes are found for the whole block with one `searchsorted`, and
-the table rows are gathered into a (participants × offers) matrix. The top `k` per participant is
+the table rows are gathered into a (participants × opportunities) matrix. The top `k` per participant is
 selected with a partition rather than a full sort, ties broken by opportunity id as everywhere.
 
 Pure module: no Flask, no session.
@@ -19,20 +19,21 @@ from referral.matching.index import NEAR_MISS_MAX, WEIGHT_MASK, FieldClasses, Ma
 from referral.matching.scoring import W_SOFT, W_URGENCY
 from referral.matching.table import ParticipantTable
 
-# Participants per block: the (participants × offers) int64 matrices of a block should stay in
+# Participants per block: the (participants × opportunities) int64 matrices of a block should stay in
 # the processor's cache (about 2 MB here), so big territories take smaller blocks.
 BLOCK_CELLS = 1 << 18
 MIN_BLOCK, MAX_BLOCK = 64, 1024
 
 
-def block_size(offers: int) -> int:
-    return max(MIN_BLOCK, min(MAX_BLOCK, BLOCK_CELLS // max(offers, 1)))
+def block_size(opportunities: int) -> int:
+    return max(MIN_BLOCK, min(MAX_BLOCK, BLOCK_CELLS // max(opportunities, 1)))
 
 
 @dataclass(frozen=True)
 class BatchResult:
     """Per participant (in the table's order): the ids and scores of the best `k` eligible
-    offers (-1 and NaN past the last one), how many offers are eligible, how many are near misses."""
+    opportunities (-1 and NaN past the last one), how many opportunities are eligible, how many are
+    near misses."""
 
     participant_ids: np.ndarray
     top_ids: np.ndarray
@@ -77,7 +78,7 @@ def classes_of(classes: FieldClasses, table: ParticipantTable, positions: np.nda
 
 
 def packed_rows(index: TerritoryIndex, table: ParticipantTable, positions: np.ndarray) -> np.ndarray:
-    """The summed table rows (failures × 2³² + soft weight met) of a block: (participants × offers)."""
+    """The summed table rows (failures × 2³² + soft weight met) of a block: (participants × opportunities)."""
     table_rows = index.table
     packed = np.empty((len(positions), index.size), dtype=np.int64)
     packed[:] = table_rows[0]
@@ -123,9 +124,9 @@ def match_batch(
     territory_ids: Iterable[int] | None = None,
     into: BatchResult | None = None,
 ) -> BatchResult:
-    """The best `k` eligible offers of every participant of `table`, on `table.today`.
+    """The best `k` eligible opportunities of every participant of `table`, on `table.today`.
 
-    `territory_ids` limits the work to those territories (e.g. the one whose offers changed);
+    `territory_ids` limits the work to those territories (e.g. the one whose opportunities changed);
     `into` is a result to fill in place (from `BatchResult.empty` or an earlier run).
     """
     result = into if into is not None else BatchResult.empty(table, k)
@@ -163,7 +164,7 @@ def match_batch(
             for column in range(1, keys.shape[1]):
                 np.maximum(need, need_table[keys[:, column]], out=need)
             urgency = urgency_table[(table.precarity[positions] + 1) * 3 + (table.covered[positions] + 1)]
-            if territory.has_residence_offers:
+            if territory.has_residence_opportunities:
                 permit = table.permit[positions]
                 if permit.any():
                     urgency = np.maximum(urgency, W_URGENCY * (territory.residence_mask * permit[:, None]))

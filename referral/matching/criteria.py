@@ -21,12 +21,12 @@ from referral.matching.registry import FIELDS, operators_for
 from referral.matching.snapshot import CriterionSnapshot, ParticipantSnapshot, ReferenceTables
 
 # Soft-criterion weights are counted in thousandths: integer sums are exact, so the score of an
-# offer does not depend on the order its criteria are added in, and every implementation (the
+# opportunity does not depend on the order its criteria are added in, and every implementation (the
 # engine, the NumPy reference, the double loop) ranks exact ties the same way.
 WEIGHT_SCALE = 1000
 MAX_WEIGHT = 10.0
 
-# A residence permit that ends within this many days makes a residence-related offer urgent.
+# A residence permit that ends within this many days makes a residence-related opportunity urgent.
 PERMIT_HORIZON_DAYS = 180
 
 # Fields whose value moves with the calendar alone: a near miss on them has a knowable date.
@@ -253,7 +253,7 @@ def eligible_on(
     """The first day every blocker holds, when only the calendar stands in the way; else None.
 
     Knowable only when each blocker is a lower bound on months in programme or age (« 6 mois
-    d'ancienneté requis » → the day of the 6th month), or the offer's opening day (`opens_on`).
+    d'ancienneté requis » → the day of the 6th month), or the opportunity's opening day (`opens_on`).
     The candidate day is then checked against every hard date criterion, so that an upper bound
     (« au plus 25 ans ») passed by then gives None rather than a day that will never come.
     """

@@ -89,7 +89,8 @@ def _codes_where(flags: Mapping[str, bool]) -> set[str] | None:
 
 
 def requirement(criterion: CompiledCriterion, reference: ReferenceTables) -> str:
-    """What the offer asks, e.g. « 6 mois d'ancienneté requis », « Ressources mensuelles au plus 900 € »."""
+    """What the opportunity asks, e.g. « 6 mois d'ancienneté requis », « Ressources mensuelles au
+    plus 900 € »."""
     summary = _summary(criterion, reference)
     if summary is not None:
         return summary
@@ -125,8 +126,8 @@ def actual(field: str, facts: ParticipantFacts, reference: ReferenceTables) -> s
 
 
 class Wording(NamedTuple):
-    """A criterion's sentences with the offer's part already filled in; only the person's value
-    is left to format (``{actual}``). Cached per offer by the index: the same criterion is
+    """A criterion's sentences with the opportunity's part already filled in; only the person's value
+    is left to format (``{actual}``). Cached per opportunity by the index: the same criterion is
     explained to many people."""
 
     met: str

@@ -1,10 +1,10 @@
-"""The matching index: each territory's offers with their criteria compiled into one table.
+"""The matching index: each territory's opportunities with their criteria compiled into one table.
 
 Why a table. Whether a criterion holds depends on one value of the participant, and only on
 which side of the criterion's thresholds that value falls. So for each field the values split
 into a few classes (« moins de 6 mois », « exactement 6 », « plus de 6 »; « rue », « un autre
 code », « non renseigné »…), and for each class the outcome of every criterion of the territory on
-that field is known in advance. The index stores, per class, one row over the territory's offers:
+that field is known in advance. The index stores, per class, one row over the territory's opportunities:
 how many hard criteria fail, and the weight (in thousandths) of the soft criteria met, packed in
 one 64-bit integer (failures × 2³² + weight). Matching a participant is then: find their class for
 each field (a bisection or a dict look-up), add up those rows, and read the failures and weights
@@ -13,13 +13,13 @@ off the sum. Open needs (``has_need``) add one row per open need code.
 The classes are decided, and every row filled, by calling `criteria.holds` on one representative
 value per class: the index cannot disagree with the reference semantics of an operator.
 
-Everything else a score needs from the offer alone (capacity, answer rate, freshness, fair share,
+Everything else a score needs from the opportunity alone (capacity, answer rate, freshness, fair share,
 whether it is open) is computed once per day; what depends on a need or on the housing and
 coverage situation is cached per distinct need and situation. The French words are produced
 only for the proposals actually returned (`ProposalSet.eligible(limit)`).
 
 An index is immutable once built: web workers may share it, and the loader replaces a territory's
-index when its offers change (`MatchingIndex.updated`).
+index when its opportunities change (`MatchingIndex.updated`).
 
 Pure module: no Flask, no session.
 """
@@ -71,7 +71,7 @@ from referral.matching.snapshot import (
 
 FAIL = np.int64(1) << np.int64(32)
 WEIGHT_MASK = np.int64(0xFFFFFFFF)
-# Added to the blockers of an offer that is not open (draft, paused, closed, past its end): larger
+# Added to the blockers of an opportunity that is not open (draft, paused, closed, past its end): larger
 # than any count of failing criteria, so it is never eligible nor a near miss.
 EXCLUDED = 1 << 20
 # Near misses fail at most this many hard conditions (« presque éligible »).
@@ -139,18 +139,18 @@ def _field_classes(field: str, offset: int, criteria: Iterable[CompiledCriterion
 
 @dataclass(frozen=True, slots=True)
 class DayStatics:
-    """What depends on the offers and the day only (freshness and opening dates move with it)."""
+    """What depends on the opportunities and the day only (freshness and opening dates move with it)."""
 
     day: date
     static: np.ndarray  # capacity + answer rate + freshness + fair share contributions
     parts: np.ndarray  # shape (4, n): those four contributions, for the breakdown
     blockers: np.ndarray  # int64: 0, 1 (full without waiting list, not open yet) or EXCLUDED
-    # The offer-only reasons in French, filled on demand (position -> factor -> sentence).
+    # The opportunity-only reasons in French, filled on demand (position -> factor -> sentence).
     reasons: dict[int, dict[str, str | None]] = dataclasses.field(default_factory=dict)
 
 
 class TerritoryIndex:
-    """The offers of one territory, compiled for matching (see the module docstring)."""
+    """The opportunities of one territory, compiled for matching (see the module docstring)."""
 
     def __init__(
         self,
@@ -164,12 +164,12 @@ class TerritoryIndex:
         self.reference = reference
         # Sorted by id, so that a stable sort on the score breaks ties by opportunity id.
         self.opportunities: tuple[OpportunitySnapshot, ...] = tuple(sorted(opportunities, key=lambda o: o.id))
-        offers = self.opportunities
-        n = len(offers)
+        ordered = self.opportunities
+        n = len(ordered)
         self.size = n
-        self.ids = np.fromiter((o.id for o in offers), dtype=np.int64, count=n)
+        self.ids = np.fromiter((o.id for o in ordered), dtype=np.int64, count=n)
         self.compiled: tuple[tuple[CompiledCriterion, ...], ...] = tuple(
-            compile_criteria(o.criteria, reference) for o in offers
+            compile_criteria(o.criteria, reference) for o in ordered
         )
         self._compile_table()
         self._compile_scoring()
@@ -177,7 +177,8 @@ class TerritoryIndex:
         self._need_cache: dict[tuple[str, str | None, int], np.ndarray] = {}
         self._wordings: dict[int, tuple[Wording, ...]] = {}
         # Sentences per criterion (field, operator, value), shared by the territories of one
-        # `MatchingIndex`: a national offer, and the same criterion on many offers, is worded once.
+        # `MatchingIndex`: a national opportunity, and the same criterion on many opportunities, is
+        # worded once.
         self._criterion_wordings = {} if criterion_wordings is None else criterion_wordings
         self._texts: tuple[tuple[str, ...], ...] | None = None
         self._urgency_cache: dict[tuple[int, int], np.ndarray] = {}
@@ -212,12 +213,12 @@ class TerritoryIndex:
             for criterion in criteria:
                 if not criterion.hard:
                     soft_total[position] += criterion.weight_milli
-        # An offer without soft criteria scores them as neutral: ½, i.e. 1 met out of 2.
+        # An opportunity without soft criteria scores them as neutral: ½, i.e. 1 met out of 2.
         no_soft = soft_total == 0
         soft_total[no_soft] = 2
         table[0, no_soft] += 1
 
-        # (row, offer position, amount) triples, added to the table in one go at the end.
+        # (row, opportunity position, amount) triples, added to the table in one go at the end.
         rows: list[int] = []
         columns: list[int] = []
         amounts: list[int] = []
@@ -260,23 +261,23 @@ class TerritoryIndex:
         self._walk = tuple((f.field, f.offset, f.numeric, list(f.points), dict(f.codes)) for f in fields)
 
     def _compile_scoring(self) -> None:
-        offers = self.opportunities
-        self.housing_mask = np.array([o.domain in HOUSING_DOMAINS for o in offers], dtype=np.float64)
-        self.coverage_mask = np.array([o.domain in COVERAGE_DOMAINS for o in offers], dtype=np.float64)
+        opportunities = self.opportunities
+        self.housing_mask = np.array([o.domain in HOUSING_DOMAINS for o in opportunities], dtype=np.float64)
+        self.coverage_mask = np.array([o.domain in COVERAGE_DOMAINS for o in opportunities], dtype=np.float64)
         self.residence_mask = np.array(
-            [any(s in RESIDENCE_SUBTYPES for s in o.subtypes) for o in offers], dtype=np.float64
+            [any(s in RESIDENCE_SUBTYPES for s in o.subtypes) for o in opportunities], dtype=np.float64
         )
-        self.has_residence_offers = bool(self.residence_mask.any())
+        self.has_residence_opportunities = bool(self.residence_mask.any())
         by_domain: dict[str, list[int]] = defaultdict(list)
-        # Keyed by (domain, subtype): a need answers an offer of its own domain only.
+        # Keyed by (domain, subtype): a need answers an opportunity of its own domain only.
         by_subtype: dict[tuple[str, str], list[int]] = defaultdict(list)
         whole_domain: dict[str, list[int]] = defaultdict(list)
-        for position, offer in enumerate(offers):
-            by_domain[offer.domain].append(position)
-            if not offer.subtypes:
-                whole_domain[offer.domain].append(position)
-            for subtype in set(offer.subtypes):
-                by_subtype[(offer.domain, subtype)].append(position)
+        for position, opportunity in enumerate(opportunities):
+            by_domain[opportunity.domain].append(position)
+            if not opportunity.subtypes:
+                whole_domain[opportunity.domain].append(position)
+            for subtype in set(opportunity.subtypes):
+                by_subtype[(opportunity.domain, subtype)].append(position)
         as_array = lambda groups: {k: np.array(v, dtype=np.intp) for k, v in groups.items()}  # noqa: E731
         self._by_domain = as_array(by_domain)
         self._by_subtype = as_array(by_subtype)
@@ -287,7 +288,7 @@ class TerritoryIndex:
     # -- per day, per need, per situation ------------------------------------------------------
 
     def day(self, today: date) -> DayStatics:
-        """The offer-only part of the score and the offer-level blockers on `today` (cached)."""
+        """The opportunity-only part of the score and the opportunity-level blockers on `today` (cached)."""
         cached = self._day_statics
         if cached is not None and cached.day == today:
             return cached
@@ -295,12 +296,12 @@ class TerritoryIndex:
         parts = np.zeros((4, n), dtype=np.float64)
         static = np.zeros(n, dtype=np.float64)
         blockers = np.zeros(n, dtype=np.int64)
-        for position, offer in enumerate(self.opportunities):
-            contributions = static_contributions(offer, today)
+        for position, opportunity in enumerate(self.opportunities):
+            contributions = static_contributions(opportunity, today)
             parts[:, position] = contributions
             capacity, answer, fresh, fair = contributions
             static[position] = ((capacity + answer) + fresh) + fair
-            blockers[position] = offer_blockers(offer, today)
+            blockers[position] = opportunity_blockers(opportunity, today)
         for array in (parts, static, blockers):
             array.flags.writeable = False
         statics = DayStatics(today, static, parts, blockers)
@@ -308,7 +309,7 @@ class TerritoryIndex:
         return statics
 
     def need_contribution(self, domain: str, subtype: str | None, priority: int) -> np.ndarray:
-        """W_NEED × priority weight × how well each offer answers the need (cached per need)."""
+        """W_NEED × priority weight × how well each opportunity answers the need (cached per need)."""
         key = (domain, subtype, priority)
         cached = self._need_cache.get(key)
         if cached is not None:
@@ -329,7 +330,7 @@ class TerritoryIndex:
         return contribution
 
     def urgency_contribution(self, precarity: int | None, covered: bool | None) -> np.ndarray:
-        """W_URGENCY × the housing or coverage urgency of each offer for this situation (cached)."""
+        """W_URGENCY × the housing or coverage urgency of each opportunity for this situation (cached)."""
         key = (-1 if precarity is None else precarity, -1 if covered is None else int(covered))
         cached = self._urgency_cache.get(key)
         if cached is not None:
@@ -342,52 +343,53 @@ class TerritoryIndex:
         return urgency
 
     def refreshed(self, replacements: Mapping[int, OpportunitySnapshot]) -> TerritoryIndex | None:
-        """A copy with these offers replaced, sharing the compiled criteria, when every one of them
+        """A copy with these opportunities replaced, sharing the compiled criteria, when every one of them
         is already here with the same criteria, domain and subtypes (None otherwise)."""
-        offers = list(self.opportunities)
-        for offer_id, offer in replacements.items():
-            position = int(np.searchsorted(self.ids, offer_id))
-            if position >= self.size or self.ids[position] != offer_id:
+        opportunities = list(self.opportunities)
+        for opportunity_id, opportunity in replacements.items():
+            position = int(np.searchsorted(self.ids, opportunity_id))
+            if position >= self.size or self.ids[position] != opportunity_id:
                 return None
-            before = offers[position]
+            before = opportunities[position]
             if (before.criteria, before.domain, before.subtypes) != (
-                offer.criteria,
-                offer.domain,
-                offer.subtypes,
+                opportunity.criteria,
+                opportunity.domain,
+                opportunity.subtypes,
             ):
                 return None
-            offers[position] = offer
+            opportunities[position] = opportunity
         clone = copy.copy(self)
-        clone.opportunities = tuple(offers)
-        # What depends on the figures or the words of an offer is computed again on demand; the
+        clone.opportunities = tuple(opportunities)
+        # What depends on the figures or the words of an opportunity is computed again on demand; the
         # caches of needs, situations and criteria wordings stay valid and are shared.
         clone._day_statics = None
         clone._texts = None
         return clone
 
-    def offer_reasons(self, position: int, today: date) -> dict[str, str | None]:
-        """The French sentences of the factors that depend on the offer alone (cached per day)."""
+    def opportunity_reasons(self, position: int, today: date) -> dict[str, str | None]:
+        """The French sentences of the factors that depend on the opportunity alone (cached per day)."""
         statics = self.day(today)
         cached = statics.reasons.get(position)
         if cached is None:
-            offer = self.opportunities[position]
+            opportunity = self.opportunities[position]
             cached = {
-                "capacity": explain.capacity_reason(offer),
-                "answer_rate": explain.answer_reason(offer),
-                "freshness": explain.freshness_reason(offer, today),
-                "fair_share": explain.fair_share_reason(offer),
+                "capacity": explain.capacity_reason(opportunity),
+                "answer_rate": explain.answer_reason(opportunity),
+                "freshness": explain.freshness_reason(opportunity, today),
+                "fair_share": explain.fair_share_reason(opportunity),
             }
             statics.reasons[position] = cached
         return cached
 
     def texts(self) -> tuple[tuple[str, ...], ...]:
-        """Each offer's folded title, partner name and tags, for free-text search (built on demand)."""
+        """Each opportunity's folded title, partner name and tags, for free-text search (built on demand)."""
         if self._texts is None:
-            self._texts = tuple(tags.offer_texts(offer) for offer in self.opportunities)
+            self._texts = tuple(tags.opportunity_texts(opportunity) for opportunity in self.opportunities)
         return self._texts
 
     def wordings(self, position: int) -> tuple[Wording, ...]:
-        """The French sentences of an offer's criteria, offer part filled in (cached per offer)."""
+        """The French sentences of an opportunity's criteria, its part filled in (cached per
+        opportunity)."""
         cached = self._wordings.get(position)
         if cached is None:
             shared = self._criterion_wordings
@@ -402,10 +404,10 @@ class TerritoryIndex:
         return cached
 
     def prepare(self, today: date) -> None:
-        """Compute now what the first request would otherwise pay for: the offers' figures of
+        """Compute now what the first request would otherwise pay for: the opportunities' figures of
         the day, their own reasons and their criteria's sentences."""
         for position in range(self.size):
-            self.offer_reasons(position, today)  # computes the day's figures on the first one
+            self.opportunity_reasons(position, today)  # computes the day's figures on the first one
             self.wordings(position)
 
     # -- one participant -----------------------------------------------------------------------
@@ -435,7 +437,7 @@ class TerritoryIndex:
     def match_facts(
         self, facts: ParticipantFacts, today: date, history: ReferralHistory = NO_HISTORY
     ) -> ProposalSet:
-        """Rank this territory's offers for one participant (arrays only; words on demand)."""
+        """Rank this territory's opportunities for one participant (arrays only; words on demand)."""
         statics = self.day(today)
         packed = np.add.reduce(self.table.take(self.rows_for(facts), axis=0), axis=0)
         blockers = (packed >> 32) + statics.blockers
@@ -450,7 +452,7 @@ class TerritoryIndex:
             for other in needs[1:]:
                 need = np.maximum(need, self.need_contribution(other.domain, other.subtype, other.priority))
         urgency = self.urgency_contribution(facts.precarity, facts.covered)
-        if facts.permit_urgency > 0.0 and self.has_residence_offers:
+        if facts.permit_urgency > 0.0 and self.has_residence_opportunities:
             urgency = np.maximum(urgency, W_URGENCY * (self.residence_mask * facts.permit_urgency))
         score = ((need + urgency) + soft) + statics.static
 
@@ -482,18 +484,20 @@ class TerritoryIndex:
         return self.match_facts(facts_for(participant, self.reference, today), today, history)
 
 
-def offer_blockers(offer: OpportunitySnapshot, today: date) -> int:
-    """Conditions of the offer itself that stop a referral today, whoever the person.
+def opportunity_blockers(opportunity: OpportunitySnapshot, today: date) -> int:
+    """Conditions of the opportunity itself that stop a referral today, whoever the person.
 
     Not open (draft, paused, closed, past its end) excludes it altogether. Full without a
-    waiting list, or not open yet, is one blocker: such an offer can still be a near miss.
+    waiting list, or not open yet, is one blocker: such an opportunity can still be a near miss.
     """
-    if offer.status != "published" or (offer.valid_until is not None and offer.valid_until < today):
+    if opportunity.status != "published" or (
+        opportunity.valid_until is not None and opportunity.valid_until < today
+    ):
         return EXCLUDED
     count = 0
-    if offer.places_left <= 0 and not offer.waitlist:
+    if opportunity.places_left <= 0 and not opportunity.waitlist:
         count += 1
-    if offer.valid_from is not None and offer.valid_from > today:
+    if opportunity.valid_from is not None and opportunity.valid_from > today:
         count += 1
     return count
 
@@ -520,17 +524,19 @@ class MatchingIndex:
             self.territories: dict[int, TerritoryIndex] = dict(territories)
             return
         grouped: dict[int, list[OpportunitySnapshot]] = defaultdict(list)
-        for offer in opportunities:
-            for territory_id in offer.territory_ids:
-                grouped[territory_id].append(offer)
+        for opportunity in opportunities:
+            for territory_id in opportunity.territory_ids:
+                grouped[territory_id].append(opportunity)
         self.territories = {
-            territory_id: self._territory_index(territory_id, offers)
-            for territory_id, offers in sorted(grouped.items())
+            territory_id: self._territory_index(territory_id, members)
+            for territory_id, members in sorted(grouped.items())
         }
 
-    def _territory_index(self, territory_id: int, offers: Iterable[OpportunitySnapshot]) -> TerritoryIndex:
+    def _territory_index(
+        self, territory_id: int, opportunities: Iterable[OpportunitySnapshot]
+    ) -> TerritoryIndex:
         return TerritoryIndex(
-            territory_id, offers, self.reference, criterion_wordings=self.criterion_wordings
+            territory_id, opportunities, self.reference, criterion_wordings=self.criterion_wordings
         )
 
     def prepare(self, today: date) -> MatchingIndex:
@@ -549,45 +555,45 @@ class MatchingIndex:
     def match(
         self, participant: ParticipantSnapshot, today: date, history: ReferralHistory | None = None
     ) -> ProposalSet:
-        """The ranked proposals for one participant among their territory's offers on `today`."""
+        """The ranked proposals for one participant among their territory's opportunities on `today`."""
         return self.territory(participant.territory_id).match(participant, today, history or NO_HISTORY)
 
     def opportunities(self) -> list[OpportunitySnapshot]:
         seen: dict[int, OpportunitySnapshot] = {}
         for index in self.territories.values():
-            for offer in index.opportunities:
-                seen.setdefault(offer.id, offer)
+            for opportunity in index.opportunities:
+                seen.setdefault(opportunity.id, opportunity)
         return [seen[key] for key in sorted(seen)]
 
     def updated(
         self, upserted: Sequence[OpportunitySnapshot] = (), removed_ids: Iterable[int] = ()
     ) -> MatchingIndex:
-        """A new index with these offers added, replaced or removed; untouched territories are
-        shared with this one. A territory whose offers only changed in figures (places left,
+        """A new index with these opportunities added, replaced or removed; untouched territories are
+        shared with this one. A territory whose opportunities only changed in figures (places left,
         recent referrals, status, answer rate, title…) keeps its compiled criteria; only one
-        whose criteria, domain or subtypes changed, or that gained or lost an offer, is compiled
+        whose criteria, domain or subtypes changed, or that gained or lost an opportunity, is compiled
         again. This one is left as it was: requests running on it are not disturbed."""
-        removed = set(removed_ids) | {offer.id for offer in upserted}
+        removed = set(removed_ids) | {opportunity.id for opportunity in upserted}
         touched: set[int] = set()
         for territory_id, index in self.territories.items():
-            if any(offer.id in removed for offer in index.opportunities):
+            if any(opportunity.id in removed for opportunity in index.opportunities):
                 touched.add(territory_id)
-        for offer in upserted:
-            touched.update(offer.territory_ids)
+        for opportunity in upserted:
+            touched.update(opportunity.territory_ids)
         territories = {tid: index for tid, index in self.territories.items() if tid not in touched}
         for territory_id in sorted(touched):
             current = self.territory(territory_id)
             replacements = {o.id: o for o in upserted if territory_id in o.territory_ids}
-            # Same offers before and after (none leaves, none arrives): maybe only figures changed.
-            same_offers = {o.id for o in current.opportunities} & removed == set(replacements)
-            refreshed = current.refreshed(replacements) if same_offers else None
+            # Same opportunities before and after (none leaves, none arrives): maybe only figures changed.
+            same_opportunities = {o.id for o in current.opportunities} & removed == set(replacements)
+            refreshed = current.refreshed(replacements) if same_opportunities else None
             if refreshed is not None:
                 territories[territory_id] = refreshed
                 continue
-            offers = [o for o in current.opportunities if o.id not in removed]
-            offers += list(replacements.values())
-            if offers:
-                territories[territory_id] = self._territory_index(territory_id, offers)
+            opportunities = [o for o in current.opportunities if o.id not in removed]
+            opportunities += list(replacements.values())
+            if opportunities:
+                territories[territory_id] = self._territory_index(territory_id, opportunities)
         return MatchingIndex(
             (), self.reference, territories=territories, criterion_wordings=self.criterion_wordings
         )

@@ -3,7 +3,7 @@
 `TerritoryIndex.match` ranks with arrays; a `ProposalSet` keeps them and turns into `Proposal`
 objects — with their French reasons, blocking criteria, flags and eligibility date — only the
 proposals asked for (`eligible(limit)`, `near_misses(limit)`). A page showing ten proposals pays
-for ten explanations, not for every offer of the territory.
+for ten explanations, not for every opportunity of the territory.
 
 `Proposal.to_dict()` is the API contract of DESIGN §9: ``{opportunity_id, opportunity_title,
 partner_id, partner_name, domain, score, breakdown: {factor: contribution}, reasons: [French],
@@ -47,12 +47,12 @@ FLAG_LABELS: dict[str, str] = {
 
 # A refusal by the partner counts as recent for this many months (« refusé·e récemment »).
 REFUSAL_MONTHS = 6
-# An offer is nearly full when at most this share of its capacity is left (and at least one place).
+# An opportunity is nearly full when at most this share of its capacity is left (and at least one place).
 NEARLY_FULL_SHARE = 0.2
 
 
 class CriterionOutcome(NamedTuple):
-    """One criterion of the offer checked against the person, with its French sentence."""
+    """One criterion of the opportunity checked against the person, with its French sentence."""
 
     field: str
     op: str
@@ -107,41 +107,48 @@ class Proposal:
         return data
 
 
-def flags_for(offer: OpportunitySnapshot, history: ReferralHistory, today: date) -> tuple[str, ...]:
-    """Flag, never hide: a person already referred there, refused by that partner lately, a full offer."""
-    return _flags(offer, history, _refusal_since(today), today)
+def flags_for(opportunity: OpportunitySnapshot, history: ReferralHistory, today: date) -> tuple[str, ...]:
+    """Flag, never hide: a person already referred there, refused by that partner lately, a full
+    opportunity."""
+    return _flags(opportunity, history, _refusal_since(today), today)
 
 
 def _refusal_since(today: date) -> date:
     return add_months(today, -REFUSAL_MONTHS)
 
 
-def _flags(offer: OpportunitySnapshot, history: ReferralHistory, since: date, today: date) -> tuple[str, ...]:
+def _flags(
+    opportunity: OpportunitySnapshot, history: ReferralHistory, since: date, today: date
+) -> tuple[str, ...]:
     flags: list[str] = []
-    if offer.id in history.referred_opportunity_ids:
+    if opportunity.id in history.referred_opportunity_ids:
         flags.append(ALREADY_REFERRED)
-    if history.refusals and _recent_refusal(offer, history, since, today) is not None:
+    if history.refusals and _recent_refusal(opportunity, history, since, today) is not None:
         flags.append(REFUSED_RECENTLY)
-    left = offer.places_left
+    left = opportunity.places_left
     if left <= 0:
         flags.append(FULL)
-    elif left <= max(1, math.ceil(offer.capacity * NEARLY_FULL_SHARE)):
+    elif left <= max(1, math.ceil(opportunity.capacity * NEARLY_FULL_SHARE)):
         flags.append(NEARLY_FULL)
     return tuple(flags)
 
 
 def _recent_refusal(
-    offer: OpportunitySnapshot, history: ReferralHistory, since: date, today: date
+    opportunity: OpportunitySnapshot, history: ReferralHistory, since: date, today: date
 ) -> date | None:
-    days = [day for partner, day in history.refusals if partner == offer.partner_id and since <= day <= today]
+    days = [
+        day
+        for partner, day in history.refusals
+        if partner == opportunity.partner_id and since <= day <= today
+    ]
     return max(days) if days else None
 
 
 class ProposalSet:
-    """The ranking of one territory's offers for one participant on one day.
+    """The ranking of one territory's opportunities for one participant on one day.
 
-    Holds the arrays the index computed (scores and contributions per offer, in the index's
-    order) and the positions of the eligible offers and near misses, best first. Words are made
+    Holds the arrays the index computed (scores and contributions per opportunity, in the index's
+    order) and the positions of the eligible opportunities and near misses, best first. Words are made
     on demand by `eligible()` and `near_misses()`.
     """
 
@@ -197,7 +204,7 @@ class ProposalSet:
 
     @property
     def eligible_ids(self) -> list[int]:
-        """Ids of the eligible offers, best first."""
+        """Ids of the eligible opportunities, best first."""
         return self.index.ids[self.eligible_positions].tolist()
 
     @property
@@ -206,7 +213,7 @@ class ProposalSet:
         return self.index.ids[self.near_positions].tolist()
 
     def scores(self, ids: list[int] | None = None) -> dict[int, float]:
-        """Score per eligible offer id (or per given id among this territory's offers)."""
+        """Score per eligible opportunity id (or per given id among this territory's opportunities)."""
         positions = (
             self.eligible_positions if ids is None else np.searchsorted(self.index.ids, np.asarray(ids))
         )
@@ -217,13 +224,13 @@ class ProposalSet:
         return self.proposals(self.eligible_positions if limit is None else self.eligible_positions[:limit])
 
     def near_misses(self, limit: int | None = None) -> list[Proposal]:
-        """Offers missing one or two hard conditions, with what is missing and when it will not be."""
+        """Opportunities missing one or two hard conditions, with what is missing and when it will not be."""
         return self.proposals(self.near_positions if limit is None else self.near_positions[:limit])
 
     def search(
         self, query: str, limit: int | None = None, *, threshold: float = tags.DEFAULT_THRESHOLD
     ) -> list[Proposal]:
-        """The eligible proposals whose offer's title, tags or partner name look like `query`
+        """The eligible proposals whose opportunity's title, tags or partner name look like `query`
         (« sans cv » finds « Embauche sans CV »), in ranking order."""
         folded = tags.fold(query)
         texts = self.index.texts()
@@ -240,12 +247,12 @@ class ProposalSet:
         }
 
     def proposal(self, position: int) -> Proposal:
-        """One offer of the territory (by its position in the index), fully explained."""
+        """One opportunity of the territory (by its position in the index), fully explained."""
         return self.proposals(np.array([position], dtype=np.intp))[0]
 
     def proposals(self, positions: np.ndarray) -> list[Proposal]:
-        """Offers of the territory (by position in the index), fully explained, in that order."""
-        # Numbers leave NumPy in one go per array: element access is slow, words are per offer.
+        """Opportunities of the territory (by position in the index), fully explained, in that order."""
+        # Numbers leave NumPy in one go per array: element access is slow, words are per opportunity.
         contributions = np.vstack(
             (
                 self.need[positions],
@@ -268,7 +275,7 @@ class ProposalSet:
         self, position: int, breakdown: dict[str, float], score: float, is_eligible: bool, since: date
     ) -> Proposal:
         index, facts, today = self.index, self.facts, self.today
-        offer = index.opportunities[position]
+        opportunity = index.opportunities[position]
         values = facts.values
         actuals = self._actual
         criteria: list[CriterionOutcome] = []
@@ -276,7 +283,7 @@ class ProposalSet:
         failing: list[CompiledCriterion] = []
         blocking: list[str] = []
         soft_count = soft_met = 0
-        # One pass per criterion: outcome, sentence, and what it means for the offer. Written out
+        # One pass per criterion: outcome, sentence, and what it means for the opportunity. Written out
         # rather than composed of helpers: it runs for every criterion of every proposal shown.
         for criterion, words in zip(index.compiled[position], index.wordings(position), strict=True):
             field = criterion.field
@@ -297,26 +304,30 @@ class ProposalSet:
             else:
                 soft_count += 1
                 soft_met += bool(outcome)
-        opens_on = offer.valid_from if offer.valid_from is not None and offer.valid_from > today else None
-        no_place = offer.places_left <= 0 and not offer.waitlist
+        opens_on = (
+            opportunity.valid_from
+            if opportunity.valid_from is not None and opportunity.valid_from > today
+            else None
+        )
+        no_place = opportunity.places_left <= 0 and not opportunity.waitlist
         if no_place:
             blocking.append("Plus aucune place et pas de liste d'attente")
         if opens_on is not None:
             blocking.append(f"Offre ouverte à partir du {explain.french_date(opens_on)}")
         when = None
         if not is_eligible and not no_place:
-            when = eligible_on(failing, hard, facts, opens_on=opens_on, closes_on=offer.valid_until)
-        flags = _flags(offer, self.history, since, today)
+            when = eligible_on(failing, hard, facts, opens_on=opens_on, closes_on=opportunity.valid_until)
+        flags = _flags(opportunity, self.history, since, today)
         soft_words = explain.soft_counts_reason(soft_met, soft_count)
         return Proposal(
-            opportunity_id=offer.id,
-            opportunity_title=offer.title,
-            partner_id=offer.partner_id,
-            partner_name=offer.partner_name,
-            domain=offer.domain,
+            opportunity_id=opportunity.id,
+            opportunity_title=opportunity.title,
+            partner_id=opportunity.partner_id,
+            partner_name=opportunity.partner_name,
+            domain=opportunity.domain,
             score=score,
             breakdown=breakdown,
-            reasons=self._reasons(position, offer, breakdown, soft_words, flags, since),
+            reasons=self._reasons(position, opportunity, breakdown, soft_words, flags, since),
             flags=flags,
             eligible=is_eligible,
             blocking=tuple(blocking),
@@ -327,7 +338,7 @@ class ProposalSet:
     def _reasons(
         self,
         position: int,
-        offer: OpportunitySnapshot,
+        opportunity: OpportunitySnapshot,
         breakdown: Mapping[str, float],
         soft_words: str | None,
         flags: tuple[str, ...],
@@ -335,19 +346,19 @@ class ProposalSet:
     ) -> tuple[str, ...]:
         """The breakdown in words, the largest contributions first, then the flags."""
         facts, reference, today = self.facts, self.index.reference, self.today
-        _, need = best_need(facts.participant.needs, offer)
-        _, urgency_kind = urgency_value(facts, offer)
+        _, need = best_need(facts.participant.needs, opportunity)
+        _, urgency_kind = urgency_value(facts, opportunity)
         words: dict[str, str | None] = {
-            "need_match": explain.need_reason(need, offer, reference),
+            "need_match": explain.need_reason(need, opportunity, reference),
             "urgency": explain.urgency_reason(urgency_kind, facts, reference),
             "soft_criteria": soft_words,
-            **self.index.offer_reasons(position, today),
+            **self.index.opportunity_reasons(position, today),
         }
         order = sorted(FACTORS, key=lambda factor: -breakdown[factor])
         reasons = [text for factor in order if (text := words[factor]) is not None]
         for flag in flags:
             if flag == REFUSED_RECENTLY:
-                refused_on = _recent_refusal(offer, self.history, since, today)
+                refused_on = _recent_refusal(opportunity, self.history, since, today)
                 assert refused_on is not None
                 reasons.append(explain.refused_reason(refused_on))
             elif flag != FULL:  # « Complet » is already said by the capacity reason

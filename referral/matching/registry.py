@@ -31,7 +31,7 @@ class ExplanationTemplate:
     """How a criterion on one field is said in French to a social worker.
 
     `requirement` maps an operator (or ``op:true`` / ``op:false`` for a yes/no value) to what the
-    offer asks, e.g. ``"{value} d'ancienneté requis"``; `met`, `unmet` and `missing` wrap it with
+    opportunity asks, e.g. ``"{value} d'ancienneté requis"``; `met`, `unmet` and `missing` wrap it with
     the participant's situation. Placeholders: ``{label}``, ``{value}``, ``{low}``, ``{high}``,
     ``{values}`` (the criterion's value, formatted), ``{requirement}``, ``{actual}`` (the
     participant's value, formatted) and ``{missing}`` (the field's label in lower case).

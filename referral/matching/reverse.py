@@ -1,13 +1,13 @@
 """Reverse matching: who fits one opportunity (« qui peut en bénéficier ? »).
 
-For the CP who publishes an offer: how many participants of each structure meet its hard
+For the CP who publishes an opportunity: how many participants of each structure meet its hard
 criteria, and how many miss only one or two (they may fit soon). For a CIP: which of their own
 participants fit — `ReverseMatch.for_structure`, so the web layer never hands out another
 structure's people (DESIGN §6, §8).
 
-It compiles the one offer exactly as the index compiles a territory, so a person is counted here
-if and only if the offer has no failing hard criterion for them in their proposals. Conditions of
-the offer itself (published, places left) are left out on purpose: they do not depend on the
+It compiles the one opportunity exactly as the index compiles a territory, so a person is counted here
+if and only if the opportunity has no failing hard criterion for them in their proposals. Conditions of
+the opportunity itself (published, places left) are left out on purpose: they do not depend on the
 person, and a CP wants the count before publishing too.
 
 Pure module: no Flask, no session.
@@ -61,7 +61,7 @@ def _counts(structure_ids: np.ndarray) -> Mapping[int, int]:
 
 
 def reverse_match(opportunity: OpportunitySnapshot, table: ParticipantTable) -> ReverseMatch:
-    """Who, among the participants of `table` in the territories where the offer is open, fits it."""
+    """Who, among the participants of `table` in the territories where the opportunity is open, fits it."""
     index = TerritoryIndex(0, (opportunity,), table.reference)
     positions = table.positions_in(opportunity.territory_ids)
     failures = (packed_rows(index, table, positions)[:, 0] >> 32) if len(positions) else np.zeros(0, np.int64)

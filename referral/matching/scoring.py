@@ -7,16 +7,16 @@ operations in the same order (no transcendental functions, only + − × ÷ min 
 engine, the NumPy reference and the double loop agree to the last bit and rank ties alike.
 
 Factors (« facteurs ») and why:
-- ``need_match`` — the offer answers an open need (« frein ») of its domain; a need of priority 1
+- ``need_match`` — the opportunity answers an open need (« frein ») of its domain; a need of priority 1
   counts more, and a need of the exact subtype more than one of the domain only;
-- ``urgency`` — the situation makes this kind of offer pressing: precarity of housing for housing
-  and shelter offers, no health coverage for rights and health offers, a residence permit that
-  has ended or ends soon for residence-permit offers;
-- ``soft_criteria`` — the share (by weight) of the offer's preferences met; neutral (½) without any;
+- ``urgency`` — the situation makes this kind of opportunity pressing: precarity of housing for housing
+  and shelter opportunities, no health coverage for rights and health opportunities, a residence permit that
+  has ended or ends soon for residence-permit opportunities;
+- ``soft_criteria`` — the share (by weight) of the opportunity's preferences met; neutral (½) without any;
 - ``capacity`` — the share of places still open;
 - ``answer_rate`` — how often the partner answers referrals; neutral (½) when unknown;
-- ``freshness`` — a recently published offer is likely to have places and an attentive partner;
-- ``fair_share`` — recent referrals per open place: an offer already flooded ranks below an
+- ``freshness`` — a recently published opportunity is likely to have places and an attentive partner;
+- ``fair_share`` — recent referrals per open place: an opportunity already flooded ranks below an
   equally fitting one that is not, so a single partner is not saturated while others wait.
 
 Pure module: no Flask, no session.
@@ -71,8 +71,8 @@ W_FAIR = WEIGHTS["fair_share"]
 
 # A need of priority 1 (most urgent) counts fully, 3 (least) less than half.
 PRIORITY_WEIGHT: dict[int, float] = {1: 1.0, 2: 0.7, 3: 0.4}
-# How well the offer answers the need: its exact subtype; the domain as a whole (a need without a
-# subtype, or an offer covering its whole domain); another subtype of the same domain.
+# How well the opportunity answers the need: its exact subtype; the domain as a whole (a need without a
+# subtype, or an opportunity covering its whole domain); another subtype of the same domain.
 QUALITY_SUBTYPE = 1.0
 QUALITY_DOMAIN = 0.75
 QUALITY_OTHER_SUBTYPE = 0.5
@@ -81,13 +81,13 @@ HOUSING_DOMAINS = frozenset({"logement", "hebergement"})
 COVERAGE_DOMAINS = frozenset({"acces_droits", "sante"})
 RESIDENCE_SUBTYPES = frozenset({"acces_droits.titre_sejour"})
 
-# Days after publication when an offer stops counting as new.
+# Days after publication when an opportunity stops counting as new.
 FRESHNESS_DAYS = 180
 NEUTRAL = 0.5
 
 
 def need_quality(need: OpenNeed, domain: str, subtypes: Iterable[str]) -> float:
-    """How well an offer of `domain`/`subtypes` answers `need` (0 when another domain)."""
+    """How well an opportunity of `domain`/`subtypes` answers `need` (0 when another domain)."""
     if need.domain != domain:
         return 0.0
     subtypes = tuple(subtypes)
@@ -103,7 +103,7 @@ def need_value(need: OpenNeed, domain: str, subtypes: Iterable[str]) -> float:
 
 
 def best_need(needs: Iterable[OpenNeed], opportunity: OpportunitySnapshot) -> tuple[float, OpenNeed | None]:
-    """The open need the offer answers best, and its value (first one wins a tie)."""
+    """The open need the opportunity answers best, and its value (first one wins a tie)."""
     best, chosen = 0.0, None
     for need in needs:
         value = need_value(need, opportunity.domain, opportunity.subtypes)
@@ -113,7 +113,7 @@ def best_need(needs: Iterable[OpenNeed], opportunity: OpportunitySnapshot) -> tu
 
 
 def urgency_kinds(opportunity: OpportunitySnapshot) -> tuple[bool, bool, bool]:
-    """Which urgencies apply to the offer: (housing, coverage, residence permit)."""
+    """Which urgencies apply to the opportunity: (housing, coverage, residence permit)."""
     return (
         opportunity.domain in HOUSING_DOMAINS,
         opportunity.domain in COVERAGE_DOMAINS,
@@ -122,14 +122,14 @@ def urgency_kinds(opportunity: OpportunitySnapshot) -> tuple[bool, bool, bool]:
 
 
 def urgency_parts(facts: ParticipantFacts) -> tuple[float, float, float]:
-    """The participant's urgency for each kind of offer: (housing, coverage, residence permit)."""
+    """The participant's urgency for each kind of opportunity: (housing, coverage, residence permit)."""
     housing = facts.precarity / 3 if facts.precarity is not None else 0.0
     coverage = 1.0 if facts.covered is False else 0.0
     return housing, coverage, facts.permit_urgency
 
 
 def urgency_value(facts: ParticipantFacts, opportunity: OpportunitySnapshot) -> tuple[float, int | None]:
-    """The urgency of this offer for this person (0–1) and which kind gave it (0, 1, 2 or None)."""
+    """The urgency of this opportunity for this person (0–1) and which kind gave it (0, 1, 2 or None)."""
     best, kind = 0.0, None
     for index, (applies, value) in enumerate(
         zip(urgency_kinds(opportunity), urgency_parts(facts), strict=True)
@@ -162,7 +162,7 @@ def freshness_value(opportunity: OpportunitySnapshot, today: date) -> float:
 
 
 def pressure(opportunity: OpportunitySnapshot) -> float:
-    """Recent referrals per open place (a full offer counts as one place: its waiting list)."""
+    """Recent referrals per open place (a full opportunity counts as one place: its waiting list)."""
     return opportunity.recent_referrals / max(opportunity.places_left, 1)
 
 
@@ -171,7 +171,7 @@ def fair_share_value(opportunity: OpportunitySnapshot) -> float:
 
 
 def static_contributions(opportunity: OpportunitySnapshot, today: date) -> tuple[float, float, float, float]:
-    """The contributions that depend on the offer only: capacity, answer rate, freshness, fair share."""
+    """The contributions that depend on the opportunity only: capacity, answer rate, freshness, fair share."""
     return (
         W_CAPACITY * capacity_value(opportunity),
         W_ANSWER * answer_rate_value(opportunity),

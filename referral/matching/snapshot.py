@@ -110,14 +110,14 @@ def _criteria(items: Iterable[Any]) -> tuple[CriterionSnapshot, ...]:
 
 @dataclass(frozen=True, slots=True)
 class OpportunitySnapshot:
-    """One partnership offer as the engine sees it (« opportunité »).
+    """One partnership opportunity as the engine sees it (« opportunité »).
 
     `territory_ids` are the territories it is offered in: the loader resolves a national
     opportunity (no territory of its own) to every territory where its partner is deployed.
     `recent_referrals` counts referrals made in the last weeks (the loader chooses the window);
     with `places_left` it drives the fair-share factor. `partner_answer_rate` is the share of
     past referrals the partner answered, `None` when it has none yet (scored as neutral).
-    `waitlist` says whether the offer still takes referrals once full (the lifecycle's
+    `waitlist` says whether the opportunity still takes referrals once full (the lifecycle's
     « liste d'attente »); `valid_from`/`valid_until` bound the period it is open.
     """
 

@@ -1,4 +1,4 @@
-"""Free text against offers: a CIP's « sans CV », « hébergement », « permis » (DESIGN §6).
+"""Free text against opportunities: a CIP's « sans CV », « hébergement », « permis » (DESIGN §6).
 
 Titles, tags and partner names are typed by people, with or without accents, capitals or the
 exact words; comparing them with `==` would miss « Hebergement d'urgence » for « hébergement ».
@@ -32,9 +32,11 @@ def fold(text: str) -> str:
     return _NOT_WORD.sub(" ", bare).strip()
 
 
-def offer_texts(offer: OpportunitySnapshot) -> tuple[str, ...]:
+def opportunity_texts(opportunity: OpportunitySnapshot) -> tuple[str, ...]:
     """The folded texts a query is compared with: title, partner name, each tag."""
-    return tuple(fold(text) for text in (offer.title, offer.partner_name, *offer.tags) if text)
+    return tuple(
+        fold(text) for text in (opportunity.title, opportunity.partner_name, *opportunity.tags) if text
+    )
 
 
 def similarity(query: str, texts: Iterable[str]) -> float:
@@ -46,5 +48,5 @@ def similarity(query: str, texts: Iterable[str]) -> float:
     return max((fuzz.partial_ratio(query, text) for text in texts), default=0.0)
 
 
-def matches(query: str, offer: OpportunitySnapshot, threshold: float = DEFAULT_THRESHOLD) -> bool:
-    return similarity(fold(query), offer_texts(offer)) >= threshold
+def matches(query: str, opportunity: OpportunitySnapshot, threshold: float = DEFAULT_THRESHOLD) -> bool:
+    return similarity(fold(query), opportunity_texts(opportunity)) >= threshold

@@ -72,7 +72,7 @@ def coverage_gaps(snapshot: NetworkSnapshot, *, include_short: bool = True) -> l
     include *s*, or which has no subtype (it answers its whole domain). A need recorded at the
     domain level only is answered by any open opportunity of its domain. Places are the places
     left on those opportunities; `opportunities` counts them, full ones included, so the
-    explanation can tell « no offer » from « offers all full ». Gaps come first, then shortfalls,
+    explanation can tell « no opportunity » from « opportunities all full ». Gaps come first, then shortfalls,
     each by decreasing number of needs.
     """
     needs: dict[tuple[str, str | None], int] = defaultdict(int)
@@ -82,19 +82,19 @@ def coverage_gaps(snapshot: NetworkSnapshot, *, include_short: bool = True) -> l
             needs[row.domain, row.subtype] += row.count
             structures[row.domain, row.subtype].add(row.structure_id)
 
-    offers_by_domain: dict[str, list[Any]] = defaultdict(list)
-    for offer in snapshot.places:
-        offers_by_domain[offer.domain].append(offer)
+    opportunities_by_domain: dict[str, list[Any]] = defaultdict(list)
+    for opportunity in snapshot.places:
+        opportunities_by_domain[opportunity.domain].append(opportunity)
 
     result: list[CoverageGap] = []
     for (domain, subtype), count in needs.items():
         answering = [
-            offer
-            for offer in offers_by_domain.get(domain, ())
-            if subtype is None or not offer.subtypes or subtype in offer.subtypes
+            opportunity
+            for opportunity in opportunities_by_domain.get(domain, ())
+            if subtype is None or not opportunity.subtypes or subtype in opportunity.subtypes
         ]
-        places = sum(max(offer.places_left, 0) for offer in answering)
-        partners = len({offer.partner_id for offer in answering if offer.places_left > 0})
+        places = sum(max(opportunity.places_left, 0) for opportunity in answering)
+        partners = len({opportunity.partner_id for opportunity in answering if opportunity.places_left > 0})
         if places >= count or (places > 0 and not include_short):
             continue
         what = domain_phrase(snapshot, domain, subtype)
@@ -229,7 +229,7 @@ def dependence(
 def critical_partners(snapshot: NetworkSnapshot) -> list[CriticalPartner]:
     """Partners that are alone in a domain: without them the domain has no partner left.
 
-    A partner works in a domain when the domain is in its `domains` or it has an open offer
+    A partner works in a domain when the domain is in its `domains` or it has an open opportunity
     there. Domains nobody covers are coverage gaps, not dependences, and are not listed here.
     Sorted by decreasing open needs of the domain, so the most exposed come first.
     """
@@ -237,8 +237,8 @@ def critical_partners(snapshot: NetworkSnapshot) -> list[CriticalPartner]:
     for partner in snapshot.partners:
         for domain in partner.domains:
             providers[domain].add(partner.id)
-    for offer in snapshot.places:
-        providers[offer.domain].add(offer.partner_id)
+    for opportunity in snapshot.places:
+        providers[opportunity.domain].add(opportunity.partner_id)
     needs: dict[str, int] = defaultdict(int)
     for need in snapshot.needs:
         needs[need.domain] += need.count

@@ -50,7 +50,7 @@ DEFAULT_SEED = 20261123
 def undirected_skeleton(graph: nx.Graph) -> nx.Graph:
     """The graph without directions, attributes or self-loops: the shape centralities look at.
 
-    A referral, an offer, a CP's follow-up and a deployment all connect two actors: for « who
+    A referral, an opportunity, a CP's follow-up and a deployment all connect two actors: for « who
     links whom », their direction does not matter.
     """
     skeleton = nx.Graph()

@@ -10,7 +10,7 @@ Edges carry a `relation`:
 - ``referral`` structure → partner: referrals of the period, aggregated over domains
   (`count`, `accepted`, `answered`, `acceptance_rate`, `answer_rate`, `median_answer_days`,
   `weight` = count as a float (GEXF stores weights as floats), main `domain` and all `domains`);
-- ``offers`` partner → domain: the partner works in that domain (`places_left` on open offers);
+- ``offers`` partner → domain: the partner works in that domain (`places_left` on open opportunities);
 - ``follows`` cp → partner: the CP is the partner's referent in the team;
 - ``deployment`` national_network → partner: the local deployment, with its `status`.
 
@@ -260,17 +260,17 @@ def build_graph(snapshot: NetworkSnapshot) -> nx.DiGraph:
     places_by_partner: dict[int, int] = defaultdict(int)
     places_by_domain: dict[str, int] = defaultdict(int)
     places_by_partner_domain: dict[tuple[int, str], int] = defaultdict(int)
-    for offer in snapshot.places:
-        places_by_partner[offer.partner_id] += offer.places_left
-        places_by_domain[offer.domain] += offer.places_left
-        places_by_partner_domain[offer.partner_id, offer.domain] += offer.places_left
+    for opportunity in snapshot.places:
+        places_by_partner[opportunity.partner_id] += opportunity.places_left
+        places_by_domain[opportunity.domain] += opportunity.places_left
+        places_by_partner_domain[opportunity.partner_id, opportunity.domain] += opportunity.places_left
 
-    # Domains: declared ones, plus any code used by a partner, a need, an offer or a referral.
+    # Domains: declared ones, plus any code used by a partner, a need, an opportunity or a referral.
     labels = {domain.code: domain.label for domain in snapshot.domains}
     codes = set(labels)
     codes.update(code for partner in snapshot.partners for code in partner.domains)
     codes.update(needs.domain for needs in snapshot.needs)
-    codes.update(offer.domain for offer in snapshot.places)
+    codes.update(opportunity.domain for opportunity in snapshot.places)
     codes.update(aggregate.domain for aggregate in snapshot.referrals)
     for code in sorted(codes, key=domain_sort_key):
         graph.add_node(

@@ -246,7 +246,7 @@ class OpenPlaces:
     """Places left on one open opportunity (published, valid today).
 
     `subtypes` empty: the opportunity answers any need of its domain. Kept per opportunity rather
-    than per (partner, domain, subtype) so that an offer with several subtypes is not counted
+    than per (partner, domain, subtype) so that an opportunity with several subtypes is not counted
     several times in a domain's total.
     """
 

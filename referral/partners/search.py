@@ -96,7 +96,7 @@ def _opportunity_records(session: Session, ids: Collection[int] | None) -> list[
             name=row.title,
             town=row.town or "",
             tags=row.tags,
-            # A national offer (no territory) is offered wherever its partner is deployed.
+            # A national opportunity (no territory) is offered wherever its partner is deployed.
             territory_ids=frozenset({row.territory_id})
             if row.territory_id is not None
             else row.partner_territory_ids,
@@ -202,7 +202,7 @@ def search_partners(
 def search_opportunities(
     session: Session, actor: User, query: str, *, territory_slug: str | None = None, limit: int = 10
 ) -> list[OpportunityHit]:
-    """Offers whose title, partner, town or tags match `query` (CIPs: published ones only)."""
+    """Opportunities whose title, partner, town or tags match `query` (CIPs: published ones only)."""
     territory_id = _search_territory(session, actor, territory_slug)
     found = _visible_hits(
         session,
@@ -214,14 +214,14 @@ def search_opportunities(
     )
     return [
         OpportunityHit(
-            id=offer.id,
-            title=offer.title,
-            partner_id=offer.partner_id,
-            partner_name=offer.partner.name,
-            town=offer.partner.town,
-            domain=offer.domain_code,
-            status=offer.status.value,
+            id=opportunity.id,
+            title=opportunity.title,
+            partner_id=opportunity.partner_id,
+            partner_name=opportunity.partner.name,
+            town=opportunity.partner.town,
+            domain=opportunity.domain_code,
+            status=opportunity.status.value,
             score=score,
         )
-        for offer, score in found
+        for opportunity, score in found
     ]

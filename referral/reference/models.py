@@ -34,7 +34,7 @@ class Domain(Base):
 
 
 class DomainSubtype(Base):
-    """A finer need or offer within a domain (« sous-thème »), coded ``domain.subtype``."""
+    """A finer need or opportunity within a domain (« sous-thème »), coded ``domain.subtype``."""
 
     __tablename__ = "domain_subtypes"
     __table_args__ = (CheckConstraint("code <> ''", name="code_not_empty"),)

@@ -94,14 +94,14 @@ def opportunity_snapshots(
     """Every published opportunity, a national one resolved to the territories where its partner
     is deployed, with its places, its recent referrals and its partner's answer rate.
 
-    Read as plain rows, four queries in all: at national scale (20,000 offers) loading ORM
+    Read as plain rows, four queries in all: at national scale (20,000 opportunities) loading ORM
     objects made this most of the index's build time, which a request pays after each change.
     """
     connection = session.connection()
     published = Opportunity.status == OpportunityStatus.PUBLISHED
     if only is not None:
         published = published & Opportunity.id.in_(sorted(only))
-    offers = connection.execute(
+    opportunities = connection.execute(
         select(
             Opportunity.id,
             Opportunity.title,
@@ -165,30 +165,34 @@ def opportunity_snapshots(
     )
     answers = partner_answer_stats(session)
     snapshots = []
-    for offer in offers:
-        territories = {offer.territory_id} if offer.territory_id is not None else deployed[offer.partner_id]
+    for opportunity in opportunities:
+        territories = (
+            {opportunity.territory_id}
+            if opportunity.territory_id is not None
+            else deployed[opportunity.partner_id]
+        )
         if not territories:
             continue
-        stats = answers.get(offer.partner_id)
+        stats = answers.get(opportunity.partner_id)
         snapshots.append(
             OpportunitySnapshot(
-                id=offer.id,
-                title=offer.title,
-                partner_id=offer.partner_id,
-                partner_name=offer.partner_name,
+                id=opportunity.id,
+                title=opportunity.title,
+                partner_id=opportunity.partner_id,
+                partner_name=opportunity.partner_name,
                 territory_ids=frozenset(territories),
-                domain=offer.domain_code,
-                subtypes=tuple(subtypes.get(offer.id, ())),
-                criteria=tuple(CriterionSnapshot.of(*row) for row in criteria.get(offer.id, ())),
-                capacity=offer.capacity,
-                places_left=offer.capacity - offer.places_taken,
-                published_on=offer.published_at.date() if offer.published_at else None,
-                status=offer.status.value,
-                tags=tuple(offer.tags),
-                recent_referrals=int(recent.get(offer.id, 0)),
+                domain=opportunity.domain_code,
+                subtypes=tuple(subtypes.get(opportunity.id, ())),
+                criteria=tuple(CriterionSnapshot.of(*row) for row in criteria.get(opportunity.id, ())),
+                capacity=opportunity.capacity,
+                places_left=opportunity.capacity - opportunity.places_taken,
+                published_on=opportunity.published_at.date() if opportunity.published_at else None,
+                status=opportunity.status.value,
+                tags=tuple(opportunity.tags),
+                recent_referrals=int(recent.get(opportunity.id, 0)),
                 partner_answer_rate=stats.rate if stats else None,
-                valid_from=offer.valid_from,
-                valid_until=offer.valid_until,
+                valid_from=opportunity.valid_from,
+                valid_until=opportunity.valid_until,
             )
         )
     return snapshots
@@ -275,8 +279,8 @@ class _VersionKey(NamedTuple):
     """What is read every `CHECK_EVERY_SECONDS` to know whether the index may have moved."""
 
     opportunities: tuple[Any, ...]  # count, latest update, sums of versions and places taken
-    partners: datetime | None  # latest partner change: a renamed partner shows on its offers
-    deployments: tuple[Any, ...]  # links, deployed links: where national offers stand
+    partners: datetime | None  # latest partner change: a renamed partner shows on its opportunities
+    deployments: tuple[Any, ...]  # links, deployed links: where national opportunities stand
     today: date
     hour: datetime  # recent referral counts and answer rates are refreshed every hour
 
@@ -307,7 +311,7 @@ class _ChangedHere:
 # Between two checks of the version key, the index is trusted for this long. This process's own
 # commits are taken into account at the next call; other processes' are seen within this delay.
 CHECK_EVERY_SECONDS = 1.0
-# Beyond this share of changed offers, compiling everything again costs less than refreshing.
+# Beyond this share of changed opportunities, compiling everything again costs less than refreshing.
 REBUILD_SHARE = 0.25
 
 
@@ -351,11 +355,11 @@ def _build(session: Session, key: _VersionKey) -> _Built:
 def _refresh(
     session: Session, cached: _Built, old_key: _VersionKey, key: _VersionKey, changed: _ChangedHere | None
 ) -> _Built | None:
-    """The cached index with only the offers that changed read again (every offer's figures at
+    """The cached index with only the opportunities that changed read again (every opportunity's figures at
     the turn of the hour or the day), or None when compiling everything again is the way."""
     changed = changed or _ChangedHere()
     if changed.deployments or key.deployments != old_key.deployments:
-        return None  # national offers move between territories: rare, compiled again
+        return None  # national opportunities move between territories: rare, compiled again
     stamps = _stamps(session)
     every_figure = (key.today, key.hour) != (old_key.today, old_key.hour)
     if every_figure:
@@ -383,7 +387,7 @@ def _refresh(
             return None
     snapshots = opportunity_snapshots(session, key.today, only=reread)
     read = reread if reread is not None else stamps.keys() | cached.stamps.keys()
-    removed = set(read) - {offer.id for offer in snapshots}
+    removed = set(read) - {opportunity.id for opportunity in snapshots}
     index = cached.index.updated(snapshots, removed).prepare(key.today)
     return _Built(index, stamps)
 
@@ -399,10 +403,10 @@ def matching_index(session: Session, today: date) -> MatchingIndex:
     """The index of every open opportunity, kept fresh.
 
     Checked against a cheap version key at most every `CHECK_EVERY_SECONDS` (at once after this
-    process's own commits). Offers that changed are read again and only their territories
-    compiled again (`MatchingIndex.updated`); every offer's figures (recent referrals, answer
+    process's own commits). Opportunities that changed are read again and only their territories
+    compiled again (`MatchingIndex.updated`); every opportunity's figures (recent referrals, answer
     rates, the day's freshness) are read again at the turn of each hour. The whole index is
-    built from scratch only the first time, after deployments changed, or when many offers did.
+    built from scratch only the first time, after deployments changed, or when many opportunities did.
     """
     database = database_key(session)
     noted = _changed_here.get(database)
@@ -447,7 +451,7 @@ _NOTED_IDS: dict[type, tuple[str, str]] = {
 
 
 def _note_index_changes(session: Session, _context: Any) -> None:
-    """Before a flush: note which offers this transaction touches, for after its commit."""
+    """Before a flush: note which opportunities this transaction touches, for after its commit."""
     noted = _ChangedHere()
     for row in session.new | session.dirty | session.deleted:
         if isinstance(row, PartnerTerritory):
@@ -477,7 +481,7 @@ def _merge_changed_here(database: str, noted: _ChangedHere) -> None:
 
 
 def install() -> None:
-    """Note the offers this process's commits change, so that the next call refreshes them
+    """Note the opportunities this process's commits change, so that the next call refreshes them
     (called by the application factory and the command line)."""
     if not event.contains(Session, "before_flush", _before_flush_hook):
         event.listen(Session, "before_flush", _before_flush_hook)
@@ -628,10 +632,10 @@ def blocking_reasons(
     """Why `person` cannot be referred to `opportunity` today, in French (empty: eligible)."""
     index = matching_index(session, today)
     territory = index.territory(_territory_of(person))
-    offers = [offer for offer in territory.opportunities if offer.id == opportunity.id]
-    if not offers:
+    snapshots = [snapshot for snapshot in territory.opportunities if snapshot.id == opportunity.id]
+    if not snapshots:
         return ["cette opportunité n'est pas ouverte sur le territoire de la personne"]
-    single = TerritoryIndex(territory.territory_id, offers, index.reference)
+    single = TerritoryIndex(territory.territory_id, snapshots, index.reference)
     ranked = single.match(participant_snapshot(person, _territory_of(person), today), today)
     if opportunity.id in ranked.eligible_ids:
         return []
@@ -653,7 +657,7 @@ def participant_snapshots(
     session: Session, today: date, territory_ids: Collection[int], *, structure_id: int | None = None
 ) -> list[ParticipantSnapshot]:
     """The people followed today in these territories (or in one structure of them), as the
-    engine sees them: two plain queries, however many they are (a national offer's reverse
+    engine sees them: two plain queries, however many they are (a national opportunity's reverse
     matching reads every territory where its partner is deployed)."""
     followed = (
         Structure.territory_id.in_(sorted(territory_ids)),
@@ -691,7 +695,9 @@ def reverse_matches(
     opportunity = get_opportunity(session, actor, opportunity_id)
     is_cip = actor.role is Role.CIP
     index = matching_index(session, today)
-    snapshot = next((offer for offer in index.opportunities() if offer.id == opportunity.id), None)
+    snapshot = next(
+        (candidate for candidate in index.opportunities() if candidate.id == opportunity.id), None
+    )
     if snapshot is None:
         return ReverseMatchView(opportunity.id, 0, {}, {}, [] if is_cip else None)
     own_structure = readable_records_structure(actor) if is_cip else None

@@ -33,7 +33,7 @@ class ReferralState(LabelledEnum):
     ABANDONED = ("abandoned", "Abandonnée")
 
 
-# States in which a referral is still under way: at most one such referral per person and offer.
+# States in which a referral is still under way: at most one such referral per person and opportunity.
 ACTIVE_STATES: tuple[ReferralState, ...] = (
     ReferralState.DRAFT,
     ReferralState.SUBMITTED,

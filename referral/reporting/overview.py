@@ -82,7 +82,7 @@ def territories_overview(session: Session, territory_ids: Iterable[int]) -> dict
             .group_by(Opportunity.territory_id)
         ),
     )
-    # National partners' offers stand wherever the partner is deployed (`offered_in_territory`).
+    # National partners' opportunities stand wherever the partner is deployed (`offered_in_territory`).
     add(
         "published_opportunities",
         session.execute(

@@ -160,7 +160,7 @@ def endings(session: Session, today: date) -> int:
     opportunity past its end is closed."""
     horizon = today + timedelta(days=ENDING_NOTICE_DAYS)
     changed = 0
-    offers = session.scalars(
+    opportunities = session.scalars(
         select(Opportunity)
         .where(
             Opportunity.status.in_([OpportunityStatus.PUBLISHED, OpportunityStatus.PAUSED]),
@@ -169,22 +169,25 @@ def endings(session: Session, today: date) -> int:
         )
         .order_by(Opportunity.id)
     ).all()
-    for offer in offers:
-        assert offer.valid_until is not None  # the query keeps only offers with an end
-        if offer.valid_until < today:
-            offer.status = OpportunityStatus.CLOSED
+    for opportunity in opportunities:
+        assert opportunity.valid_until is not None  # the query keeps only opportunities with an end
+        if opportunity.valid_until < today:
+            opportunity.status = OpportunityStatus.CLOSED
             changed += 1
-            close_tasks(session, f"opportunity_ending:{offer.id}")
+            close_tasks(session, f"opportunity_ending:{opportunity.id}")
             continue
-        for user_id in cps_for(session, offer.offered_territory_ids, offer.domain_code):
+        for user_id in cps_for(session, opportunity.offered_territory_ids, opportunity.domain_code):
             changed += ensure_task(
                 session,
                 user_id=user_id,
-                key=f"opportunity_ending:{offer.id}",
+                key=f"opportunity_ending:{opportunity.id}",
                 kind=TaskKind.OPPORTUNITY_ENDING,
-                title=f"« {offer.title} » se termine le {offer.valid_until:%d/%m/%Y} : prolonger ou clôturer",
-                due_on=offer.valid_until,
-                link=f"/reseau/opportunites/{offer.id}",
+                title=(
+                    f"« {opportunity.title} » se termine le {opportunity.valid_until:%d/%m/%Y} : "
+                    "prolonger ou clôturer"
+                ),
+                due_on=opportunity.valid_until,
+                link=f"/reseau/opportunites/{opportunity.id}",
             )
     partners = session.scalars(
         select(Partner)
@@ -249,16 +252,17 @@ def weekly_digest(session: Session, today: date) -> int:
     since = datetime.combine(today - timedelta(days=7), datetime.min.time()).astimezone()
     sent = 0
     for territory in session.scalars(select(Territory).order_by(Territory.id)):
-        new_offers = session.scalars(
+        new_opportunities = session.scalars(
             select(Opportunity.title)
             .where(offered_in_territory(territory.id), Opportunity.published_at >= since)
             .order_by(Opportunity.title)
         ).all()
-        if not new_offers:
+        if not new_opportunities:
             continue
         message = (
-            f"Semaine {week.week} : {len(new_offers)} nouvelle(s) opportunité(s) à présenter à la prochaine "
-            f"réunion de mutualisation ({', '.join(new_offers[:5])}{'…' if len(new_offers) > 5 else ''})."
+            f"Semaine {week.week} : {len(new_opportunities)} nouvelle(s) opportunité(s) à présenter "
+            f"à la prochaine réunion de mutualisation ({', '.join(new_opportunities[:5])}"
+            f"{'…' if len(new_opportunities) > 5 else ''})."
         )
         staff = session.scalars(
             select(User.id)

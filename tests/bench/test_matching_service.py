@@ -83,7 +83,7 @@ def test_the_generated_dataset_is_loaded_whole(tmp_path) -> None:
             assert count(Need) == sum(len(person.needs) for person in dataset.participants)
             assert count(Contract) == sum(1 for person in dataset.participants if person.weekly_hours)
             assert count(Opportunity) == len(dataset.opportunities)
-            assert count(Criterion) == sum(len(offer.criteria) for offer in dataset.opportunities)
+            assert count(Criterion) == sum(len(opportunity.criteria) for opportunity in dataset.opportunities)
             assert set(cips) == sampled
             users = session.scalars(select(User).where(User.id.in_(cips.values())))
             assert {user.structure_id: user.id for user in users} == cips

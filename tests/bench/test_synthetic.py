@@ -36,14 +36,16 @@ def test_people_follow_the_demo_distributions() -> None:
     assert street == pytest.approx(housing["rue"] / sum(housing.values()), abs=0.03)
 
 
-def test_needs_and_offers_use_the_reference_domains() -> None:
+def test_needs_and_opportunities_use_the_reference_domains() -> None:
     data = generate(0.02, seed=1)
     subtypes = {code: {s["code"] for s in row.get("subtype", ())} for code, row in DOMAINS.items()}
     needs = [need for person in data.participants for need in person.needs]
     assert {need.domain for need in needs} <= drawn(DEMO["need_domain"])
     assert all(need.subtype is None or need.subtype in subtypes[need.domain] for need in needs)
-    assert {offer.domain for offer in data.opportunities} <= set(DOMAINS)
-    assert all(set(offer.subtypes) <= subtypes[offer.domain] for offer in data.opportunities)
+    assert {opportunity.domain for opportunity in data.opportunities} <= set(DOMAINS)
+    assert all(
+        set(opportunity.subtypes) <= subtypes[opportunity.domain] for opportunity in data.opportunities
+    )
 
 
 def test_the_network_has_the_reference_domains_and_the_demo_cps() -> None:

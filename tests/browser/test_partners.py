@@ -21,7 +21,7 @@ def sign_in(page, server: LiveServer, who: str) -> None:
     page.wait_for_url(f"{server.url}/")
 
 
-def test_cp_creates_a_partner_publishes_an_offer_and_finds_it_on_the_agenda(
+def test_cp_creates_a_partner_publishes_an_opportunity_and_finds_it_on_the_agenda(
     live_server: LiveServer, page
 ) -> None:
     sign_in(page, live_server, "cp_logement")
@@ -61,7 +61,7 @@ def test_cp_creates_a_partner_publishes_an_offer_and_finds_it_on_the_agenda(
     page.get_by_role("button", name="Suspendre").wait_for()
     assert "Publiée" in page.locator("h1").inner_text()
 
-    # The next meeting: its agenda is built from what changed, the new offer included.
+    # The next meeting: its agenda is built from what changed, the new opportunity included.
     page.get_by_role("link", name="Réunions", exact=True).click()
     page.locator("#title").fill("Réunion de mutualisation (essai navigateur)")
     page.locator("#held_at").fill((datetime.now() + timedelta(days=7)).strftime("%Y-%m-%dT14:00"))
@@ -74,14 +74,14 @@ def test_cp_creates_a_partner_publishes_an_offer_and_finds_it_on_the_agenda(
     )  # new partners
 
     with live_server.database.session() as session:
-        offer = session.scalar(
+        opportunity = session.scalar(
             select(Opportunity).where(
                 Opportunity.title == "Studio meublé en sortie de CHRS (essai navigateur)"
             )
         )
-        assert offer.status is OpportunityStatus.PUBLISHED
-        assert offer.criteria[0].value == ["chrs", "chu"]
-        partner = session.scalar(select(Partner).where(Partner.id == offer.partner_id))
+        assert opportunity.status is OpportunityStatus.PUBLISHED
+        assert opportunity.criteria[0].value == ["chrs", "chu"]
+        partner = session.scalar(select(Partner).where(Partner.id == opportunity.partner_id))
         assert partner.name == "Habitat Rhône Solidaire — agence Gerland (essai navigateur)"
 
 

@@ -106,11 +106,11 @@ def record(session: Session) -> int:
 
     cp = user(session, "cp_logement")
     landlord = factories.partner(session, name="Bailleur du Rhône")
-    offer = factories.opportunity(session, partner_id=landlord.id, title="Logement accompagné")
+    opportunity = factories.opportunity(session, partner_id=landlord.id, title="Logement accompagné")
     referral = factories.referral(
         session,
         participant_id=pid,
-        opportunity_id=offer.id,
+        opportunity_id=opportunity.id,
         state=ReferralState.REFUSED,
         created_by_id=cip.id,
     )

@@ -6,8 +6,8 @@ the demo does not change the answers):
 - structures: Chantier Alpha (4 people in the active file, plus one out of the programme and one
   anonymised, who do not count) and Chantier Beta (2 people);
 - partners: Maison de santé Clairval (santé, 2 places left of 5), Bailleur Clairval (logement
-  social, 1 place), Franprix Clairval (the national partnership, deployed, a national emploi offer
-  with 2 places) and Vinci Clairval (national, in discussion, no offer);
+  social, 1 place), Franprix Clairval (the national partnership, deployed, a national emploi opportunity
+  with 2 places) and Vinci Clairval (national, in discussion, no opportunity);
 - one CP, Inès Cardinal, for santé and logement: she follows the santé and logement partners;
 - open needs: langue × 3 (2 at Alpha, 1 at Beta) that no partner answers — **a gap**; logement
   social × 2 at Alpha for 1 place — a shortfall; a resolved santé need and the needs of the person
@@ -63,9 +63,9 @@ class Clairval:
     bailleur: Partner
     franprix: Partner
     vinci: Partner
-    sante_offer: Opportunity
-    logement_offer: Opportunity
-    emploi_offer: Opportunity
+    sante_opportunity: Opportunity
+    logement_opportunity: Opportunity
+    emploi_opportunity: Opportunity
     cp: User
     coordinator: User
     people: tuple[Participant, ...]
@@ -111,14 +111,14 @@ def _need(
 def _referral(
     session: Session,
     person: Participant,
-    offer: Opportunity,
+    opportunity: Opportunity,
     created: date,
     moves: list[tuple[ReferralState, date]],
 ) -> Referral:
     """A referral created on `created` that went through `moves` (state reached, day)."""
     final = moves[-1][0] if moves else ReferralState.DRAFT
     referral = Referral(
-        participant_id=person.id, opportunity_id=offer.id, state=final, created_at=at(created, 8)
+        participant_id=person.id, opportunity_id=opportunity.id, state=final, created_at=at(created, 8)
     )
     session.add(referral)
     session.flush()
@@ -173,7 +173,7 @@ def build(session: Session) -> Clairval:
     franprix = partner("Franprix Clairval", "entreprise", DeploymentStatus.DEPLOYED, "franprix")
     vinci = partner("Vinci Clairval", "entreprise", DeploymentStatus.IN_DISCUSSION, "vinci")
 
-    def offer(
+    def opportunity(
         partner_row: Partner, domain: str, capacity: int, taken: int, *, local: bool = True
     ) -> Opportunity:
         row = Opportunity(
@@ -189,10 +189,10 @@ def build(session: Session) -> Clairval:
         session.flush()
         return row
 
-    sante_offer = offer(sante, "sante", 5, 3)
-    logement_offer = offer(bailleur, "logement", 1, 0)
-    logement_offer.subtypes.append(session.get(DomainSubtype, "logement.social"))
-    emploi_offer = offer(franprix, "emploi", 2, 0, local=False)
+    sante_opportunity = opportunity(sante, "sante", 5, 3)
+    logement_opportunity = opportunity(bailleur, "logement", 1, 0)
+    logement_opportunity.subtypes.append(session.get(DomainSubtype, "logement.social"))
+    emploi_opportunity = opportunity(franprix, "emploi", 2, 0, local=False)
 
     cp = User(
         email=CP_EMAIL,
@@ -232,40 +232,40 @@ def build(session: Session) -> Clairval:
     _referral(
         session,
         people[0],
-        sante_offer,
+        sante_opportunity,
         day(2026, 3, 1),
         [(S.SENT, day(2026, 3, 2)), (S.ACCEPTED, day(2026, 3, 4))],
     )
     _referral(
         session,
         people[1],
-        sante_offer,
+        sante_opportunity,
         day(2026, 3, 10),
         [(S.SENT, day(2026, 3, 10)), (S.WAITLISTED, day(2026, 3, 16)), (S.ACCEPTED, day(2026, 3, 20))],
     )
     _referral(
         session,
         people[2],
-        sante_offer,
+        sante_opportunity,
         day(2026, 4, 1),
         [(S.SENT, day(2026, 4, 1)), (S.ACCEPTED, day(2026, 4, 5))],
     )
     _referral(
         session,
         people[3],
-        sante_offer,
+        sante_opportunity,
         day(2025, 12, 15),
         [(S.SENT, day(2025, 12, 16)), (S.ACCEPTED, day(2025, 12, 20))],
     )
     _referral(
         session,
         people[4],
-        logement_offer,
+        logement_opportunity,
         day(2026, 5, 1),
         [(S.SENT, day(2026, 5, 2)), (S.REFUSED, day(2026, 5, 12))],
     )
-    _referral(session, people[5], emploi_offer, day(2026, 5, 5), [(S.SENT, day(2026, 5, 6))])
-    _referral(session, people[0], logement_offer, day(2026, 5, 7), [])
+    _referral(session, people[5], emploi_opportunity, day(2026, 5, 5), [(S.SENT, day(2026, 5, 6))])
+    _referral(session, people[0], logement_opportunity, day(2026, 5, 7), [])
     session.flush()
     return Clairval(
         territory=territory,
@@ -275,9 +275,9 @@ def build(session: Session) -> Clairval:
         bailleur=bailleur,
         franprix=franprix,
         vinci=vinci,
-        sante_offer=sante_offer,
-        logement_offer=logement_offer,
-        emploi_offer=emploi_offer,
+        sante_opportunity=sante_opportunity,
+        logement_opportunity=logement_opportunity,
+        emploi_opportunity=emploi_opportunity,
         cp=cp,
         coordinator=coordinator,
         people=tuple(people),

@@ -54,10 +54,10 @@ def test_partners_serving_the_territory_with_their_domains(
     assert set(partners) == {clairval.sante.id, clairval.bailleur.id, clairval.franprix.id, clairval.vinci.id}
     assert partners[clairval.sante.id].domains == ("sante",)
     assert partners[clairval.bailleur.id].domains == ("logement",)
-    # The national partner's offer has no territory: it is offered where the partner is deployed.
+    # The national partner's opportunity has no territory: it is offered where the partner is deployed.
     assert partners[clairval.franprix.id].domains == ("emploi",)
     assert partners[clairval.franprix.id].national_network == "franprix"
-    assert partners[clairval.vinci.id].domains == ()  # in discussion, no offer yet
+    assert partners[clairval.vinci.id].domains == ()  # in discussion, no opportunity yet
     assert {n.code for n in snapshot.national_networks} == {"franprix", "vinci"}
 
 
@@ -120,23 +120,25 @@ def test_open_needs_by_structure_domain_and_subtype(snapshot: NetworkSnapshot, c
     )
 
 
-def test_open_places_per_published_offer(snapshot: NetworkSnapshot, clairval: Clairval) -> None:
+def test_open_places_per_published_opportunity(snapshot: NetworkSnapshot, clairval: Clairval) -> None:
     assert set(snapshot.places) == {
-        OpenPlaces(clairval.sante_offer.id, clairval.sante.id, "sante", (), 2),
-        OpenPlaces(clairval.logement_offer.id, clairval.bailleur.id, "logement", ("logement.social",), 1),
-        OpenPlaces(clairval.emploi_offer.id, clairval.franprix.id, "emploi", (), 2),
+        OpenPlaces(clairval.sante_opportunity.id, clairval.sante.id, "sante", (), 2),
+        OpenPlaces(
+            clairval.logement_opportunity.id, clairval.bailleur.id, "logement", ("logement.social",), 1
+        ),
+        OpenPlaces(clairval.emploi_opportunity.id, clairval.franprix.id, "emploi", (), 2),
     }
 
 
-def test_offers_out_of_their_validity_or_unpublished_have_no_places(
+def test_opportunities_out_of_their_validity_or_unpublished_have_no_places(
     session: Session, clairval: Clairval
 ) -> None:
-    clairval.logement_offer.valid_until = date(2026, 6, 30)
-    clairval.sante_offer.status = clairval.sante_offer.status.PAUSED
+    clairval.logement_opportunity.valid_until = date(2026, 6, 30)
+    clairval.sante_opportunity.status = clairval.sante_opportunity.status.PAUSED
     session.flush()
     snapshot = loader.load_territory(session, clairval.territory, today=TODAY)
-    assert {p.opportunity_id for p in snapshot.places} == {clairval.emploi_offer.id}
-    # A paused offer still says the partner works in santé.
+    assert {p.opportunity_id for p in snapshot.places} == {clairval.emploi_opportunity.id}
+    # A paused opportunity still says the partner works in santé.
     assert {p.id: p.domains for p in snapshot.partners}[clairval.sante.id] == ("sante",)
 
 

@@ -63,7 +63,7 @@ def participant(**overrides: Any) -> ParticipantSnapshot:
 
 
 def opportunity(**overrides: Any) -> OpportunitySnapshot:
-    """A published offer in Lyon with free places, no criteria, published a month ago."""
+    """A published opportunity in Lyon with free places, no criteria, published a month ago."""
     values: dict[str, Any] = {
         "id": 100,
         "title": "Offre",
@@ -84,19 +84,19 @@ def opportunity(**overrides: Any) -> OpportunitySnapshot:
     return OpportunitySnapshot(**values)
 
 
-def index_of(*offers: OpportunitySnapshot) -> MatchingIndex:
-    return MatchingIndex(offers, reference())
+def index_of(*opportunities: OpportunitySnapshot) -> MatchingIndex:
+    return MatchingIndex(opportunities, reference())
 
 
 def match(
-    person: ParticipantSnapshot, *offers: OpportunitySnapshot, today: date = TODAY, history: Any = None
+    person: ParticipantSnapshot, *opportunities: OpportunitySnapshot, today: date = TODAY, history: Any = None
 ):
-    """The ProposalSet of `person` among `offers` on `today`."""
-    return index_of(*offers).match(person, today, history)
+    """The ProposalSet of `person` among `opportunities` on `today`."""
+    return index_of(*opportunities).match(person, today, history)
 
 
-def only(person: ParticipantSnapshot, offer: OpportunitySnapshot, today: date = TODAY):
-    """The single proposal of `offer` for `person`: eligible, near miss, or None when neither."""
-    result = match(person, offer, today=today)
+def only(person: ParticipantSnapshot, snapshot: OpportunitySnapshot, today: date = TODAY):
+    """The single proposal of `snapshot` for `person`: eligible, near miss, or None when neither."""
+    result = match(person, snapshot, today=today)
     proposals = result.eligible() + result.near_misses()
     return proposals[0] if proposals else None

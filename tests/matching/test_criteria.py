@@ -122,8 +122,8 @@ def test_a_missing_value_fails_a_hard_criterion_with_a_clear_reason(field, op, v
 
 def test_a_participant_whose_territory_is_unknown_fails_a_territory_criterion():
     person = participant(territory_id=99)
-    offer = opportunity(territory_ids={99}, criteria=[criterion("territory", "eq", "lyon")])
-    proposal = only(person, offer)
+    lyon_only = opportunity(territory_ids={99}, criteria=[criterion("territory", "eq", "lyon")])
+    proposal = only(person, lyon_only)
     assert proposal.blocking == ("Territoire « Lyon » (information manquante : territoire)",)
 
 
@@ -138,18 +138,18 @@ def test_soft_criteria_never_block_they_only_score():
 
 
 def test_soft_weights_decide_the_share_met():
-    offer = opportunity(
+    weighted = opportunity(
         criteria=[
             criterion("language_level", "gte", "b1", hard=False, weight=3.0),  # met (c2)
             criterion("driving_licence", "eq", True, hard=False, weight=1.0),  # not met
         ]
     )
-    (proposal,) = match(participant(), offer).eligible()
+    (proposal,) = match(participant(), weighted).eligible()
     assert proposal.breakdown["soft_criteria"] == pytest.approx(0.15 * 0.75)
     assert "Critères souhaités remplis : 1 sur 2" in proposal.reasons
 
 
-def test_an_offer_only_for_another_territory_is_not_proposed():
+def test_an_opportunity_only_for_another_territory_is_not_proposed():
     result = match(participant(), opportunity(territory_ids={PARIS}))
     assert result.eligible_ids == []
     assert result.near_miss_ids == []

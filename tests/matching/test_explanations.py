@@ -119,8 +119,8 @@ def test_numbers_are_written_the_french_way():
 
 def test_reasons_put_the_breakdown_in_words_largest_first():
     person = participant(needs=[("logement", "logement.social", 1)])
-    offer = opportunity(capacity=4, places_left=3, recent_referrals=2, partner_answer_rate=None)
-    (proposal,) = match(person, offer).eligible()
+    housing = opportunity(capacity=4, places_left=3, recent_referrals=2, partner_answer_rate=None)
+    (proposal,) = match(person, housing).eligible()
     assert proposal.reasons[0] == "Répond au frein « Logement social » (priorité 1)"
     assert proposal.reasons[1] == "Urgence logement : À la rue (sans abri)"
     assert "3 places libres sur 4" in proposal.reasons
@@ -138,8 +138,8 @@ def test_reasons_for_coverage_and_permit_urgencies():
     ending = participant(
         residence_status="titre_valide", residence_permit_expires_on=date(2027, 1, 15), health_coverage="css"
     )
-    offer = opportunity(domain="acces_droits", subtypes=("acces_droits.titre_sejour",))
-    (permit,) = match(ending, offer).eligible()
+    permit_help = opportunity(domain="acces_droits", subtypes=("acces_droits.titre_sejour",))
+    (permit,) = match(ending, permit_help).eligible()
     assert "Urgence : titre de séjour à renouveler avant le 15/01/2027" in permit.reasons
     assert permit.breakdown["urgency"] > 0
 
@@ -190,12 +190,12 @@ def test_the_sentence_helper_says_what_the_proposal_says():
 def test_a_prepared_index_says_exactly_what_a_lazy_one_says():
     """`prepare` computes the day's figures and sentences at build time; the words must not
     depend on whether they were made then or at the first request, nor on which territory or
-    offer first asked for a criterion's sentence (they are shared)."""
+    opportunity first asked for a criterion's sentence (they are shared)."""
     from referral.matching.index import MatchingIndex
     from tests.matching.factories import LYON, PARIS
 
     requirement = criterion("months_in_programme", "gte", 6)
-    offers = [
+    opportunities = [
         opportunity(
             id=100,
             territory_ids=frozenset({LYON, PARIS}),
@@ -210,12 +210,12 @@ def test_a_prepared_index_says_exactly_what_a_lazy_one_says():
         participant(id=3, territory_id=PARIS, entered_on=date(2026, 10, 1), driving_licence=None),
     ]
 
-    lazy = MatchingIndex(offers, reference())
-    prepared = MatchingIndex(offers, reference()).prepare(TODAY)
+    lazy = MatchingIndex(opportunities, reference())
+    prepared = MatchingIndex(opportunities, reference()).prepare(TODAY)
 
     for person in people:
         assert prepared.match(person, TODAY).to_dict() == lazy.match(person, TODAY).to_dict()
-    # One sentence object per criterion, whichever territory or offer carries it.
+    # One sentence object per criterion, whichever territory or opportunity carries it.
     lyon, paris = prepared.territory(LYON), prepared.territory(PARIS)
     assert lyon.wordings(0)[0] is lyon.wordings(1)[0] is paris.wordings(0)[0] is paris.wordings(1)[0]
     assert len(prepared.criterion_wordings) == 2

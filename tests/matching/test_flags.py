@@ -1,4 +1,4 @@
-"""Flags: shown, never hiding the offer."""
+"""Flags: shown, never hiding the opportunity."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from referral.matching.snapshot import ReferralHistory
 from tests.matching.factories import match, opportunity, participant
 
 
-def flags(offer, history=None):
-    (proposal,) = match(participant(), offer, history=history).eligible()
+def flags(snapshot, history=None):
+    (proposal,) = match(participant(), snapshot, history=history).eligible()
     return proposal
 
 
-def test_no_flag_on_an_ordinary_offer():
+def test_no_flag_on_an_ordinary_opportunity():
     assert flags(opportunity()).flags == ()
 
 
@@ -48,9 +48,9 @@ def test_nearly_full_and_full():
 
 
 def test_flags_do_not_change_the_ranking():
-    offers = [opportunity(id=1), opportunity(id=2)]
-    plain = match(participant(), *offers)
-    flagged = match(participant(), *offers, history=ReferralHistory(1, referred_opportunity_ids={1}))
+    opportunities = [opportunity(id=1), opportunity(id=2)]
+    plain = match(participant(), *opportunities)
+    flagged = match(participant(), *opportunities, history=ReferralHistory(1, referred_opportunity_ids={1}))
     assert plain.eligible_ids == flagged.eligible_ids == [1, 2]
 
 

@@ -1,4 +1,4 @@
-"""Properties that hold for any participant and any offers (hypothesis), and the top-10 check."""
+"""Properties that hold for any participant and any opportunities (hypothesis), and the top-10 check."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from referral.bench.baselines import DoubleLoop, NumpyReference
 from referral.bench.synthetic import generate
 from referral.matching.criteria import compile_criteria, evaluate, facts_for
-from referral.matching.index import NEAR_MISS_MAX, MatchingIndex, offer_blockers
+from referral.matching.index import NEAR_MISS_MAX, MatchingIndex, opportunity_blockers
 from referral.matching.registry import FIELDS, ValueKind, operators_for
 from referral.matching.snapshot import CriterionSnapshot, OpenNeed, ReferralHistory
 from referral.matching.table import ParticipantTable
@@ -109,13 +109,13 @@ people = st.builds(
 
 
 @st.composite
-def offer_lists(draw: st.DrawFn) -> list:
+def opportunity_lists(draw: st.DrawFn) -> list:
     ids = draw(st.lists(st.integers(1, 500), min_size=1, max_size=10, unique=True))
-    offers = []
+    opportunities = []
     for oid in ids:
         domain = draw(st.sampled_from(DOMAINS))
         capacity = draw(st.integers(0, 10))
-        offers.append(
+        opportunities.append(
             opportunity(
                 id=oid,
                 partner_id=draw(st.integers(1, 4)),
@@ -134,24 +134,26 @@ def offer_lists(draw: st.DrawFn) -> list:
                 valid_until=draw(maybe(st.dates(date(2026, 10, 1), date(2027, 12, 31)))),
             )
         )
-    return offers
+    return opportunities
 
 
-def scalar_blockers(person, offer, today=TODAY) -> int:
+def scalar_blockers(person, snapshot, today=TODAY) -> int:
     """The number of hard conditions that fail, the straightforward way."""
     facts = facts_for(person, REF, today)
-    compiled = compile_criteria(offer.criteria, REF)
-    return offer_blockers(offer, today) + sum(1 for c in compiled if c.hard and not evaluate(c, facts))
+    compiled = compile_criteria(snapshot.criteria, REF)
+    return opportunity_blockers(snapshot, today) + sum(
+        1 for c in compiled if c.hard and not evaluate(c, facts)
+    )
 
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY
-@given(person=people, offers=offer_lists())
-def test_an_ineligible_offer_never_appears_in_eligible(person, offers):
-    result = MatchingIndex(offers, REF).match(person, TODAY)
-    local = [o for o in offers if person.territory_id in o.territory_ids]
+@given(person=people, opportunities=opportunity_lists())
+def test_an_ineligible_opportunity_never_appears_in_eligible(person, opportunities):
+    result = MatchingIndex(opportunities, REF).match(person, TODAY)
+    local = [o for o in opportunities if person.territory_id in o.territory_ids]
     expected_eligible = {o.id for o in local if scalar_blockers(person, o) == 0}
     expected_near = {o.id for o in local if 1 <= scalar_blockers(person, o) <= NEAR_MISS_MAX}
     assert set(result.eligible_ids) == expected_eligible
@@ -166,9 +168,9 @@ def test_an_ineligible_offer_never_appears_in_eligible(person, offers):
 
 
 @PROPERTY
-@given(person=people, offers=offer_lists())
-def test_scores_stay_in_0_1_and_the_breakdown_sums_to_the_score(person, offers):
-    result = MatchingIndex(offers, REF).match(person, TODAY)
+@given(person=people, opportunities=opportunity_lists())
+def test_scores_stay_in_0_1_and_the_breakdown_sums_to_the_score(person, opportunities):
+    result = MatchingIndex(opportunities, REF).match(person, TODAY)
     for proposal in result.eligible() + result.near_misses():
         assert 0.0 <= proposal.score <= 1.0
         assert all(0.0 <= value <= 1.0 for value in proposal.breakdown.values())
@@ -176,13 +178,13 @@ def test_scores_stay_in_0_1_and_the_breakdown_sums_to_the_score(person, offers):
 
 
 @PROPERTY
-@given(person=people, offers=offer_lists(), seed=st.integers(0, 1000))
-def test_ranking_is_deterministic_whatever_the_order_of_the_offers(person, offers, seed):
+@given(person=people, opportunities=opportunity_lists(), seed=st.integers(0, 1000))
+def test_ranking_is_deterministic_whatever_the_order_of_the_opportunities(person, opportunities, seed):
     history = ReferralHistory(
-        person.id, {offers[0].id}, ((offers[0].partner_id, TODAY - timedelta(days=30)),)
+        person.id, {opportunities[0].id}, ((opportunities[0].partner_id, TODAY - timedelta(days=30)),)
     )
-    first = MatchingIndex(offers, REF).match(person, TODAY, history).to_dict()
-    shuffled = list(offers)
+    first = MatchingIndex(opportunities, REF).match(person, TODAY, history).to_dict()
+    shuffled = list(opportunities)
     random.Random(seed).shuffle(shuffled)
     second = MatchingIndex(shuffled, REF).match(person, TODAY, history).to_dict()
     assert first == second
@@ -194,11 +196,14 @@ def test_ranking_is_deterministic_whatever_the_order_of_the_offers(person, offer
 
 
 @PROPERTY
-@given(persons=st.lists(people, min_size=1, max_size=6, unique_by=lambda p: p.id), offers=offer_lists())
-def test_the_engine_agrees_with_both_baselines(persons, offers):
-    index = MatchingIndex(offers, REF)
-    loop = DoubleLoop(offers, REF)
-    reference_numpy = NumpyReference(offers, REF, TODAY)
+@given(
+    persons=st.lists(people, min_size=1, max_size=6, unique_by=lambda p: p.id),
+    opportunities=opportunity_lists(),
+)
+def test_the_engine_agrees_with_both_baselines(persons, opportunities):
+    index = MatchingIndex(opportunities, REF)
+    loop = DoubleLoop(opportunities, REF)
+    reference_numpy = NumpyReference(opportunities, REF, TODAY)
     table = ParticipantTable(persons, REF, TODAY)
     columns = reference_numpy.participant_columns(table)
     for row, person in enumerate(persons):

@@ -64,7 +64,7 @@ def test_new_figures_keep_the_compiled_criteria_but_new_criteria_do_not():
     )
     assert stricter.territories[1].table is not index.territories[1].table
     assert stricter.match(participant(), today).eligible_ids == [2]
-    # An offer that leaves a territory is gone from it, even with the same criteria.
+    # An opportunity that leaves a territory is gone from it, even with the same criteria.
     moved = index.updated(upserted=[opportunity(id=2, territory_ids={2})])
     assert moved.match(participant(), today).eligible_ids == [1]
     assert index.match(participant(), today).eligible_ids == [1, 2]  # the old index is untouched

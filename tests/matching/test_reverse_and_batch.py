@@ -1,4 +1,4 @@
-"""Reverse matching (who fits one offer, counts per structure) and the national batch."""
+"""Reverse matching (who fits one opportunity, counts per structure) and the national batch."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from referral.matching.reverse import reverse_match
 from referral.matching.table import ParticipantTable
 from tests.matching.factories import LYON, PARIS, TODAY, criterion, opportunity, participant, reference
 
-OFFER = opportunity(
+OPPORTUNITY = opportunity(
     criteria=[criterion("months_in_programme", "gte", 6), criterion("housing_status", "in", ["rue"])]
 )
 
@@ -32,7 +32,7 @@ def people():
 
 def test_reverse_matching_counts_per_structure():
     table = ParticipantTable(people(), reference(), TODAY)
-    result = reverse_match(OFFER, table)
+    result = reverse_match(OPPORTUNITY, table)
     assert result.participant_ids == (1, 3, 5)
     assert dict(result.counts_by_structure) == {10: 1, 11: 1, 12: 1}
     assert dict(result.near_miss_counts_by_structure) == {10: 2, 11: 1}
@@ -40,13 +40,13 @@ def test_reverse_matching_counts_per_structure():
 
 
 def test_a_cip_only_gets_their_own_structure():
-    result = reverse_match(OFFER, ParticipantTable(people(), reference(), TODAY))
+    result = reverse_match(OPPORTUNITY, ParticipantTable(people(), reference(), TODAY))
     assert result.for_structure(10) == (1,)
     assert result.for_structure(11) == (3,)
     assert result.for_structure(20) == ()
 
 
-def test_a_national_offer_looks_in_every_territory_it_is_offered_in():
+def test_a_national_opportunity_looks_in_every_territory_it_is_offered_in():
     national = opportunity(territory_ids={LYON, PARIS})
     result = reverse_match(national, ParticipantTable(people(), reference(), TODAY))
     assert result.participant_ids == (1, 2, 3, 4, 5, 6, 7)
@@ -57,14 +57,14 @@ def test_reverse_matching_agrees_with_each_participants_proposals():
     data = generate(0.004, seed=7)
     table = ParticipantTable(data.participants, data.reference, data.today)
     index = MatchingIndex(data.opportunities, data.reference)
-    for offer in data.opportunities[:40]:
-        fits = set(reverse_match(offer, table).participant_ids)
+    for snapshot in data.opportunities[:40]:
+        fits = set(reverse_match(snapshot, table).participant_ids)
         for person in data.participants:
-            if person.territory_id not in offer.territory_ids:
+            if person.territory_id not in snapshot.territory_ids:
                 assert person.id not in fits
                 continue
             result = index.match(person, data.today)
-            position = int(np.searchsorted(index.territory(person.territory_id).ids, offer.id))
+            position = int(np.searchsorted(index.territory(person.territory_id).ids, snapshot.id))
             assert (person.id in fits) == (result.blockers[position] - result.statics.blockers[position] == 0)
 
 
@@ -104,8 +104,8 @@ def test_the_participant_table_computes_dates_like_the_scalar_path():
 
 def test_nobody_and_nothing_are_ordinary_cases():
     empty_table = ParticipantTable([], reference(), TODAY)
-    assert reverse_match(OFFER, empty_table).participant_ids == ()
-    assert match_batch(MatchingIndex([OFFER], reference()), empty_table).top_ids.shape == (0, 10)
+    assert reverse_match(OPPORTUNITY, empty_table).participant_ids == ()
+    assert match_batch(MatchingIndex([OPPORTUNITY], reference()), empty_table).top_ids.shape == (0, 10)
     nothing = MatchingIndex([], reference())
     assert nothing.match(participant(), TODAY).to_dict() == {"eligible": [], "near_misses": []}
     one = ParticipantTable([participant()], reference(), TODAY)

@@ -11,8 +11,8 @@ from referral.matching.scoring import FACTORS, WEIGHTS
 from tests.matching.factories import match, opportunity, participant
 
 
-def scores(person, *offers):
-    result = match(person, *offers)
+def scores(person, *opportunities):
+    result = match(person, *opportunities)
     return {p.opportunity_id: p for p in result.eligible()}
 
 
@@ -37,35 +37,37 @@ def test_need_match_prefers_the_exact_subtype_then_the_domain_then_another_subty
 
 
 def test_need_match_is_weighted_by_priority():
-    offer = opportunity(subtypes=("logement.social",))
-    urgent = scores(participant(needs=[("logement", "logement.social", 1)]), offer)[100]
-    later = scores(participant(needs=[("logement", "logement.social", 3)]), offer)[100]
+    social_housing = opportunity(subtypes=("logement.social",))
+    urgent = scores(participant(needs=[("logement", "logement.social", 1)]), social_housing)[100]
+    later = scores(participant(needs=[("logement", "logement.social", 3)]), social_housing)[100]
     assert urgent.breakdown["need_match"] > later.breakdown["need_match"] > 0
     # The best of several needs counts.
-    both = scores(participant(needs=[("logement", "logement.social", 3), ("logement", None, 1)]), offer)[100]
+    both = scores(
+        participant(needs=[("logement", "logement.social", 3), ("logement", None, 1)]), social_housing
+    )[100]
     assert both.breakdown["need_match"] == pytest.approx(0.35 * 1.0 * 0.75)
 
 
-def test_urgency_follows_housing_precarity_for_housing_offers():
-    offer = opportunity()
-    street = scores(participant(housing_status="rue"), offer)[100].breakdown["urgency"]
-    shelter = scores(participant(housing_status="chu"), offer)[100].breakdown["urgency"]
-    housed = scores(participant(housing_status="logement_prive"), offer)[100].breakdown["urgency"]
+def test_urgency_follows_housing_precarity_for_housing_opportunities():
+    housing = opportunity()
+    street = scores(participant(housing_status="rue"), housing)[100].breakdown["urgency"]
+    shelter = scores(participant(housing_status="chu"), housing)[100].breakdown["urgency"]
+    housed = scores(participant(housing_status="logement_prive"), housing)[100].breakdown["urgency"]
     assert street > shelter > housed == 0.0
     job = opportunity(domain="emploi", subtypes=())
     assert scores(participant(housing_status="rue"), job)[100].breakdown["urgency"] == 0.0
 
 
-def test_urgency_for_rights_and_health_offers_without_coverage():
-    offer = opportunity(domain="sante", subtypes=())
-    assert scores(participant(health_coverage="aucune"), offer)[100].breakdown["urgency"] == pytest.approx(
+def test_urgency_for_rights_and_health_opportunities_without_coverage():
+    health = opportunity(domain="sante", subtypes=())
+    assert scores(participant(health_coverage="aucune"), health)[100].breakdown["urgency"] == pytest.approx(
         0.15
     )
-    assert scores(participant(health_coverage="css"), offer)[100].breakdown["urgency"] == 0.0
+    assert scores(participant(health_coverage="css"), health)[100].breakdown["urgency"] == 0.0
 
 
-def test_urgency_for_residence_offers_when_the_permit_ends_soon():
-    offer = opportunity(domain="acces_droits", subtypes=("acces_droits.titre_sejour",))
+def test_urgency_for_residence_opportunities_when_the_permit_ends_soon():
+    permit_help = opportunity(domain="acces_droits", subtypes=("acces_droits.titre_sejour",))
     covered = {"health_coverage": "css"}  # so that only the permit makes it urgent
     soon = participant(
         residence_status="titre_valide", residence_permit_expires_on=date(2026, 12, 23), **covered
@@ -77,7 +79,7 @@ def test_urgency_for_residence_offers_when_the_permit_ends_soon():
         residence_status="titre_expire", residence_permit_expires_on=date(2026, 6, 1), **covered
     )
     none = participant(residence_status="sans_titre", residence_permit_expires_on=None, **covered)
-    values = [scores(p, offer)[100].breakdown["urgency"] for p in (soon, far, expired, none)]
+    values = [scores(p, permit_help)[100].breakdown["urgency"] for p in (soon, far, expired, none)]
     assert values[2] == values[3] == pytest.approx(0.15)
     assert 0 < values[0] < values[2]
     assert values[1] == 0.0
@@ -98,7 +100,7 @@ def test_capacity_answer_rate_and_freshness():
     assert fresh > stale == 0.0
 
 
-def test_fair_share_ranks_a_flooded_offer_below_an_equally_fitting_one():
+def test_fair_share_ranks_a_flooded_opportunity_below_an_equally_fitting_one():
     calm = opportunity(id=2, capacity=5, places_left=5, recent_referrals=1)
     flooded = opportunity(id=1, capacity=5, places_left=5, recent_referrals=25)
     result = match(participant(), flooded, calm)

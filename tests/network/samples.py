@@ -3,7 +3,7 @@
 `small_territory` (Lyon-like, 3 structures, 6 partners, 3 CPs):
 
 - santé: every accepted referral went to Maison de santé Gerland, the only santé partner;
-- logement: Bailleur Rhône (3 accepted) and Résidence Horizon (0 accepted, offer full);
+- logement: Bailleur Rhône (3 accepted) and Résidence Horizon (0 accepted, opportunity full);
 - emploi: Franprix Lyon 7 and Intérim Solidaire share the accepted referrals 2–2;
 - santé mentale: CMP Est alone, referred once by Chantier des Pentes, which refers nowhere else,
   so CMP Est is a cut vertex: without it Chantier des Pentes and the santé mentale domain are cut

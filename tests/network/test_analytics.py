@@ -42,7 +42,7 @@ def test_coverage_gaps(territory: NetworkSnapshot) -> None:
         "Langue française : 3 besoins ouverts dans 1 structure, "
         "et aucune opportunité ouverte du territoire n'y répond."
     )
-    # The CDI progressif offer does not answer « offre d'emploi » needs.
+    # The CDI progressif opportunity does not answer « offre d'emploi » needs.
     assert (emploi.opportunities, emploi.partners) == (1, 1)
     assert emploi.explanation == (
         "Emploi — Offre d’emploi en entreprise : 10 besoins ouverts dans 2 structures "
@@ -54,8 +54,8 @@ def test_coverage_gaps_without_shortfalls(territory: NetworkSnapshot) -> None:
     assert {g.status for g in coverage_gaps(territory, include_short=False)} == {"gap"}
 
 
-def test_a_whole_domain_offer_answers_every_subtype(territory: NetworkSnapshot) -> None:
-    # Santé: needs of subtype « médecin traitant » and domain-level needs, one offer without
+def test_a_whole_domain_opportunity_answers_every_subtype(territory: NetworkSnapshot) -> None:
+    # Santé: needs of subtype « médecin traitant » and domain-level needs, one opportunity without
     # subtypes and 20 places: covered, so not listed.
     assert not [g for g in coverage_gaps(territory) if g.domain == "sante"]
 

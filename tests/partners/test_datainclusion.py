@@ -1,5 +1,5 @@
 """data·inclusion v1: importing a sample file (bad rows reported, good rows kept, duplicates
-merged, idempotent), and exporting our published offers within the schema's field lists."""
+merged, idempotent), and exporting our published opportunities within the schema's field lists."""
 
 from __future__ import annotations
 
@@ -99,10 +99,10 @@ def test_import_keeps_good_rows_and_reports_bad_ones(session: Session, sample: d
 def test_importing_twice_creates_nothing_more(session: Session, sample: dict) -> None:
     datainclusion.import_datainclusion(session, None, sample)
     partners = session.scalars(select(Partner.id).order_by(Partner.id)).all()
-    offers = session.scalars(select(Opportunity.id).order_by(Opportunity.id)).all()
+    opportunities = session.scalars(select(Opportunity.id).order_by(Opportunity.id)).all()
     again = datainclusion.import_datainclusion(session, None, sample)
     assert session.scalars(select(Partner.id).order_by(Partner.id)).all() == partners
-    assert session.scalars(select(Opportunity.id).order_by(Opportunity.id)).all() == offers
+    assert session.scalars(select(Opportunity.id).order_by(Opportunity.id)).all() == opportunities
     kept = {line.outcome for line in again.lines if line.outcome != REJECTED}
     assert kept == {UNCHANGED}
 

@@ -38,7 +38,7 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
     cp = demo_user("cp_logement")
     previous_meeting(session, cp)
 
-    # A new offer, published.
+    # A new opportunity, published.
     fresh = opportunities.create_opportunity(
         session,
         cp,
@@ -49,7 +49,7 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
     opportunities.create_opportunity(
         session, cp, {"partner_id": landlord.id, "title": "Brouillon secret", "domain": "logement"}
     )
-    # A seeded offer edited, one paused, one closing soon, one full.
+    # A seeded opportunity edited, one paused, one closing soon, one full.
     seeded = list(
         session.scalars(
             select(Opportunity)
@@ -118,7 +118,7 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
                 )
             )
     session.flush()
-    # A previously published offer paused since the last meeting.
+    # A previously published opportunity paused since the last meeting.
     opportunities.transition_opportunity(session, cp, paused.id, "publish")
     opportunities.transition_opportunity(session, cp, paused.id, "pause")
 
@@ -141,7 +141,7 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
     assert "Opportunité bientôt close : Places d'urgence d'hiver" in titles
     assert "Opportunité complète : Pension de famille" in titles
     assert "Nouveaux partenaires (1)" in titles
-    # The paused offer was both published and paused in the period: it is news, shown as new.
+    # The paused opportunity was both published and paused in the period: it is news, shown as new.
     assert "Nouvelle opportunité : Chambres en colocation" in titles
     edited_item = next(item for item in agenda.items if item.title.startswith("Opportunité modifiée"))
     assert edited_item.subject == {
@@ -170,10 +170,10 @@ def test_added_points_survive_a_rebuild(session: Session, demo_user, landlord: P
     meetings.add_agenda_item(
         session, cp, meeting.id, {"title": "Tour de table des CIP", "body": "Situations à partager"}
     )
-    offer = opportunities.create_opportunity(
+    opportunity = opportunities.create_opportunity(
         session, cp, {"partner_id": landlord.id, "title": "Bail glissant", "domain": "logement"}
     )
-    opportunities.transition_opportunity(session, cp, offer.id, "publish")
+    opportunities.transition_opportunity(session, cp, opportunity.id, "publish")
     meetings.rebuild_agenda(session, cp, meeting.id)
     agenda = meetings.meeting_agenda(session, cp, meeting.id)
     assert [(item.position, item.source, item.title) for item in agenda.items] == [

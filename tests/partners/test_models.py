@@ -28,8 +28,10 @@ from tests.helpers import accepted_by_database, refused_by_database
     ],
 )
 def test_opportunity_rules(session: Session, values: dict[str, object], accepted: bool) -> None:
-    offer = factories.opportunity(session)
-    action = lambda: session.execute(update(Opportunity).where(Opportunity.id == offer.id).values(values))  # noqa: E731
+    opportunity = factories.opportunity(session)
+    action = lambda: session.execute(  # noqa: E731
+        update(Opportunity).where(Opportunity.id == opportunity.id).values(values)
+    )
     (accepted_by_database if accepted else refused_by_database)(session, action)
 
 
@@ -43,10 +45,10 @@ def test_opportunity_rules(session: Session, values: dict[str, object], accepted
     ],
 )
 def test_criterion_vocabulary_is_closed(session: Session, field: str, op: str, accepted: bool) -> None:
-    offer = factories.opportunity(session)
+    opportunity = factories.opportunity(session)
 
     def add() -> None:
-        session.add(Criterion(opportunity_id=offer.id, field=field, op=op, value=6))
+        session.add(Criterion(opportunity_id=opportunity.id, field=field, op=op, value=6))
 
     (accepted_by_database if accepted else refused_by_database)(session, add)
 
@@ -58,6 +60,6 @@ def test_partner_siret_is_fourteen_characters_and_unique(session: Session) -> No
 
 
 def test_partner_with_opportunities_cannot_be_deleted(session: Session) -> None:
-    offer = factories.opportunity(session)
-    partner = session.get(Partner, offer.partner_id)
+    opportunity = factories.opportunity(session)
+    partner = session.get(Partner, opportunity.partner_id)
     refused_by_database(session, lambda: session.delete(partner))

@@ -19,7 +19,7 @@ def landlord(session: Session) -> Partner:
     return session.scalar(select(Partner).where(Partner.key == "habitat-rhone-solidaire-demo"))
 
 
-def new_offer(session: Session, cp, partner: Partner, **values) -> Opportunity:
+def new_opportunity(session: Session, cp, partner: Partner, **values) -> Opportunity:
     payload = {
         "partner_id": partner.id,
         "title": "Bail glissant pour deux salarié·es",
@@ -37,23 +37,23 @@ def new_offer(session: Session, cp, partner: Partner, **values) -> Opportunity:
 
 def test_a_cp_writes_a_draft_with_criteria(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord)
-    assert offer.status is OpportunityStatus.DRAFT
-    assert offer.territory_id == cp.territory_id
-    assert offer.version == 1
-    assert [(c.field, c.op, c.value, c.hard, c.weight) for c in offer.criteria] == [
+    opportunity = new_opportunity(session, cp, landlord)
+    assert opportunity.status is OpportunityStatus.DRAFT
+    assert opportunity.territory_id == cp.territory_id
+    assert opportunity.version == 1
+    assert [(c.field, c.op, c.value, c.hard, c.weight) for c in opportunity.criteria] == [
         ("housing_status", "in", ["chu", "chrs"], True, 1.0),
         ("months_in_programme", "gte", 6, False, 2.0),
     ]
     # A draft is for the territory's staff only.
     with pytest.raises(NotFound):
-        opportunities.get_opportunity(session, demo_user("cip"), offer.id)
-    assert opportunities.get_opportunity(session, demo_user("coordinator"), offer.id) is offer
+        opportunities.get_opportunity(session, demo_user("cip"), opportunity.id)
+    assert opportunities.get_opportunity(session, demo_user("coordinator"), opportunity.id) is opportunity
 
 
 def test_criteria_are_checked_against_the_registry(session: Session, demo_user, landlord: Partner) -> None:
     with pytest.raises(InvalidInput) as refusal:
-        new_offer(
+        new_opportunity(
             session,
             demo_user("cp_logement"),
             landlord,
@@ -75,49 +75,51 @@ def test_criteria_are_checked_against_the_registry(session: Session, demo_user, 
 
 def test_a_cp_acts_in_their_domains_only(session: Session, demo_user, landlord: Partner) -> None:
     with pytest.raises(OutsideYourDomains) as refusal:
-        new_offer(session, demo_user("cp_sante"), landlord)
+        new_opportunity(session, demo_user("cp_sante"), landlord)
     assert "Logement" in refusal.value.message
-    offer = new_offer(session, demo_user("cp_logement"), landlord)
+    opportunity = new_opportunity(session, demo_user("cp_logement"), landlord)
     with pytest.raises(OutsideYourDomains):
-        opportunities.transition_opportunity(session, demo_user("cp_sante"), offer.id, "publish")
+        opportunities.transition_opportunity(session, demo_user("cp_sante"), opportunity.id, "publish")
     with pytest.raises(PermissionDenied):
-        opportunities.transition_opportunity(session, demo_user("coordinator"), offer.id, "publish")
+        opportunities.transition_opportunity(session, demo_user("coordinator"), opportunity.id, "publish")
 
 
 def test_the_states_table(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord)
+    opportunity = new_opportunity(session, cp, landlord)
     with pytest.raises(OpportunityTransitionRefused) as refusal:
-        opportunities.transition_opportunity(session, cp, offer.id, "pause")
+        opportunities.transition_opportunity(session, cp, opportunity.id, "pause")
     assert refusal.value.message == (
         "Cette opportunité est à l'état « Brouillon » : elle ne peut pas être suspendue. "
         "Seule une opportunité à l'état « Publiée » peut l'être."
     )
-    assert offer.status is OpportunityStatus.DRAFT
+    assert opportunity.status is OpportunityStatus.DRAFT
 
-    opportunities.transition_opportunity(session, cp, offer.id, "publish", version=1)
-    assert offer.status is OpportunityStatus.PUBLISHED
-    first_published = offer.published_at
+    opportunities.transition_opportunity(session, cp, opportunity.id, "publish", version=1)
+    assert opportunity.status is OpportunityStatus.PUBLISHED
+    first_published = opportunity.published_at
     assert first_published is not None
-    assert offer in opportunities.list_opportunities(session, demo_user("cip"))
+    assert opportunity in opportunities.list_opportunities(session, demo_user("cip"))
 
-    opportunities.transition_opportunity(session, cp, offer.id, "pause")
-    assert offer.status is OpportunityStatus.PAUSED
-    opportunities.transition_opportunity(session, cp, offer.id, "publish")
-    assert offer.published_at == first_published  # « new » once: republishing is not news
-    opportunities.transition_opportunity(session, cp, offer.id, "close")
-    assert offer.status is OpportunityStatus.CLOSED
+    opportunities.transition_opportunity(session, cp, opportunity.id, "pause")
+    assert opportunity.status is OpportunityStatus.PAUSED
+    opportunities.transition_opportunity(session, cp, opportunity.id, "publish")
+    assert opportunity.published_at == first_published  # « new » once: republishing is not news
+    opportunities.transition_opportunity(session, cp, opportunity.id, "close")
+    assert opportunity.status is OpportunityStatus.CLOSED
     for action in ("publish", "pause", "close"):
         with pytest.raises(OpportunityTransitionRefused):
-            opportunities.transition_opportunity(session, cp, offer.id, action)
+            opportunities.transition_opportunity(session, cp, opportunity.id, action)
     with pytest.raises(OpportunityTransitionRefused):
-        opportunities.update_opportunity(session, cp, offer.id, {"capacity": 5}, version=offer.version)
-    assert offer.version == 5
+        opportunities.update_opportunity(
+            session, cp, opportunity.id, {"capacity": 5}, version=opportunity.version
+        )
+    assert opportunity.version == 5
 
 
-def test_an_expired_offer_is_not_published(session: Session, demo_user, landlord: Partner) -> None:
+def test_an_expired_opportunity_is_not_published(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(
+    opportunity = new_opportunity(
         session,
         cp,
         landlord,
@@ -125,39 +127,41 @@ def test_an_expired_offer_is_not_published(session: Session, demo_user, landlord
         valid_until=date.today() - timedelta(days=1),
     )
     with pytest.raises(OpportunityTransitionRefused) as refusal:
-        opportunities.transition_opportunity(session, cp, offer.id, "publish")
+        opportunities.transition_opportunity(session, cp, opportunity.id, "publish")
     assert "fin de validité est passée" in refusal.value.message
-    assert offer.status is OpportunityStatus.DRAFT
+    assert opportunity.status is OpportunityStatus.DRAFT
 
 
-def test_editing_a_published_offer_keeps_its_history(session: Session, demo_user, landlord: Partner) -> None:
+def test_editing_a_published_opportunity_keeps_its_history(
+    session: Session, demo_user, landlord: Partner
+) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord)
-    opportunities.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
-    assert offer.revisions == []  # a draft has no history: nobody relied on it
-    opportunities.transition_opportunity(session, cp, offer.id, "publish")
-    version = offer.version
+    opportunity = new_opportunity(session, cp, landlord)
+    opportunities.update_opportunity(session, cp, opportunity.id, {"capacity": 3}, version=1)
+    assert opportunity.revisions == []  # a draft has no history: nobody relied on it
+    opportunities.transition_opportunity(session, cp, opportunity.id, "publish")
+    version = opportunity.version
     opportunities.update_opportunity(
         session,
         cp,
-        offer.id,
+        opportunity.id,
         {
             "capacity": 4,
             "criteria": [{"field": "housing_status", "op": "in", "value": ["chu", "chrs", "rue"]}],
-            "title": offer.title,  # unchanged: not reported
+            "title": opportunity.title,  # unchanged: not reported
         },
         version=version,
     )
-    assert offer.version == version + 1
-    session.expire(offer, ["revisions"])
-    edit = offer.revisions[-1]
+    assert opportunity.version == version + 1
+    session.expire(opportunity, ["revisions"])
+    edit = opportunity.revisions[-1]
     assert edit.version == version
     assert edit.snapshot["action"] == "edit"
     assert edit.snapshot["changed"] == ["capacity", "criteria"]
     assert edit.snapshot["state"]["capacity"] == 3
     assert edit.snapshot["state"]["criteria"][0]["value"] == ["chu", "chrs"]
 
-    history = opportunities.opportunity_history(session, demo_user("coordinator"), offer.id)
+    history = opportunities.opportunity_history(session, demo_user("coordinator"), opportunity.id)
     assert [(line.action_label, line.changed_labels) for line in history] == [
         ("Modifiée", ["nombre de places", "critères d'orientation"])
     ]
@@ -166,15 +170,15 @@ def test_editing_a_published_offer_keeps_its_history(session: Session, demo_user
 
 def test_an_unchanged_edit_writes_nothing(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord)
-    opportunities.transition_opportunity(session, cp, offer.id, "publish")
+    opportunity = new_opportunity(session, cp, landlord)
+    opportunities.transition_opportunity(session, cp, opportunity.id, "publish")
     opportunities.update_opportunity(
-        session, cp, offer.id, {"capacity": offer.capacity}, version=offer.version
+        session, cp, opportunity.id, {"capacity": opportunity.capacity}, version=opportunity.version
     )
-    assert offer.version == 2
+    assert opportunity.version == 2
     assert (
         session.scalars(
-            select(OpportunityRevision).where(OpportunityRevision.opportunity_id == offer.id)
+            select(OpportunityRevision).where(OpportunityRevision.opportunity_id == opportunity.id)
         ).all()
         == []
     )
@@ -184,30 +188,32 @@ def test_a_stale_version_is_refused_and_changes_nothing(
     session: Session, demo_user, landlord: Partner
 ) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord)
-    opportunities.update_opportunity(session, cp, offer.id, {"capacity": 3}, version=1)
+    opportunity = new_opportunity(session, cp, landlord)
+    opportunities.update_opportunity(session, cp, opportunity.id, {"capacity": 3}, version=1)
     with pytest.raises(StaleVersion) as refusal:
-        opportunities.update_opportunity(session, cp, offer.id, {"capacity": 9}, version=1)
+        opportunities.update_opportunity(session, cp, opportunity.id, {"capacity": 9}, version=1)
     assert refusal.value.status == 409
     assert refusal.value.extra == {"current_version": 2}
     session.expire_all()
-    stored = session.get(Opportunity, offer.id)
+    stored = session.get(Opportunity, opportunity.id)
     assert (stored.capacity, stored.version) == (3, 2)
 
 
 def test_capacity_cannot_go_below_the_places_taken(session: Session, demo_user, landlord: Partner) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord, capacity=3)
-    offer.places_taken = 2
+    opportunity = new_opportunity(session, cp, landlord, capacity=3)
+    opportunity.places_taken = 2
     session.flush()
     with pytest.raises(InvalidInput) as refusal:
-        opportunities.update_opportunity(session, cp, offer.id, {"capacity": 1}, version=offer.version)
+        opportunities.update_opportunity(
+            session, cp, opportunity.id, {"capacity": 1}, version=opportunity.version
+        )
     assert refusal.value.errors["capacity"] == [
         "2 place(s) sont déjà prises : la capacité ne peut pas descendre en dessous."
     ]
 
 
-def test_a_national_offer_is_not_edited_by_a_local_cp(session: Session, demo_user) -> None:
+def test_a_national_opportunity_is_not_edited_by_a_local_cp(session: Session, demo_user) -> None:
     national = session.scalar(
         select(Opportunity)
         .join(Opportunity.partner)
@@ -215,34 +221,36 @@ def test_a_national_offer_is_not_edited_by_a_local_cp(session: Session, demo_use
         .order_by(Opportunity.id)
     )
     if national is None:
-        pytest.skip("no national offer without a territory in the seeds")
+        pytest.skip("no national opportunity without a territory in the seeds")
     with pytest.raises(PermissionDenied):
         opportunities.update_opportunity(
             session, demo_user("cp_logement"), national.id, {"capacity": 9}, version=1
         )
 
 
-def test_search_finds_offers_by_title_and_partner(session: Session, demo_user, landlord: Partner) -> None:
+def test_search_finds_opportunities_by_title_and_partner(
+    session: Session, demo_user, landlord: Partner
+) -> None:
     cp = demo_user("cp_logement")
-    offer = new_offer(session, cp, landlord, title="Colocation solidaire à Gerland")
+    opportunity = new_opportunity(session, cp, landlord, title="Colocation solidaire à Gerland")
     hits = search.search_opportunities(session, cp, "colocaton gerland")
-    assert hits[0].id == offer.id
+    assert hits[0].id == opportunity.id
     assert hits[0].partner_name == landlord.name
     # A CIP only finds what is published.
-    assert offer.id not in {
+    assert opportunity.id not in {
         hit.id for hit in search.search_opportunities(session, demo_user("cip"), "colocation")
     }
-    opportunities.transition_opportunity(session, cp, offer.id, "publish")
-    assert offer.id in {
+    opportunities.transition_opportunity(session, cp, opportunity.id, "publish")
+    assert opportunity.id in {
         hit.id for hit in search.search_opportunities(session, demo_user("cip"), "colocation")
     }
 
 
-def test_seeding_an_offer_again_claims_a_version_only_when_its_criteria_or_subtypes_change(
+def test_seeding_an_opportunity_again_claims_a_version_only_when_its_criteria_or_subtypes_change(
     session: Session,
 ) -> None:
     """Criteria and subtypes live in other tables: the new version is what shows the change to a
-    CP editing the offer and to other workers' matching indexes."""
+    CP editing the opportunity and to other workers' matching indexes."""
     from referral.partners.opportunities import ensure_opportunity
     from referral.partners.services import ensure_partner
 
@@ -250,14 +258,14 @@ def test_seeding_an_offer_again_claims_a_version_only_when_its_criteria_or_subty
         session, key="seed-test", name="Partenaire semé", kind="association", territories=[]
     )
     values = {
-        "key": "seed-test-offer",
+        "key": "seed-test-opportunity",
         "partner": partner,
         "title": "Offre semée",
         "domain": "logement",
         "criteria": [{"field": "programme", "op": "eq", "value": "CVG"}],
     }
-    offer = ensure_opportunity(session, **values)
-    assert offer.version == 1
+    opportunity = ensure_opportunity(session, **values)
+    assert opportunity.version == 1
     assert ensure_opportunity(session, **values).version == 1  # nothing changed
     narrowed = {**values, "criteria": [{"field": "programme", "op": "eq", "value": "PHC"}]}
     assert ensure_opportunity(session, **narrowed).version == 2

@@ -33,7 +33,7 @@ def committed(backend: str, demo_engine: Engine):
         partner = Partner(name="Bailleur de la course", kind="bailleur_social", town="Lyon")
         session.add(partner)
         session.flush()
-        offer = Opportunity(
+        opportunity = Opportunity(
             partner_id=partner.id,
             territory_id=lyon.id,
             title="Dernière place",
@@ -41,7 +41,7 @@ def committed(backend: str, demo_engine: Engine):
             capacity=1,
             status="published",
         )
-        session.add(offer)
+        session.add(opportunity)
         session.flush()
         referrals = []
         for index in range(2):
@@ -58,18 +58,20 @@ def committed(backend: str, demo_engine: Engine):
             )
             session.add(person)
             session.flush()
-            referral = Referral(participant_id=person.id, opportunity_id=offer.id, state=ReferralState.SENT)
+            referral = Referral(
+                participant_id=person.id, opportunity_id=opportunity.id, state=ReferralState.SENT
+            )
             session.add(referral)
             session.flush()
             referrals.append((referral.id, person.id))
         cp_id = session.scalar(select(User.id).where(User.email == "cp.logement.lyon@demo.convergence.test"))
-        ids = {"offer": offer.id, "partner": partner.id, "referrals": referrals, "cp": cp_id}
+        ids = {"opportunity": opportunity.id, "partner": partner.id, "referrals": referrals, "cp": cp_id}
     yield database, ids
     with database.atomic() as session:
         for referral_id, person_id in ids["referrals"]:
             session.execute(delete(Referral).where(Referral.id == referral_id))
             session.execute(delete(Participant).where(Participant.id == person_id))
-        session.execute(delete(Opportunity).where(Opportunity.id == ids["offer"]))
+        session.execute(delete(Opportunity).where(Opportunity.id == ids["opportunity"]))
         session.execute(delete(Partner).where(Partner.id == ids["partner"]))
 
 
@@ -99,8 +101,8 @@ def test_only_one_cp_gets_the_last_place(committed) -> None:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["refused 409", "won"]
     with database.atomic() as session:
-        offer = session.get(Opportunity, ids["offer"])
-        assert offer.places_taken == 1
-        assert offer.places_left == 0
+        opportunity = session.get(Opportunity, ids["opportunity"])
+        assert opportunity.places_taken == 1
+        assert opportunity.places_left == 0
         states = sorted(session.get(Referral, rid).state.value for rid, _ in ids["referrals"])
         assert states == ["accepted", "sent"]

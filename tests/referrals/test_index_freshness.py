@@ -31,8 +31,11 @@ def _user(session: Session, role: str) -> User:
     return session.scalars(select(User).where(User.email == DEMO[role])).one()
 
 
-def _offers(session: Session) -> dict[int, object]:
-    return {offer.id: offer for offer in matching_index.matching_index(session, TODAY).opportunities()}
+def _indexed(session: Session) -> dict[int, object]:
+    return {
+        opportunity.id: opportunity
+        for opportunity in matching_index.matching_index(session, TODAY).opportunities()
+    }
 
 
 @pytest.fixture
@@ -58,51 +61,51 @@ def _as_another_process(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_this_process_edits_are_seen_at_the_next_call_without_a_rebuild(
     db: Database, session: Session, builds
 ) -> None:
-    """A commit point of this process (a request, a command, a job) notes the offers it changed;
+    """A commit point of this process (a request, a command, a job) notes the opportunities it changed;
     the next call reads them again at once, without waiting for the version check."""
     lyon = factories.territory(session, "lyon")
-    offer = factories.opportunity(session, territory_id=lyon.id, title="Avant")
+    opportunity = factories.opportunity(session, territory_id=lyon.id, title="Avant")
     session.commit()
-    assert _offers(session)[offer.id].title == "Avant"
+    assert _indexed(session)[opportunity.id].title == "Avant"
     assert len(builds) == 1
 
     with db.atomic() as work:
         opportunities.update_opportunity(
             work,
             _user(work, "cp_logement"),
-            offer.id,
+            opportunity.id,
             {
                 "title": "Après",
                 "criteria": [{"field": "programme", "op": "eq", "value": "PHC", "hard": True}],
             },
-            version=offer.version,
+            version=opportunity.version,
         )
-    refreshed = _offers(session)[offer.id]
+    refreshed = _indexed(session)[opportunity.id]
     assert refreshed.title == "Après"
     assert [(c.field, c.value) for c in refreshed.criteria] == [("programme", "PHC")]
 
     with db.atomic() as work:
-        opportunities.transition_opportunity(work, _user(work, "cp_logement"), offer.id, "pause")
-    assert offer.id not in _offers(session)
+        opportunities.transition_opportunity(work, _user(work, "cp_logement"), opportunity.id, "pause")
+    assert opportunity.id not in _indexed(session)
     assert len(builds) == 1
 
 
 def test_a_rolled_back_change_is_not_noted(db: Database, session: Session) -> None:
     lyon = factories.territory(session, "lyon")
-    offer = factories.opportunity(session, territory_id=lyon.id, title="Avant")
+    opportunity = factories.opportunity(session, territory_id=lyon.id, title="Avant")
     session.commit()
-    _offers(session)
+    _indexed(session)
 
     def failing_work() -> None:
         with db.atomic() as work:
-            work.get(Opportunity, offer.id).title = "Jamais"
+            work.get(Opportunity, opportunity.id).title = "Jamais"
             work.flush()
             raise RuntimeError("la requête échoue")
 
     with pytest.raises(RuntimeError):
         failing_work()
     assert not any(noted.commits for noted in matching_index._changed_here.values())
-    assert _offers(session)[offer.id].title == "Avant"
+    assert _indexed(session)[opportunity.id].title == "Avant"
 
 
 def test_another_process_changes_are_seen_through_the_version_key(
@@ -114,7 +117,7 @@ def test_another_process_changes_are_seen_through_the_version_key(
     closing = factories.opportunity(session, territory_id=lyon.id, title="Bientôt close")
     untouched = factories.opportunity(session, territory_id=lyon.id, title="Son partenaire change de nom")
     session.commit()
-    assert _offers(session)[full.id].places_left == 3
+    assert _indexed(session)[full.id].places_left == 3
 
     session.execute(
         update(Opportunity).where(Opportunity.id == full.id).values(places_taken=3),
@@ -132,10 +135,10 @@ def test_another_process_changes_are_seen_through_the_version_key(
     )
     # Nothing noted by this process: the changes are another process's.
     matching_index._changed_here.clear()
-    offers = _offers(session)
-    assert offers[full.id].places_left == 0
-    assert offers[untouched.id].partner_name == "Nouveau nom du partenaire"
-    assert closing.id not in offers
+    indexed = _indexed(session)
+    assert indexed[full.id].places_left == 0
+    assert indexed[untouched.id].partner_name == "Nouveau nom du partenaire"
+    assert closing.id not in indexed
 
     session.execute(
         update(Opportunity)
@@ -143,11 +146,11 @@ def test_another_process_changes_are_seen_through_the_version_key(
         .values(status=OpportunityStatus.PUBLISHED, version=Opportunity.version + 1)
     )
     matching_index._changed_here.clear()
-    assert closing.id in _offers(session)
+    assert closing.id in _indexed(session)
     assert len(builds) == 1
 
 
-def test_a_new_deployment_builds_again_and_places_national_offers(
+def test_a_new_deployment_builds_again_and_places_national_opportunities(
     session: Session, builds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _as_another_process(monkeypatch)
@@ -157,56 +160,59 @@ def test_a_new_deployment_builds_again_and_places_national_offers(
     session.add(
         PartnerTerritory(partner_id=national.id, territory_id=lyon.id, status=DeploymentStatus.DEPLOYED)
     )
-    offer = factories.opportunity(session, partner_id=national.id)
+    opportunity = factories.opportunity(session, partner_id=national.id)
     session.commit()
-    assert _offers(session)[offer.id].territory_ids == {lyon.id}
+    assert _indexed(session)[opportunity.id].territory_ids == {lyon.id}
 
     session.add(
         PartnerTerritory(partner_id=national.id, territory_id=paris.id, status=DeploymentStatus.DEPLOYED)
     )
     session.commit()
-    assert _offers(session)[offer.id].territory_ids == {lyon.id, paris.id}
+    assert _indexed(session)[opportunity.id].territory_ids == {lyon.id, paris.id}
     assert len(builds) == 2
 
 
 def test_the_turn_of_the_hour_reads_every_figure_again(
     session: Session, builds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Recent referrals do not touch the offer's row: the hourly refresh brings them in."""
+    """Recent referrals do not touch the opportunity's row: the hourly refresh brings them in."""
     lyon = factories.territory(session, "lyon")
-    offer = factories.opportunity(session, territory_id=lyon.id)
+    opportunity = factories.opportunity(session, territory_id=lyon.id)
     person = factories.participant(session)
     session.commit()
-    assert _offers(session)[offer.id].recent_referrals == 0
+    assert _indexed(session)[opportunity.id].recent_referrals == 0
 
-    factories.referral(session, participant_id=person.id, opportunity_id=offer.id)
-    assert _offers(session)[offer.id].recent_referrals == 0  # trusted until the hour turns
+    factories.referral(session, participant_id=person.id, opportunity_id=opportunity.id)
+    assert _indexed(session)[opportunity.id].recent_referrals == 0  # trusted until the hour turns
     matching_index.check_index_now(hour_turned=True)
-    assert _offers(session)[offer.id].recent_referrals == 1
+    assert _indexed(session)[opportunity.id].recent_referrals == 1
     assert len(builds) == 1
 
 
 def test_proposals_follow_an_edit_without_forgetting_the_index(client, session: Session, bearer) -> None:
-    """Through the API: a CP narrows an offer, the CIP's next proposals show it as a near miss."""
+    """Through the API: a CP narrows an opportunity, the CIP's next proposals show it as a near miss."""
     lyon = factories.territory(session, "lyon")
     person = factories.participant(session, programme="CVG")
-    offer = factories.opportunity(session, territory_id=lyon.id, title="Ouverte à tous")
+    opportunity = factories.opportunity(session, territory_id=lyon.id, title="Ouverte à tous")
     session.commit()
 
     def where() -> str:
         body = client.get(
             f"/api/v1/participants/{person.id}/proposals?limit=50", headers=bearer("cip")
         ).get_json()
-        if offer.id in {p["opportunity_id"] for p in body["eligible"]}:
+        if opportunity.id in {p["opportunity_id"] for p in body["eligible"]}:
             return "eligible"
-        if offer.id in {p["opportunity_id"] for p in body["near_misses"]}:
+        if opportunity.id in {p["opportunity_id"] for p in body["near_misses"]}:
             return "near miss"
         return "absent"
 
     assert where() == "eligible"
     edited = client.patch(
-        f"/api/v1/opportunities/{offer.id}",
-        json={"version": offer.version, "criteria": [{"field": "programme", "op": "eq", "value": "PHC"}]},
+        f"/api/v1/opportunities/{opportunity.id}",
+        json={
+            "version": opportunity.version,
+            "criteria": [{"field": "programme", "op": "eq", "value": "PHC"}],
+        },
         headers=bearer("cp_logement"),
     )
     assert edited.status_code == 200, edited.get_json()

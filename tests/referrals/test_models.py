@@ -1,4 +1,4 @@
-"""Referrals: one live referral per person and offer; the version column guards concurrent moves."""
+"""Referrals: one live referral per person and opportunity; the version column guards concurrent moves."""
 
 from __future__ import annotations
 
@@ -13,23 +13,23 @@ from tests.helpers import accepted_by_database, refused_by_database
 
 def test_one_live_referral_per_person_and_opportunity(session: Session) -> None:
     person = factories.participant(session)
-    offer = factories.opportunity(session)
-    first = factories.referral(session, participant_id=person.id, opportunity_id=offer.id)
+    opportunity = factories.opportunity(session)
+    first = factories.referral(session, participant_id=person.id, opportunity_id=opportunity.id)
     refused_by_database(
-        session, lambda: factories.referral(session, participant_id=person.id, opportunity_id=offer.id)
+        session, lambda: factories.referral(session, participant_id=person.id, opportunity_id=opportunity.id)
     )
     # Once the first one is over, the person may be referred there again.
     first.state = ReferralState.REFUSED
     session.flush()
     accepted_by_database(
-        session, lambda: factories.referral(session, participant_id=person.id, opportunity_id=offer.id)
+        session, lambda: factories.referral(session, participant_id=person.id, opportunity_id=opportunity.id)
     )
 
 
 def test_version_increments_and_a_stale_write_is_refused(db, session: Session) -> None:
     person = factories.participant(session)
-    offer = factories.opportunity(session)
-    referral = factories.referral(session, participant_id=person.id, opportunity_id=offer.id)
+    opportunity = factories.opportunity(session)
+    referral = factories.referral(session, participant_id=person.id, opportunity_id=opportunity.id)
     assert referral.version == 1
     referral.state = ReferralState.SUBMITTED
     session.flush()

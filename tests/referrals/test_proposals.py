@@ -26,7 +26,7 @@ def test_proposals_are_ranked_explained_and_in_scope(client: FlaskClient, sessio
         session, programme="CVG", housing_status="rue", entered_on=date.today() - timedelta(days=120)
     )
     factories.need(session, participant_id=person.id, domain_code="logement", priority=1)
-    offer = factories.opportunity(
+    opportunity = factories.opportunity(
         session, territory_id=lyon.id, domain_code="logement", title="Logement d'abord"
     )
     blocked = factories.opportunity(
@@ -38,9 +38,9 @@ def test_proposals_are_ranked_explained_and_in_scope(client: FlaskClient, sessio
 
     body = client.get(f"/api/v1/participants/{person.id}/proposals", headers=bearer("cip")).get_json()
     eligible_ids = [p["opportunity_id"] for p in body["eligible"]]
-    assert offer.id in eligible_ids
+    assert opportunity.id in eligible_ids
     assert blocked.id not in eligible_ids
-    mine = next(p for p in body["eligible"] if p["opportunity_id"] == offer.id)
+    mine = next(p for p in body["eligible"] if p["opportunity_id"] == opportunity.id)
     assert set(mine) >= {
         "opportunity_id",
         "opportunity_title",
@@ -72,7 +72,7 @@ def test_reverse_matching_counts_for_staff_people_for_their_cip(
     lyon = factories.territory(session, "lyon")
     own = factories.structure(session, key="fndsa-lyon")
     other = factories.structure(session, key="demo-lyon-2")
-    offer = factories.opportunity(
+    opportunity = factories.opportunity(
         session, territory_id=lyon.id, domain_code="logement", title="Pour tout le monde"
     )
     mine = factories.participant(session, structure_id=own.id, last_name="Mienne", programme="CVG")
@@ -80,7 +80,9 @@ def test_reverse_matching_counts_for_staff_people_for_their_cip(
     session.commit()
     matching_index.forget_index()
 
-    staff = client.get(f"/api/v1/opportunities/{offer.id}/matches", headers=bearer("cp_logement")).get_json()
+    staff = client.get(
+        f"/api/v1/opportunities/{opportunity.id}/matches", headers=bearer("cp_logement")
+    ).get_json()
     assert staff["participants"] is None
     counts = {row["structure_id"]: row["count"] for row in staff["by_structure"]}
     assert counts[own.id] >= 1
@@ -88,7 +90,7 @@ def test_reverse_matching_counts_for_staff_people_for_their_cip(
     assert "Mienne" not in str(staff)
     assert "Autrui" not in str(staff)
 
-    cip = client.get(f"/api/v1/opportunities/{offer.id}/matches", headers=bearer("cip")).get_json()
+    cip = client.get(f"/api/v1/opportunities/{opportunity.id}/matches", headers=bearer("cip")).get_json()
     ids = {person["id"] for person in cip["participants"]}
     assert mine.id in ids
     assert theirs.id not in ids
@@ -167,18 +169,18 @@ def test_request_snapshot_refuses_what_the_actor_may_not_open(session: Session) 
 
 def test_referral_history_lists_referrals_and_refusals_by_partner(session: Session) -> None:
     person = factories.participant(session)
-    refused_offer = factories.opportunity(session, domain_code="logement", title="Refusée")
-    pending_offer = factories.opportunity(session, domain_code="sante", title="En cours")
+    refused_opportunity = factories.opportunity(session, domain_code="logement", title="Refusée")
+    pending_opportunity = factories.opportunity(session, domain_code="sante", title="En cours")
     factories.referral(
-        session, participant_id=person.id, opportunity_id=refused_offer.id, state=ReferralState.REFUSED
+        session, participant_id=person.id, opportunity_id=refused_opportunity.id, state=ReferralState.REFUSED
     )
-    factories.referral(session, participant_id=person.id, opportunity_id=pending_offer.id)
+    factories.referral(session, participant_id=person.id, opportunity_id=pending_opportunity.id)
     session.commit()
 
     history = matching_index.referral_history(session, person.id)
 
-    assert history.referred_opportunity_ids == {refused_offer.id, pending_offer.id}
-    assert [partner for partner, _day in history.refusals] == [refused_offer.partner_id]
+    assert history.referred_opportunity_ids == {refused_opportunity.id, pending_opportunity.id}
+    assert [partner for partner, _day in history.refusals] == [refused_opportunity.partner_id]
     assert (
         matching_index.referral_history(session, person.id + 10_000).referred_opportunity_ids == frozenset()
     )
@@ -186,7 +188,7 @@ def test_referral_history_lists_referrals_and_refusals_by_partner(session: Sessi
 
 def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> None:
     """The index is built from plain rows; they must say what the ORM records say: published
-    offers only, criteria and subtypes in their order, places left, a national partner's offer
+    opportunities only, criteria and subtypes in their order, places left, a national partner's opportunity
     in every territory where it is deployed (not where it is only discussed)."""
     from referral.partners.models import DeploymentStatus, OpportunityStatus, PartnerTerritory
     from referral.reference.models import DomainSubtype
@@ -227,19 +229,22 @@ def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> No
     unplaced = factories.opportunity(session, partner_id=factories.partner(session, name="Nulle part").id)
     session.commit()
 
-    snapshots = {offer.id: offer for offer in matching_index.opportunity_snapshots(session, date.today())}
+    snapshots = {
+        opportunity.id: opportunity
+        for opportunity in matching_index.opportunity_snapshots(session, date.today())
+    }
 
     assert draft.id not in snapshots
     assert unplaced.id not in snapshots
     assert snapshots[local.id].territory_ids == {lyon.id}
-    offer = snapshots[everywhere.id]
-    assert offer.territory_ids == {lyon.id, paris.id}
-    assert offer.partner_name == "Réseau national de test"
-    assert [(c.field, c.hard) for c in offer.criteria] == [("programme", False), ("age", True)]
-    assert offer.criteria[0].value == ("CVG",)
-    assert offer.subtypes == (codes[0].code, codes[2].code)
-    assert (offer.capacity, offer.places_left, offer.tags) == (5, 3, ("sans cv",))
-    assert offer.status == "published"
+    opportunity = snapshots[everywhere.id]
+    assert opportunity.territory_ids == {lyon.id, paris.id}
+    assert opportunity.partner_name == "Réseau national de test"
+    assert [(c.field, c.hard) for c in opportunity.criteria] == [("programme", False), ("age", True)]
+    assert opportunity.criteria[0].value == ("CVG",)
+    assert opportunity.subtypes == (codes[0].code, codes[2].code)
+    assert (opportunity.capacity, opportunity.places_left, opportunity.tags) == (5, 3, ("sans cv",))
+    assert opportunity.status == "published"
 
 
 def test_reverse_matching_counts_the_people_followed_today_only(session: Session) -> None:
@@ -250,14 +255,16 @@ def test_reverse_matching_counts_the_people_followed_today_only(session: Session
 
     today = date.today()
     lyon = factories.territory(session, "lyon")
-    offer = factories.opportunity(session, territory_id=lyon.id, domain_code="logement")
+    opportunity = factories.opportunity(session, territory_id=lyon.id, domain_code="logement")
     session.add(
         Criterion(
-            opportunity_id=offer.id, position=0, field="has_need", op="has", value="logement", hard=True
+            opportunity_id=opportunity.id, position=0, field="has_need", op="has", value="logement", hard=True
         )
     )
     session.add(
-        Criterion(opportunity_id=offer.id, position=1, field="weekly_hours", op="gte", value=10, hard=True)
+        Criterion(
+            opportunity_id=opportunity.id, position=1, field="weekly_hours", op="gte", value=10, hard=True
+        )
     )
 
     def person(name: str, *, hours: float = 20, need: str = "logement") -> Participant:
@@ -298,7 +305,7 @@ def test_reverse_matching_counts_the_people_followed_today_only(session: Session
     assert not {gone.id, anonymised.id} & seen
 
     cip = _user(session, "cip")
-    own = matching_index.reverse_matches(session, cip, offer.id, today)
+    own = matching_index.reverse_matches(session, cip, opportunity.id, today)
     assert {row.id for row in own.own_participants} >= {fits.id, leaving.id, accompanied.id}
     assert not {row.id for row in own.own_participants} & {
         gone.id,
@@ -306,6 +313,6 @@ def test_reverse_matching_counts_the_people_followed_today_only(session: Session
         few_hours.id,
         other_need.id,
     }
-    staff = matching_index.reverse_matches(session, _user(session, "cp_logement"), offer.id, today)
+    staff = matching_index.reverse_matches(session, _user(session, "cp_logement"), opportunity.id, today)
     assert staff.own_participants is None
     assert staff.counts_by_structure[cip.structure_id] == own.total

@@ -17,7 +17,7 @@ def test_all_territories_at_once_agree_with_each_one(session: Session) -> None:
         assert together[territory.id] == territory_overview(session, territory.id)
 
 
-def test_a_national_offer_counts_where_its_partner_is_deployed_only(session: Session) -> None:
+def test_a_national_opportunity_counts_where_its_partner_is_deployed_only(session: Session) -> None:
     lyon = factories.territory(session, "lyon")
     metz = factories.territory(session, "metz")
     partner = factories.partner(session, name="Réseau national de test")
@@ -31,9 +31,9 @@ def test_a_national_offer_counts_where_its_partner_is_deployed_only(session: Ses
     )
     session.flush()
     before = territories_overview(session, [lyon.id, metz.id])
-    offer = factories.opportunity(session, partner_id=partner.id, territory_id=None)
-    session.refresh(offer)
+    opportunity = factories.opportunity(session, partner_id=partner.id, territory_id=None)
+    session.refresh(opportunity)
     after = territories_overview(session, [lyon.id, metz.id])
     assert after[lyon.id]["published_opportunities"] == before[lyon.id]["published_opportunities"] + 1
     assert after[metz.id]["published_opportunities"] == before[metz.id]["published_opportunities"]
-    assert offer.offered_territory_ids == [lyon.id]
+    assert opportunity.offered_territory_ids == [lyon.id]

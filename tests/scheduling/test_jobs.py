@@ -113,10 +113,12 @@ def test_five_year_limit_is_announced(session: Session, cip) -> None:
     assert "cinq ans" in task.title
 
 
-def referral_waiting_since(session: Session, since: datetime, **offer: object) -> Referral:
+def referral_waiting_since(session: Session, since: datetime, **opportunity_fields: object) -> Referral:
     lyon = factories.territory(session, "lyon")
     person = factories.participant(session, programme="CVG")
-    opportunity = factories.opportunity(session, territory_id=lyon.id, domain_code="logement", **offer)
+    opportunity = factories.opportunity(
+        session, territory_id=lyon.id, domain_code="logement", **opportunity_fields
+    )
     return factories.referral(
         session,
         participant_id=person.id,
@@ -172,17 +174,17 @@ def test_referral_reminders_on_days_10_and_20_then_expiry(session: Session) -> N
 
 def test_ending_opportunities_are_announced_then_closed(session: Session) -> None:
     lyon = factories.territory(session, "lyon")
-    offer = factories.opportunity(
+    opportunity = factories.opportunity(
         session, territory_id=lyon.id, domain_code="logement", valid_until=TODAY + timedelta(days=20)
     )
     services.endings(session, TODAY - timedelta(days=11))
-    assert open_tasks(session, f"opportunity_ending:{offer.id}") == []
+    assert open_tasks(session, f"opportunity_ending:{opportunity.id}") == []
     services.endings(session, TODAY)
-    assert open_tasks(session, f"opportunity_ending:{offer.id}")
+    assert open_tasks(session, f"opportunity_ending:{opportunity.id}")
     services.endings(session, TODAY + timedelta(days=21))
-    session.refresh(offer)
-    assert offer.status is OpportunityStatus.CLOSED
-    assert open_tasks(session, f"opportunity_ending:{offer.id}") == []
+    session.refresh(opportunity)
+    assert opportunity.status is OpportunityStatus.CLOSED
+    assert open_tasks(session, f"opportunity_ending:{opportunity.id}") == []
 
 
 def test_consents_reaching_their_end(session: Session, cip) -> None:

@@ -80,11 +80,11 @@ def _followed_then_gone(session: Session, cip, *, left_on: date = LEFT_ON, **exi
         cases.add_referent(
             session, cip, person.id, {"name": "Mme Durand", "role": "assistant_social", "phone": "06"}
         )
-        offer = factories.opportunity(session, title="Logement accompagné")
+        opportunity = factories.opportunity(session, title="Logement accompagné")
         referral = factories.referral(
             session,
             participant_id=person.id,
-            opportunity_id=offer.id,
+            opportunity_id=opportunity.id,
             state=ReferralState.CLOSED,
             comment="Situation familiale difficile",
             shared_dossier={"identity": {"last_name": "Benali"}},
@@ -214,10 +214,10 @@ def test_an_accompaniment_that_went_on_counts_from_its_last_note(session: Sessio
 
 def test_a_referral_under_way_or_a_person_still_followed_is_kept(session: Session, cip) -> None:
     person = _followed_then_gone(session, cip)
-    offer = factories.opportunity(session, title="Encore en cours")
+    opportunity = factories.opportunity(session, title="Encore en cours")
     with time_machine.travel(at(LEFT_ON), tick=False):
         factories.referral(
-            session, participant_id=person.id, opportunity_id=offer.id, state=ReferralState.SENT
+            session, participant_id=person.id, opportunity_id=opportunity.id, state=ReferralState.SENT
         )
         followed = factories.participant(session, entered_on=LEFT_ON - timedelta(days=2000))
         session.commit()

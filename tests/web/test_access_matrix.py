@@ -38,7 +38,7 @@ def world(session: Session) -> dict[str, int]:
         status=OpportunityStatus.DRAFT,
         title="Brouillon lyonnais",
     )
-    paris_offer = session.scalar(
+    paris_opportunity = session.scalar(
         select(Opportunity).where(Opportunity.partner_id == paris_partner.id).order_by(Opportunity.id)
     )
     session.commit()
@@ -48,7 +48,7 @@ def world(session: Session) -> dict[str, int]:
         "lyon_partner": lyon_partner.id,
         "paris_partner": paris_partner.id,
         "draft": draft.id,
-        "paris_offer": paris_offer.id,
+        "paris_opportunity": paris_opportunity.id,
     }
 
 
@@ -61,7 +61,10 @@ MATRIX = [
     ("/api/v1/partners/{paris_partner}", {"cip": 404, "cp_emploi": 404, "coordinator": 404, "admin": 200}),
     ("/api/v1/opportunities", {"cip": 200, "cp_emploi": 200, "coordinator": 200, "admin": 200}),
     ("/api/v1/opportunities/{draft}", {"cip": 404, "cp_emploi": 200, "coordinator": 200, "admin": 200}),
-    ("/api/v1/opportunities/{paris_offer}", {"cip": 404, "cp_emploi": 404, "coordinator": 404, "admin": 200}),
+    (
+        "/api/v1/opportunities/{paris_opportunity}",
+        {"cip": 404, "cp_emploi": 404, "coordinator": 404, "admin": 200},
+    ),
     ("/api/v1/participants", {"cip": 200, "cp_emploi": 403, "coordinator": 403, "admin": 403}),
     ("/api/v1/participants/{own}", {"cip": 200, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
     ("/api/v1/participants/{other}", {"cip": 404, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
@@ -93,12 +96,12 @@ def test_cip_sees_only_their_structure(client: FlaskClient, bearer, world: dict[
     assert len(structure_ids) == 1
 
 
-def test_a_cip_sees_published_offers_only(client: FlaskClient, bearer, world: dict[str, int]) -> None:
-    offers = client.get("/api/v1/opportunities", headers=bearer("cip")).get_json()
-    assert offers
-    assert {offer["status"] for offer in offers} == {"published"}
-    staff_offers = client.get("/api/v1/opportunities", headers=bearer("cp_emploi")).get_json()
-    assert world["draft"] in {offer["id"] for offer in staff_offers}
+def test_a_cip_sees_published_opportunities_only(client: FlaskClient, bearer, world: dict[str, int]) -> None:
+    opportunities = client.get("/api/v1/opportunities", headers=bearer("cip")).get_json()
+    assert opportunities
+    assert {opportunity["status"] for opportunity in opportunities} == {"published"}
+    staff_opportunities = client.get("/api/v1/opportunities", headers=bearer("cp_emploi")).get_json()
+    assert world["draft"] in {opportunity["id"] for opportunity in staff_opportunities}
 
 
 def test_not_found_and_out_of_scope_are_indistinguishable(

@@ -175,13 +175,13 @@ def _lyon_people_with_referrals(session: Session) -> list[str]:
     lyon = territory_by_slug(session, "lyon")
     assert lyon is not None
     structure = session.scalar(select(Structure).where(Structure.key == "fndsa-lyon"))
-    offer = session.scalar(
+    opportunity = session.scalar(
         select(Opportunity)
         .where(offered_in_territory(lyon.id), Opportunity.status == OpportunityStatus.PUBLISHED)
         .order_by(Opportunity.id)
     )
     assert structure is not None
-    assert offer is not None
+    assert opportunity is not None
     for first, last in LYON_NAMES:
         person = territory_data._participant(session, structure, 0)
         person.first_name, person.last_name = first, last
@@ -189,7 +189,7 @@ def _lyon_people_with_referrals(session: Session) -> list[str]:
         territory_data._referral(
             session,
             person,
-            offer,
+            opportunity,
             date(2026, 9, 1),
             [(ReferralState.SENT, date(2026, 9, 2)), (ReferralState.ACCEPTED, date(2026, 9, 9))],
         )

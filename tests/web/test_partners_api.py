@@ -140,9 +140,9 @@ def test_search_contract(client: FlaskClient, bearer) -> None:
         client.get("/api/v1/partners/search?q=cpam&territory=paris", headers=bearer("admin")).status_code
         == 200
     )
-    offers = client.get("/api/v1/opportunities/search?q=logement", headers=bearer("cip")).get_json()
-    assert offers
-    assert {hit["status"] for hit in offers} == {"published"}
+    opportunities = client.get("/api/v1/opportunities/search?q=logement", headers=bearer("cip")).get_json()
+    assert opportunities
+    assert {hit["status"] for hit in opportunities} == {"published"}
 
 
 def test_opportunity_lifecycle_through_the_api(
@@ -162,45 +162,54 @@ def test_opportunity_lifecycle_through_the_api(
         headers=cp,
     )
     assert created.status_code == 201, created.get_json()
-    offer = created.get_json()
-    assert (offer["status"], offer["version"]) == ("draft", 1)
-    offer_id = offer["id"]
+    opportunity = created.get_json()
+    assert (opportunity["status"], opportunity["version"]) == ("draft", 1)
+    opportunity_id = opportunity["id"]
 
-    refused = client.post(f"/api/v1/opportunities/{offer_id}/pause", headers=cp)
+    refused = client.post(f"/api/v1/opportunities/{opportunity_id}/pause", headers=cp)
     assert refused.status_code == 409
     assert "ne peut pas être suspendue" in refused.get_json()["detail"]
 
-    published = client.post(f"/api/v1/opportunities/{offer_id}/publish", json={"version": 1}, headers=cp)
+    published = client.post(
+        f"/api/v1/opportunities/{opportunity_id}/publish", json={"version": 1}, headers=cp
+    )
     assert published.status_code == 200, published.get_json()
     assert published.get_json()["status"] == "published"
-    assert offer_id in {
+    assert opportunity_id in {
         item["id"] for item in client.get("/api/v1/opportunities", headers=bearer("cip")).get_json()
     }
 
-    edited = client.patch(f"/api/v1/opportunities/{offer_id}", json={"version": 2, "capacity": 5}, headers=cp)
+    edited = client.patch(
+        f"/api/v1/opportunities/{opportunity_id}", json={"version": 2, "capacity": 5}, headers=cp
+    )
     assert edited.status_code == 200
     assert (edited.get_json()["capacity"], edited.get_json()["version"]) == (5, 3)
-    stale = client.patch(f"/api/v1/opportunities/{offer_id}", json={"version": 2, "capacity": 9}, headers=cp)
+    stale = client.patch(
+        f"/api/v1/opportunities/{opportunity_id}", json={"version": 2, "capacity": 9}, headers=cp
+    )
     assert stale.status_code == 409
     assert stale.get_json()["current_version"] == 3
     assert stale.get_json()["errors"]["version"]
     history = client.get(
-        f"/api/v1/opportunities/{offer_id}/history", headers=bearer("coordinator")
+        f"/api/v1/opportunities/{opportunity_id}/history", headers=bearer("coordinator")
     ).get_json()
     assert [(line["action"], line["changed"], line["before"]["capacity"]) for line in history] == [
         ("edit", ["nombre de places"], 2)
     ]
     session.expire_all()
-    assert session.get(Opportunity, offer_id).capacity == 5
+    assert session.get(Opportunity, opportunity_id).capacity == 5
 
     assert (
-        client.post(f"/api/v1/opportunities/{offer_id}/publish", headers=bearer("coordinator")).status_code
+        client.post(
+            f"/api/v1/opportunities/{opportunity_id}/publish", headers=bearer("coordinator")
+        ).status_code
         == 403
     )
     assert (
-        client.post(f"/api/v1/opportunities/{offer_id}/close", headers=bearer("cp_sante")).status_code == 403
+        client.post(f"/api/v1/opportunities/{opportunity_id}/close", headers=bearer("cp_sante")).status_code
+        == 403
     )
-    assert client.post(f"/api/v1/opportunities/{offer_id}/close", headers=cp).status_code == 200
+    assert client.post(f"/api/v1/opportunities/{opportunity_id}/close", headers=cp).status_code == 200
 
 
 def test_bad_opportunity_input_leaves_nothing(
@@ -246,12 +255,12 @@ def test_bad_opportunity_input_leaves_nothing(
 
 
 def test_meetings_and_agenda(client: FlaskClient, cp: dict[str, str], bearer, landlord_id: int) -> None:
-    offer = client.post(
+    opportunity = client.post(
         "/api/v1/opportunities",
         json={"partner_id": landlord_id, "title": "Studio en bail glissant", "domain": "logement"},
         headers=cp,
     ).get_json()
-    client.post(f"/api/v1/opportunities/{offer['id']}/publish", headers=cp)
+    client.post(f"/api/v1/opportunities/{opportunity['id']}/publish", headers=cp)
     held_at = (datetime.now() + timedelta(days=5)).replace(microsecond=0).isoformat()
     created = client.post(
         "/api/v1/territories/lyon/meetings", json={"held_at": held_at, "title": "Réunion de juin"}, headers=cp
@@ -346,9 +355,9 @@ def test_the_openapi_document_describes_the_network_endpoints(client: FlaskClien
         assert path in document["paths"], path
     assert {"post", "get"} <= set(document["paths"]["/api/v1/partners"])
     assert "patch" in document["paths"]["/api/v1/opportunities/{opportunity_id}"]
-    offer = document["components"]["schemas"]["Opportunity"]["properties"]
+    opportunity = document["components"]["schemas"]["Opportunity"]["properties"]
     for name in ("partner_id", "title", "domain", "subtypes", "capacity", "criteria", "status", "version"):
-        assert name in offer, name
+        assert name in opportunity, name
 
 
 def test_opportunities_of_one_territory_for_the_national_team(client: FlaskClient, bearer) -> None:

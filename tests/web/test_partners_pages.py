@@ -91,7 +91,9 @@ def test_partner_form_errors_are_french_and_beside_the_field(cp_client: FlaskCli
     assert 'id="name-erreur"' in html
 
 
-def test_an_offer_from_draft_to_published_with_history(cp_client: FlaskClient, session: Session) -> None:
+def test_an_opportunity_from_draft_to_published_with_history(
+    cp_client: FlaskClient, session: Session
+) -> None:
     partner = landlord(session)
     path = f"/reseau/opportunites/nouvelle?partner_id={partner.id}"
     token = form_token(cp_client, path)
@@ -121,14 +123,16 @@ def test_an_offer_from_draft_to_published_with_history(cp_client: FlaskClient, s
         },
     )
     assert created.status_code == 302, created.get_data(as_text=True)
-    offer = session.scalar(select(Opportunity).where(Opportunity.title == "Logement très social (PLAI)"))
-    assert offer.status is OpportunityStatus.DRAFT
-    assert [(c.field, c.op, c.value, c.hard, c.weight) for c in offer.criteria] == [
+    opportunity = session.scalar(
+        select(Opportunity).where(Opportunity.title == "Logement très social (PLAI)")
+    )
+    assert opportunity.status is OpportunityStatus.DRAFT
+    assert [(c.field, c.op, c.value, c.hard, c.weight) for c in opportunity.criteria] == [
         ("housing_status", "in", ["chu", "chrs"], True, 1.0),
         ("age", "between", [18, 30], False, 2.5),
     ]
-    assert offer.documents_required == ["Avis d'imposition", "Pièce d'identité"]
-    page = cp_client.get(f"/reseau/opportunites/{offer.id}").get_data(as_text=True)
+    assert opportunity.documents_required == ["Avis d'imposition", "Pièce d'identité"]
+    page = cp_client.get(f"/reseau/opportunites/{opportunity.id}").get_data(as_text=True)
     assert (
         "Situation de logement parmi Centre d’hébergement d’urgence (CHU), "
         "Centre d’hébergement et de réinsertion sociale (CHRS) (obligatoire)"
@@ -137,20 +141,20 @@ def test_an_offer_from_draft_to_published_with_history(cp_client: FlaskClient, s
 
     token = csrf_token(page)
     published = cp_client.post(
-        f"/reseau/opportunites/{offer.id}/publish", data={"csrf_token": token, "version": "1"}
+        f"/reseau/opportunites/{opportunity.id}/publish", data={"csrf_token": token, "version": "1"}
     )
     assert published.status_code == 302
     session.expire_all()
-    assert session.get(Opportunity, offer.id).status is OpportunityStatus.PUBLISHED
+    assert session.get(Opportunity, opportunity.id).status is OpportunityStatus.PUBLISHED
 
-    refused = cp_client.post(f"/reseau/opportunites/{offer.id}/publish", data={"csrf_token": token})
+    refused = cp_client.post(f"/reseau/opportunites/{opportunity.id}/publish", data={"csrf_token": token})
     assert refused.status_code == 409
     assert "ne peut pas être publiée" in refused.get_data(as_text=True)
 
-    edit_page = cp_client.get(f"/reseau/opportunites/{offer.id}/modifier").get_data(as_text=True)
+    edit_page = cp_client.get(f"/reseau/opportunites/{opportunity.id}/modifier").get_data(as_text=True)
     assert 'value="chu, chrs"' in edit_page
     edited = cp_client.post(
-        f"/reseau/opportunites/{offer.id}/modifier",
+        f"/reseau/opportunites/{opportunity.id}/modifier",
         data={
             "csrf_token": csrf_token(edit_page),
             "version": "2",
@@ -168,12 +172,12 @@ def test_an_offer_from_draft_to_published_with_history(cp_client: FlaskClient, s
         },
     )
     assert edited.status_code == 302, edited.get_data(as_text=True)
-    page = cp_client.get(f"/reseau/opportunites/{offer.id}").get_data(as_text=True)
+    page = cp_client.get(f"/reseau/opportunites/{opportunity.id}").get_data(as_text=True)
     assert "<strong>Modifiée</strong> le" in page
     assert "nombre de places" in page
 
     stale = cp_client.post(
-        f"/reseau/opportunites/{offer.id}/modifier",
+        f"/reseau/opportunites/{opportunity.id}/modifier",
         data={"csrf_token": token, "version": "2", "title": "Autre titre", "domain": "logement"},
     )
     assert stale.status_code == 409
@@ -221,7 +225,7 @@ def test_a_meeting_page_with_its_agenda_and_printable_version(
             title="Précédente",
         )
     )
-    offer = factories.opportunity(
+    opportunity = factories.opportunity(
         session,
         partner_id=landlord(session).id,
         territory_id=factories.territory(session).id,
@@ -229,8 +233,8 @@ def test_a_meeting_page_with_its_agenda_and_printable_version(
         status=OpportunityStatus.DRAFT,
     )
     session.commit()
-    token = form_token(cp_client, f"/reseau/opportunites/{offer.id}")
-    cp_client.post(f"/reseau/opportunites/{offer.id}/publish", data={"csrf_token": token})
+    token = form_token(cp_client, f"/reseau/opportunites/{opportunity.id}")
+    cp_client.post(f"/reseau/opportunites/{opportunity.id}/publish", data={"csrf_token": token})
     when = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     created = cp_client.post(
         "/reseau/reunions",
@@ -325,7 +329,7 @@ def test_pages_need_no_inline_script_or_style(cp_client: FlaskClient, session: S
     import re
 
     partner = landlord(session)
-    offer = session.scalar(
+    opportunity = session.scalar(
         select(Opportunity).where(Opportunity.partner_id == partner.id).order_by(Opportunity.id)
     )
     for path in (
@@ -333,8 +337,8 @@ def test_pages_need_no_inline_script_or_style(cp_client: FlaskClient, session: S
         "/reseau/partenaires/nouveau",
         f"/reseau/partenaires/{partner.id}",
         f"/reseau/opportunites/nouvelle?partner_id={partner.id}",
-        f"/reseau/opportunites/{offer.id}",
-        f"/reseau/opportunites/{offer.id}/modifier",
+        f"/reseau/opportunites/{opportunity.id}",
+        f"/reseau/opportunites/{opportunity.id}/modifier",
         "/reseau/reunions",
         "/reseau/permanences",
         "/reseau/ateliers",
@@ -349,7 +353,7 @@ def test_pages_need_no_inline_script_or_style(cp_client: FlaskClient, session: S
 def test_the_network_page_reads_a_fixed_number_of_times(
     cp_client: FlaskClient, session: Session, demo_connection
 ) -> None:
-    """No query per partner or per offer (N+1): more rows, the same number of queries."""
+    """No query per partner or per opportunity (N+1): more rows, the same number of queries."""
     from sqlalchemy import event
 
     statements: list[str] = []

@@ -133,11 +133,11 @@ class CriterionSchema(BaseSchema):
 class OpportunitySchema(BaseSchema):
     id = fields.Integer()
     partner_id = fields.Integer()
-    partner_name = fields.Function(lambda offer: offer.partner.name)
+    partner_name = fields.Function(lambda opportunity: opportunity.partner.name)
     territory_id = fields.Integer(allow_none=True)
     title = fields.String()
     domain = fields.String(attribute="domain_code")
-    subtypes = fields.Function(lambda offer: [subtype.code for subtype in offer.subtypes])
+    subtypes = fields.Function(lambda opportunity: [subtype.code for subtype in opportunity.subtypes])
     description = fields.String(allow_none=True)
     capacity = fields.Integer()
     places_left = fields.Integer()
@@ -150,7 +150,7 @@ class OpportunitySchema(BaseSchema):
     documents_required = fields.List(fields.String())
     shared_categories = fields.List(fields.String())
     tags = fields.List(fields.String())
-    status = fields.Function(lambda offer: offer.status.value)
+    status = fields.Function(lambda opportunity: opportunity.status.value)
     places_taken = fields.Integer()
     version = fields.Integer(metadata={"description": "à renvoyer avec une modification (verrou optimiste)"})
     published_at = fields.DateTime(allow_none=True)
@@ -167,7 +167,7 @@ class CriterionInSchema(BaseSchema):
 
 
 class OpportunityInSchema(BaseSchema):
-    """A new offer, created as a draft (« brouillon »)."""
+    """A new opportunity, created as a draft (« brouillon »)."""
 
     partner_id = Id(required=True)
     title = fields.String(required=True, validate=length(minimum=1, maximum=200))

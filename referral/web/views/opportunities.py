@@ -87,9 +87,9 @@ def _render_opportunity_form(
     while f"criterion-{rows}-field" in values:
         rows += 1
     return render_template(
-        "partners/offer_form.html",
+        "partners/opportunity_form.html",
         partner=partner,
-        offer=opportunity,
+        opportunity=opportunity,
         values=values,
         errors=errors or {},
         domains=domains,
@@ -109,7 +109,7 @@ def _render_opportunity_form(
 
 @bp.route("/opportunites/nouvelle", methods=["GET", "POST"])
 @login_required
-def create_offer() -> Any:
+def create_opportunity() -> Any:
     session, user = db_session(), current_user()
     partner_id = request.values.get("partner_id", type=parse_id)  # None when not an id in range
     if partner_id is None:
@@ -132,15 +132,15 @@ def create_offer() -> Any:
             partner=found, values=request.form, errors=refusal.errors, message=refusal.message
         ), refusal.status
     flash("Opportunité enregistrée en brouillon : publiez-la pour que les CIP la voient.", "success")
-    return redirect(url_for("partner_pages.offer", opportunity_id=created.id))
+    return redirect(url_for("partner_pages.opportunity", opportunity_id=created.id))
 
 
 def _render_opportunity(opportunity_id: int, *, message: str | None = None) -> str:
     session, user = db_session(), current_user()
     found = opportunities.get_opportunity(session, user, opportunity_id)
     return render_template(
-        "partners/offer.html",
-        offer=found,
+        "partners/opportunity.html",
+        opportunity=found,
         history=opportunities.opportunity_history(session, user, found.id),
         actions=lifecycle.allowed_opportunity_actions(found, user.role),
         may_build=scope.may_manage_partners(user) and found.status is not OpportunityStatus.CLOSED,
@@ -152,13 +152,13 @@ def _render_opportunity(opportunity_id: int, *, message: str | None = None) -> s
 
 @bp.get("/opportunites/<int:opportunity_id>")
 @login_required
-def offer(opportunity_id: int) -> str:
+def opportunity(opportunity_id: int) -> str:
     return _render_opportunity(opportunity_id)
 
 
 @bp.route("/opportunites/<int:opportunity_id>/modifier", methods=["GET", "POST"])
 @login_required
-def edit_offer(opportunity_id: int) -> Any:
+def edit_opportunity(opportunity_id: int) -> Any:
     session, user = db_session(), current_user()
     found = opportunities.get_opportunity(session, user, opportunity_id)
     if request.method == "GET":
@@ -177,12 +177,12 @@ def edit_offer(opportunity_id: int) -> Any:
             message=refusal.message,
         ), refusal.status
     flash("Opportunité mise à jour.", "success")
-    return redirect(url_for("partner_pages.offer", opportunity_id=found.id))
+    return redirect(url_for("partner_pages.opportunity", opportunity_id=found.id))
 
 
 @bp.post("/opportunites/<int:opportunity_id>/<any(publish, pause, close):action>")
 @login_required
-def transition_offer(opportunity_id: int, action: str) -> Any:
+def transition_opportunity(opportunity_id: int, action: str) -> Any:
     try:
         seen = load_form(OpportunityTransitionSchema(), request.form).get("version")
         moved = opportunities.transition_opportunity(
@@ -193,4 +193,4 @@ def transition_offer(opportunity_id: int, action: str) -> Any:
             raise
         return _render_opportunity(opportunity_id, message=refusal.message), refusal.status
     flash(f"Opportunité « {moved.title} » : {moved.status.label.lower()}.", "success")
-    return redirect(url_for("partner_pages.offer", opportunity_id=moved.id))
+    return redirect(url_for("partner_pages.opportunity", opportunity_id=moved.id))

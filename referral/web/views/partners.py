@@ -84,14 +84,16 @@ def index() -> str:
     context: dict[str, Any] = {"q": query}
     if query:
         context["partner_hits"] = search.search_partners(session, user, query, territory_slug=slug, limit=20)
-        context["offer_hits"] = search.search_opportunities(
+        context["opportunity_hits"] = search.search_opportunities(
             session, user, query, territory_slug=slug, limit=20
         )
     else:
         context["partners"] = services.list_partners(session, user, territory_slug=slug)
-        context["offers"] = opportunities.list_opportunities(session, user, territory_slug=slug)
+        context["opportunities"] = opportunities.list_opportunities(session, user, territory_slug=slug)
         # Counted from what the user may see (a CIP: published opportunities only), in one query.
-        context["offer_counts"] = Counter(opportunity.partner_id for opportunity in context["offers"])
+        context["opportunity_counts"] = Counter(
+            opportunity.partner_id for opportunity in context["opportunities"]
+        )
     context["kinds"] = reference.labels(session, "partner_kind")
     context["domains"] = {domain.code: domain.label for domain in reference.domains(session)}
     context["may_build"] = scope.may_manage_partners(user)
@@ -204,11 +206,10 @@ def create_partner() -> Any:
 def partner(partner_id: int) -> str:
     session, user = db_session(), current_user()
     found = services.get_partner(session, user, partner_id)
-    offers = opportunities.list_opportunities(session, user, partner_id=found.id)
     return render_template(
         "partners/partner.html",
         partner=found,
-        offers=offers,
+        opportunities=opportunities.list_opportunities(session, user, partner_id=found.id),
         kinds=reference.labels(session, "partner_kind"),
         domains={domain.code: domain.label for domain in reference.domains(session)},
         may_build=scope.may_manage_partners(user),
