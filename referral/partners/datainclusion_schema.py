@@ -46,6 +46,8 @@ FORMAT_HINTS = {
 # Characters no text column can hold: lone surrogates (not encodable in UTF-8, so PostgreSQL and
 # every printer refuse them) and NUL (PostgreSQL's text refuses it).
 _UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+# The package's messages quote codes in Markdown backquotes.
+_CODE = re.compile(r"`([^`]*)`")
 
 
 class UnreadableRow:
@@ -128,7 +130,7 @@ def _reason(error: ErrorDetails, field: str) -> str:
         return f"adresse électronique invalide « {shown(value)} »"
     if kind == "value_error":
         # The package's own validators speak French already (dates, « tous-publics »…).
-        return str(context.get("error") or error["msg"]).strip("`")
+        return _CODE.sub(r"« \1 »", str(context.get("error") or error["msg"])).rstrip(".")
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"nombre entier attendu, « {shown(value)} » reçu"
     if kind in ("float_parsing", "float_type", "finite_number"):
