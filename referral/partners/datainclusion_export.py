@@ -70,20 +70,21 @@ class DataInclusionExport:
     left_out: list[LeftOut] = field(default_factory=list)
 
 
-def _exported_id(key: str | None, word: str, record_id: int) -> str:
-    """A row imported from data·inclusion keeps its id; ours is ``reseau-convergence--<word>-<id>``."""
-    if key is not None and key.startswith("di:"):
+def _exported_id(key: str | None, word: str, record_id: int, *, own: bool = False) -> str:
+    """A row imported from data·inclusion keeps its id; ours is ``reseau-convergence--<word>-<id>``
+    (`own`: ours in any case)."""
+    if key is not None and key.startswith("di:") and not own:
         return key[3:]
     return f"{SOURCE}--{word}-{record_id}"
 
 
-def structure_id(partner: Partner) -> str:
-    return _exported_id(partner.key, "partenaire", partner.id)
+def structure_id(partner: Partner, *, own: bool = False) -> str:
+    return _exported_id(partner.key, "partenaire", partner.id, own=own)
 
 
-def service_id(opportunity: Opportunity) -> str:
+def service_id(opportunity: Opportunity, *, own: bool = False) -> str:
     word = "opportunite-nationale" if opportunity.territory_id is None else "opportunite"
-    return _exported_id(opportunity.key, word, opportunity.id)
+    return _exported_id(opportunity.key, word, opportunity.id, own=own)
 
 
 def _first_contact(partner: Partner) -> tuple[str | None, str | None, str | None]:
@@ -145,8 +146,10 @@ def service_document(
     opportunity: Opportunity,
     domain: Domain | None,
     describe: Callable[[Mapping[str, Any]], str],
+    structure_ref: str | None = None,
 ) -> dict[str, Any]:
-    """One published opportunity as a data·inclusion v1 service."""
+    """One published opportunity as a data·inclusion v1 service (`structure_ref`: the id its
+    partner was exported under, when not the usual one)."""
     partner = opportunity.partner
     contact, email, phone = _first_contact(partner)
     hard = [
@@ -158,7 +161,7 @@ def service_document(
     document.update(
         {
             "source": SOURCE,
-            "structure_id": structure_id(partner),
+            "structure_id": structure_ref or structure_id(partner),
             "id": service_id(opportunity),
             "nom": opportunity.title,
             # The schema requires a description: the title says what it is when none was written.
@@ -183,7 +186,22 @@ def service_document(
     return document
 
 
-def _refused(kind: Kind, document: dict[str, Any]) -> str | None:
+def _imported(key: str | None) -> bool:
+    return key is not None and key.startswith("di:")
+
+
+def _unique_id(document: dict[str, Any], used: set[str], ours: str) -> None:
+    """An imported row keeps its id unless one of ours already took it in this file (after a
+    Convergence export was imported into a database with rows of its own): then it takes ours."""
+    if document["id"] in used:
+        document["id"] = ours
+
+
+def _refused(kind: Kind, document: dict[str, Any], used: set[str], *, own: bool) -> str | None:
+    """Why the schema refuses the row (None: exportable). `used`: the ids already in the file,
+    which our own rows' ids (unique by construction) are part of."""
+    if document["id"] in used and not own:
+        return f"Identifiant « {document['id']} » déjà pris par une autre ligne du fichier."
     checked = check(kind, document)
     return None if checked.model is not None else explain(checked.reasons)
 
@@ -228,25 +246,39 @@ def export_datainclusion(
 
     result = DataInclusionExport({"structures": [], "services": []})
     partners = sorted({item.partner_id: item.partner for item in published}.values(), key=lambda p: p.id)
-    exported_partners: set[int] = set()
+    exported_partners: dict[int, str] = {}
+    # Our own rows' ids first: an imported row never takes one of them.
+    used = {structure_id(partner) for partner in partners if not _imported(partner.key)}
     for partner in partners:
         document = structure_document(partner)
-        if (reason := _refused("structure", document)) is not None:
+        if _imported(partner.key):
+            _unique_id(document, used, structure_id(partner, own=True))
+        if (reason := _refused("structure", document, used, own=not _imported(partner.key))) is not None:
             result.left_out.append(LeftOut("structure", partner.id, partner.name, reason))
             continue
         result.document["structures"].append(document)
-        exported_partners.add(partner.id)
+        exported_partners[partner.id] = document["id"]
+        used.add(document["id"])
+    used = {service_id(item) for item in published if not _imported(item.key)}
     for opportunity in published:
         if opportunity.partner_id not in exported_partners:
             result.left_out.append(
                 LeftOut("service", opportunity.id, opportunity.title, "Sa structure n'est pas exportable.")
             )
             continue
-        document = service_document(opportunity, domains.get(opportunity.domain_code), describe)
-        if (reason := _refused("service", document)) is not None:
+        document = service_document(
+            opportunity,
+            domains.get(opportunity.domain_code),
+            describe,
+            exported_partners[opportunity.partner_id],
+        )
+        if _imported(opportunity.key):
+            _unique_id(document, used, service_id(opportunity, own=True))
+        if (reason := _refused("service", document, used, own=not _imported(opportunity.key))) is not None:
             result.left_out.append(LeftOut("service", opportunity.id, opportunity.title, reason))
             continue
         result.document["services"].append(document)
+        used.add(document["id"])
     record(
         session,
         AuditAction.EXPORT,

@@ -29,10 +29,12 @@ from referral.partners.models import (
     OpportunityStatus,
     Partner,
     PartnerContact,
+    PartnerTerritory,
 )
 from referral.reference import queries as reference
 from referral.reference.models import Domain
 from referral.seeding import seed_reference, seed_territories
+from referral.territories.models import Territory
 
 SAMPLE = Path(__file__).with_name("datainclusion_sample.json")
 
@@ -453,3 +455,33 @@ def test_the_import_command_survives_any_row(app: Flask, tmp_path: Path) -> None
     )
     assert "« nom » : caractère invalide U+D800 (texte illisible ou tronqué)." in result.output
     assert "« ligne » : ligne imbriquée trop profondément pour être lue." in result.output
+
+
+def test_an_imported_row_never_takes_the_id_of_one_of_ours(session: Session) -> None:
+    first = datainclusion_export.export_datainclusion(session, None, territory_slug="lyon").document
+    ours, our_service = first["structures"][0]["id"], first["services"][0]["id"]
+    lyon = session.scalar(select(Territory).where(Territory.slug == "lyon"))
+    # A Convergence export imported into this database: its ids may be those of our own rows.
+    copy = Partner(key=f"di:{ours}", name="Copie importée (exemple)", kind="autre", tags=[])
+    copy.territory_links.append(PartnerTerritory(territory_id=lyon.id, status=DeploymentStatus.DEPLOYED))
+    session.add(copy)
+    session.flush()
+    offer = Opportunity(
+        key=f"di:{our_service}",
+        partner_id=copy.id,
+        territory_id=lyon.id,
+        title="Offre importée (exemple)",
+        domain_code="emploi",
+        status=OpportunityStatus.PUBLISHED,
+    )
+    session.add(offer)
+    session.flush()
+    document = datainclusion_export.export_datainclusion(session, None, territory_slug="lyon").document
+    structure_ids = [row["id"] for row in document["structures"]]
+    service_ids = [row["id"] for row in document["services"]]
+    assert len(set(structure_ids)) == len(structure_ids)
+    assert len(set(service_ids)) == len(service_ids)
+    assert {ours, f"{SOURCE}--partenaire-{copy.id}"} <= set(structure_ids)
+    assert {our_service, f"{SOURCE}--opportunite-{offer.id}"} <= set(service_ids)
+    copied = next(row for row in document["services"] if row["nom"] == "Offre importée (exemple)")
+    assert copied["structure_id"] == f"{SOURCE}--partenaire-{copy.id}"
