@@ -356,8 +356,9 @@ def map_thematiques(
 
     An exact thématique of a subtype or a domain counts double; a thématique whose *catégorie*
     a domain covers counts once. The domain with most votes wins (ties: reference order). Its
-    subtypes are those whose thématiques are all among the service's: so the thématiques our
-    export writes for an opportunity's subtypes give back the same thématiques once imported.
+    subtypes are those whose thématiques are all among the service's, so that the thématiques
+    our export writes for an opportunity's subtypes give back the same thématiques once
+    imported; when there is none, those that share one of its thématiques.
     """
     given = set(thematiques)
     votes: Counter[str] = Counter()
@@ -376,11 +377,13 @@ def map_thematiques(
     order = {domain.code: index for index, domain in enumerate(domains)}
     best = min(votes, key=lambda code: (-votes[code], order[code]))
     domain = next(domain for domain in domains if domain.code == best)
+    ordered = sorted(domain.subtypes, key=lambda subtype: subtype.position)
     subtypes = [
-        subtype
-        for subtype in sorted(domain.subtypes, key=lambda subtype: subtype.position)
-        if subtype.datainclusion and set(subtype.datainclusion) <= given
+        subtype for subtype in ordered if subtype.datainclusion and set(subtype.datainclusion) <= given
     ]
+    if not subtypes:
+        # A directory's service often names one thématique of a subtype that has several.
+        subtypes = [subtype for subtype in ordered if given & set(subtype.datainclusion)]
     return domain, subtypes
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -35,6 +36,7 @@ from referral.reference import queries as reference
 from referral.reference.models import Domain
 from referral.seeding import seed_reference, seed_territories
 from referral.territories.models import Territory
+from tests.helpers import DEMO, login
 
 SAMPLE = Path(__file__).with_name("datainclusion_sample.json")
 
@@ -187,6 +189,11 @@ def test_thematiques_map_through_the_reference_tables(session: Session) -> None:
     )
     assert domain.code == "emploi"
     assert datainclusion.map_thematiques(domains, ["inconnu--rien"]) == (None, [])
+    # One thématique of a subtype that has two: still that subtype.
+    domain, subtypes = datainclusion.map_thematiques(
+        domains, ["preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation"]
+    )
+    assert (domain.code, [subtype.code for subtype in subtypes]) == ("emploi", ["emploi.candidature"])
 
 
 def test_exported_thematiques_read_back_to_the_same_domain_and_thematiques(session: Session) -> None:
@@ -485,3 +492,40 @@ def test_an_imported_row_never_takes_the_id_of_one_of_ours(session: Session) -> 
     assert {our_service, f"{SOURCE}--opportunite-{offer.id}"} <= set(service_ids)
     copied = next(row for row in document["services"] if row["nom"] == "Offre importée (exemple)")
     assert copied["structure_id"] == f"{SOURCE}--partenaire-{copy.id}"
+
+
+def test_the_pages_show_what_the_directory_said(client: FlaskClient, session: Session) -> None:
+    """The access conditions read from the directory are there for the CP to turn into criteria."""
+    payload = {
+        "structures": [
+            {
+                "source": "exemple",
+                "id": "page--structure",
+                "nom": "Centre social des Pentes (exemple)",
+                "date_maj": "2025-03-01",
+                "code_postal": "69001",
+                "code_insee": "69381",
+                "commune": "Lyon",
+            }
+        ],
+        "services": [
+            {
+                "source": "exemple",
+                "id": "page--service",
+                "structure_id": "page--structure",
+                "nom": "Atelier CV (exemple)",
+                "description": "Rédiger son CV avec une bénévole.",
+                "date_maj": "2025-03-01",
+                "thematiques": ["preparer-sa-candidature--realiser-un-cv-et-ou-une-lettre-de-motivation"],
+                "conditions_acces": "Être inscrit·e à France Travail.",
+            }
+        ],
+    }
+    report = datainclusion.import_datainclusion(session, None, payload)
+    partner_id, opportunity_id = (line.record_id for line in report.lines)
+    session.commit()
+    login(client, DEMO["cp_emploi"])
+    offer_page = client.get(f"/reseau/opportunites/{opportunity_id}").get_data(as_text=True)
+    assert "Être inscrit·e à France Travail." in offer_page
+    partner_page = client.get(f"/reseau/partenaires/{partner_id}").get_data(as_text=True)
+    assert '<dd class="col-sm-9" id="code-insee">69381</dd>' in partner_page
