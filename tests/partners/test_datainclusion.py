@@ -37,6 +37,7 @@ from referral.reference.models import Domain
 from referral.seeding import seed_reference, seed_territories
 from referral.territories.models import Territory
 from tests.helpers import DEMO, login
+from tests.partners.test_datainclusion_rows import snapshot
 
 SAMPLE = Path(__file__).with_name("datainclusion_sample.json")
 
@@ -352,6 +353,13 @@ def test_export_import_export_gives_the_same_file(
     assert published(empty_session) == expected
     second = datainclusion_export.export_datainclusion(empty_session, None, territory_slug=territory).document
     assert without_dates(second) == without_dates(first)
+    # Importing it once more changes no row.
+    before = snapshot(empty_session)
+    again = datainclusion.import_datainclusion(
+        empty_session, None, first, territory_slug=territory, publish=True
+    )
+    assert {line.outcome for line in again.lines} == {UNCHANGED}
+    assert snapshot(empty_session) == before
 
 
 def test_without_publish_the_imported_services_are_drafts_listed_for_the_cp(
