@@ -377,7 +377,7 @@ def import_group() -> None:
     "territory_slug",
     default=None,
     help="Rattacher toutes les structures à ce territoire (par défaut : d'après leur code postal "
-    "ou leur code commune ; nécessaire quand le fichier n'en donne pas).",
+    "ou leur code commune, sinon les zones d'éligibilité de leurs services).",
 )
 @click.option(
     "--publish",

@@ -220,6 +220,8 @@ class _Context:
     # data·inclusion structure id → (partner id, territory id)
     structures: dict[str, tuple[int, int]] = field(default_factory=dict)
     conflicting_structures: set[str] = field(default_factory=set)
+    # data·inclusion structure id → the départements its services' zones of eligibility name
+    zones: dict[str, set[str]] = field(default_factory=dict)
 
     def territory_of_department(self, department: str) -> Territory | None:
         return next((item for item in self.territories if department in item.departments), None)
@@ -230,6 +232,11 @@ def _structure_territory(context: _Context, model: v1.Structure) -> Territory:
         return context.territory
     department = _department(model.code_postal, model.code_insee)
     if department is None:
+        # No address: the territories its services are offered in say where it works.
+        zone = context.zones.get(model.id.strip(), set())
+        served = [item for item in context.territories if item.departments and set(item.departments) <= zone]
+        if served:
+            return served[0]
         raise RowRejected(
             "Ni code postal ni code commune : impossible de savoir quel territoire la structure sert "
             "(importez avec --territory)."
@@ -598,6 +605,20 @@ def _same_rows(rows: Sequence[Any]) -> bool:
     return len(texts) == 1
 
 
+def _zones_by_structure(service_rows: Sequence[Any]) -> dict[str, set[str]]:
+    """The codes of the services' zones of eligibility, by structure id (raw rows: whatever is
+    not a list of texts is skipped here, and refused with its reason when the row is read)."""
+    zones: dict[str, set[str]] = {}
+    for row in service_rows:
+        if not isinstance(row, Mapping):
+            continue
+        structure_id, zone = row.get("structure_id"), row.get("zone_eligibilite")
+        if isinstance(structure_id, str) and isinstance(zone, list):
+            codes = {code for code in zone if isinstance(code, str)}
+            zones.setdefault(structure_id.strip(), set()).update(codes)
+    return zones
+
+
 @dataclass(frozen=True)
 class _Repeat:
     source_id: str
@@ -650,8 +671,9 @@ def import_datainclusion(
     """Import a data·inclusion document: structures first, then their services.
 
     `actor` None is the command line, acting for the national team; a CP may import for their
-    own territory only. `territory_slug` attaches every structure to that territory (needed when
-    the file gives no postcode nor commune code). `publish` is the CP's confirmation that the
+    own territory only. `territory_slug` attaches every structure to that territory; without it a
+    structure's territory is that of its postcode or commune code, else the first territory its
+    services' zones of eligibility cover. `publish` is the CP's confirmation that the
     services a Convergence export marks as published are imported as published. Each row is a
     savepoint: a rejected row leaves no trace, the others stay.
     """
@@ -687,6 +709,7 @@ def import_datainclusion(
         publish=publish,
         today=local(utcnow()).date(),
     )
+    context.zones = _zones_by_structure(service_rows)
     report = ImportReport()
     advance = progress or (lambda _count: None)
     importers: tuple[tuple[Kind, list[Any], Callable[[_Context, Any], ImportLine]], ...] = (

@@ -333,8 +333,12 @@ def test_export_import_export_gives_the_same_file(
     seed_reference(empty_session)
     seed_territories(empty_session)
 
-    # Without --territory, structures that give no postcode cannot be placed.
-    refused = datainclusion.import_datainclusion(empty_session, None, json.loads(json.dumps(first)))
+    # Without --territory nor zone of eligibility, structures that give no postcode cannot be placed.
+    unplaced = {
+        "structures": first["structures"],
+        "services": [dict(row, zone_eligibilite=None) for row in first["services"]],
+    }
+    refused = datainclusion.import_datainclusion(empty_session, None, unplaced)
     assert all(
         line.detail.startswith("Ni code postal ni code commune")
         for line in refused.lines
@@ -360,6 +364,21 @@ def test_export_import_export_gives_the_same_file(
     )
     assert {line.outcome for line in again.lines} == {UNCHANGED}
     assert snapshot(empty_session) == before
+
+
+def test_the_whole_network_round_trips_without_territory(session: Session, empty_session: Session) -> None:
+    """Without --territory, a structure with no address is placed by its services' zones."""
+    first = datainclusion_export.export_datainclusion(session, None).document
+    expected = published(session)
+    seed_reference(empty_session)
+    seed_territories(empty_session)
+    report = datainclusion.import_datainclusion(empty_session, None, first, publish=True)
+    assert {line.outcome for line in report.lines} == {CREATED}, [
+        line for line in report.lines if line.outcome != CREATED
+    ]
+    assert published(empty_session) == expected
+    second = datainclusion_export.export_datainclusion(empty_session, None).document
+    assert without_dates(second) == without_dates(first)
 
 
 def test_without_publish_the_imported_services_are_drafts_listed_for_the_cp(
