@@ -28,6 +28,7 @@ from referral.ecosystem.services import NetworkFilter, territory_export
 from referral.exceptions import DomainError
 from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion, row_count
 from referral.partners.datainclusion_export import export_datainclusion
+from referral.partners.datainclusion_schema import read_document
 from referral.referrals.matching_index import proposals
 from referral.scheduling.jobs import JOBS_BY_NAME, run_job
 from referral.scheduling.lease import release
@@ -382,20 +383,28 @@ def import_group() -> None:
     "--territory",
     "territory_slug",
     default=None,
-    help="Rattacher toutes les structures à ce territoire (par défaut : d'après leur code postal).",
+    help="Rattacher toutes les structures à ce territoire (par défaut : d'après leur code postal "
+    "ou leur code commune, sinon les zones d'éligibilité de leurs services).",
 )
-def import_data_inclusion(file: str, territory_slug: str | None) -> None:
-    """Import data·inclusion v1 structures and services (JSON) as partners and draft opportunities.
+@click.option(
+    "--publish",
+    is_flag=True,
+    default=False,
+    help="Importer comme publiées les opportunités qu'un export Convergence donne comme publiées "
+    "(sinon : brouillons à compléter).",
+)
+def import_data_inclusion(file: str, territory_slug: str | None, publish: bool) -> None:
+    """Import data·inclusion v1 structures and services (JSON) as partners and opportunities.
 
-    Likely duplicates are merged into the existing partner; bad rows are reported and skipped,
-    the good ones kept; everything is committed at the end, once.
+    Every row is validated by the schema's official package; bad rows are reported with their
+    reason and skipped, the good ones kept; everything is committed at the end, once.
     """
 
     try:
         with open(file, encoding="utf-8") as handle:
-            payload = json.load(handle)
+            payload = read_document(handle.read())
         total = row_count(payload)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:
         raise click.ClickException(f"Fichier illisible ({file}) : {error}") from None
     try:
         with (
@@ -403,7 +412,7 @@ def import_data_inclusion(file: str, territory_slug: str | None) -> None:
             click.progressbar(length=total, label="Import data·inclusion", file=sys.stderr) as bar,
         ):
             report = import_datainclusion(
-                session, None, payload, territory_slug=territory_slug, progress=bar.update
+                session, None, payload, territory_slug=territory_slug, publish=publish, progress=bar.update
             )
     except DomainError as refusal:
         raise click.ClickException(_explain(refusal)) from None
@@ -412,12 +421,20 @@ def import_data_inclusion(file: str, territory_slug: str | None) -> None:
         counts = summary[kind]
         click.echo(
             f"{label} : {counts['created']} créé·es, {counts['merged']} fusionné·es, "
-            f"{counts['unchanged']} déjà importé·es, {counts['rejected']} rejeté·es."
+            f"{counts['unchanged']} déjà importé·es, {counts['rejected']} rejeté·es, "
+            f"{counts['conflict']} en conflit."
         )
     for line in report.lines:
         if line.outcome != "created":
             outcome = OUTCOME_LABELS[line.outcome]
-            click.echo(f"  [{outcome}] {line.kind} {line.source_id} « {line.name} » : {line.detail}")
+            click.echo(
+                f"  [{outcome}] {line.kind} n° {line.position} {line.source_id} « {line.name} » : "
+                f"{line.detail}"
+            )
+    if report.drafts:
+        click.echo(f"Brouillons à compléter puis publier ({len(report.drafts)}) :")
+        for line in report.drafts:
+            click.echo(f"  - {line.source_id} « {line.name} » (opportunité {line.record_id}) : {line.detail}")
 
 
 @main.group("export")
@@ -437,13 +454,20 @@ def export_group() -> None:
     "--territory", "territory_slug", default=None, help="Seulement les opportunités de ce territoire."
 )
 def export_data_inclusion(output: str | None, territory_slug: str | None) -> None:
-    """Write the published opportunities as data·inclusion v1 services (JSON), with their partners."""
+    """Write the published opportunities as data·inclusion v1 services (JSON), with their partners.
+
+    Every row is validated by the schema's official package; a row it refuses is left out and
+    named on the error output with its reasons, never cut to fit.
+    """
 
     try:
         with _database().atomic() as session:
-            document = export_datainclusion(session, None, territory_slug=territory_slug)
+            exported = export_datainclusion(session, None, territory_slug=territory_slug)
     except DomainError as refusal:
         raise click.ClickException(_explain(refusal)) from None
+    document = exported.document
+    for item in exported.left_out:
+        click.echo(f"Non exporté·e : {item.kind} {item.record_id} « {item.name} » : {item.reason}", err=True)
     text = json.dumps(document, ensure_ascii=False, indent=2)
     if output:
         with open(output, "w", encoding="utf-8") as handle:

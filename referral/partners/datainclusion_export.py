@@ -1,13 +1,24 @@
 """Export to data·inclusion (schema v1): our published opportunities as services, with their
-partners as structures, and the checks of a document against the schema's field lists.
+partners as structures, every row validated by the schema's official package.
 
-The field lists, the source name and the import live in `datainclusion.py`.
+What is written is what `datainclusion.py` reads back: exporting, importing the file into an
+empty database and exporting again gives the same file (but for the dates of update). So no
+value is cut or padded to fit the schema: a row the schema refuses is left out, with its French
+reasons, and so are the services of a structure left out.
+
+- ids: a row imported from data·inclusion keeps its id (``di:<id>`` key); our own rows are
+  ``reseau-convergence--partenaire-N`` and ``…--opportunite-N``, national opportunities
+  ``…--opportunite-nationale-N``;
+- every service carries thématiques: its subtypes' (else its domain's exact thématiques, else
+  those of all the domain's subtypes), which the import maps back to the same domain;
+- the zone of eligibility is the opportunity's territory, or for a national one every territory
+  where its partner is deployed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -17,20 +28,18 @@ from referral.access import offered_in_territory, opportunity_filter
 from referral.audit.models import AuditAction
 from referral.audit.services import record
 from referral.partners import opportunities, scope
-from referral.partners.datainclusion import (
-    DESCRIPTION_LENGTH,
-    NAME_LENGTH,
-    POSTCODE_PATTERN,
+from referral.partners.datainclusion_schema import (
     SERVICE_FIELDS,
-    SERVICE_REQUIRED,
-    SERVICE_TYPES,
     SOURCE,
     STRUCTURE_FIELDS,
-    STRUCTURE_REQUIRED,
-    THEMATIQUE_PATTERN,
+    THEMATIQUES,
+    Kind,
+    check,
+    explain,
 )
 from referral.partners.exceptions import TerritoryNotFound
 from referral.partners.models import (
+    DeploymentStatus,
     Opportunity,
     OpportunityStatus,
     Partner,
@@ -39,23 +48,43 @@ from referral.partners.models import (
 from referral.reference.models import Domain
 from referral.territories.models import Territory, User
 
-
-def _bounded(text: str, minimum: int, maximum: int, filler: str) -> str:
-    text = " ".join(text.split())
-    if len(text) < minimum:
-        text = f"{text} {filler}".strip()
-    if len(text) > maximum:
-        text = text[: maximum - 1].rstrip() + "…"
-    return text
+# Said of every service we export: who it is for and who mobilises it.
+PUBLICS_PRECISIONS = (
+    "Salarié·es en insertion accompagné·es par le programme Convergence (chantiers d'insertion)."
+)
 
 
-def _name(text: str, suffix: str) -> str:
-    name = " ".join(text.split()).rstrip(".").strip()
-    if len(name) < NAME_LENGTH[0]:
-        name = f"{name} — {suffix}".strip(" —")
-    if len(name) > NAME_LENGTH[1]:
-        name = name[: NAME_LENGTH[1] - 1].rstrip() + "…"
-    return name.rstrip(".")
+@dataclass(frozen=True)
+class LeftOut:
+    """A row the schema refuses, so not exported, and why in French."""
+
+    kind: str
+    record_id: int
+    name: str
+    reason: str
+
+
+@dataclass
+class DataInclusionExport:
+    document: dict[str, list[dict[str, Any]]]
+    left_out: list[LeftOut] = field(default_factory=list)
+
+
+def _exported_id(key: str | None, word: str, record_id: int, *, own: bool = False) -> str:
+    """A row imported from data·inclusion keeps its id; ours is ``reseau-convergence--<word>-<id>``
+    (`own`: ours in any case)."""
+    if key is not None and key.startswith("di:") and not own:
+        return key[3:]
+    return f"{SOURCE}--{word}-{record_id}"
+
+
+def structure_id(partner: Partner, *, own: bool = False) -> str:
+    return _exported_id(partner.key, "partenaire", partner.id, own=own)
+
+
+def service_id(opportunity: Opportunity, *, own: bool = False) -> str:
+    word = "opportunite-nationale" if opportunity.territory_id is None else "opportunite"
+    return _exported_id(opportunity.key, word, opportunity.id, own=own)
 
 
 def _first_contact(partner: Partner) -> tuple[str | None, str | None, str | None]:
@@ -67,26 +96,18 @@ def _first_contact(partner: Partner) -> tuple[str | None, str | None, str | None
 def structure_document(partner: Partner) -> dict[str, Any]:
     """One partner as a data·inclusion v1 structure (every field of the schema, None if unknown)."""
     _contact, email, phone = _first_contact(partner)
-    description = _bounded(
-        partner.description or "",
-        DESCRIPTION_LENGTH[0],
-        DESCRIPTION_LENGTH[1],
-        f"{partner.name} est partenaire du réseau Convergence, qui accompagne des salarié·es en insertion "
-        "dans les chantiers d'insertion.",
-    )
     document: dict[str, Any] = dict.fromkeys(STRUCTURE_FIELDS)
     document.update(
         {
             "source": SOURCE,
-            "id": f"{SOURCE}--partenaire-{partner.id}",
-            "nom": _name(partner.name, "partenaire"),
-            "description": description,
+            "id": structure_id(partner),
+            "nom": partner.name,
+            "description": partner.description,
             "date_maj": partner.updated_at.date().isoformat(),
             "siret": partner.siret,
             "commune": partner.town,
-            "code_postal": partner.postcode
-            if partner.postcode and POSTCODE_PATTERN.match(partner.postcode)
-            else None,
+            "code_postal": partner.postcode,
+            "code_insee": partner.insee_code,
             "adresse": partner.address,
             "telephone": phone,
             "courriel": email,
@@ -95,24 +116,40 @@ def structure_document(partner: Partner) -> dict[str, Any]:
     return document
 
 
-def _thematiques_of(opportunity: Opportunity, domain: Domain | None) -> list[str] | None:
-    codes: list[str] = []
-    for subtype in opportunity.subtypes:
-        codes.extend(subtype.datainclusion)
+def thematiques_of(opportunity: Opportunity, domain: Domain | None) -> list[str]:
+    """The v1 thématiques of an opportunity: its subtypes', else its domain's exact thématiques,
+    else those of all the domain's subtypes (a domain may list only *catégories*)."""
+    codes = [code for subtype in opportunity.subtypes for code in subtype.datainclusion]
     if not codes and domain is not None:
-        codes.extend(domain.datainclusion)
-    # Only « catégorie--thématique » codes are thématiques in v1; a bare catégorie is not.
-    kept = [code for code in dict.fromkeys(codes) if THEMATIQUE_PATTERN.match(code)]
-    return kept or None
+        codes = [code for code in domain.datainclusion if code in THEMATIQUES]
+        if not codes:
+            codes = [code for subtype in domain.subtypes for code in subtype.datainclusion]
+    return sorted({code for code in codes if code in THEMATIQUES})
+
+
+def zone_of(opportunity: Opportunity) -> list[str] | None:
+    """Where the opportunity is offered, as département codes: its territory's, or for a national
+    one those of every territory where its partner is deployed."""
+    if opportunity.territory is not None:
+        departments = set(opportunity.territory.departments)
+    else:
+        departments = {
+            department
+            for link in opportunity.partner.territory_links
+            if link.status is DeploymentStatus.DEPLOYED
+            for department in link.territory.departments
+        }
+    return sorted(departments) or None
 
 
 def service_document(
     opportunity: Opportunity,
     domain: Domain | None,
-    departments: list[str],
     describe: Callable[[Mapping[str, Any]], str],
+    structure_ref: str | None = None,
 ) -> dict[str, Any]:
-    """One published opportunity as a data·inclusion v1 service."""
+    """One published opportunity as a data·inclusion v1 service (`structure_ref`: the id its
+    partner was exported under, when not the usual one)."""
     partner = opportunity.partner
     contact, email, phone = _first_contact(partner)
     hard = [
@@ -120,36 +157,28 @@ def service_document(
         for c in opportunity.criteria
         if c.hard
     ]
-    description = _bounded(
-        opportunity.description or opportunity.title,
-        DESCRIPTION_LENGTH[0],
-        DESCRIPTION_LENGTH[1],
-        f"Offre de {partner.name} réservée aux salarié·es accompagné·es par le programme Convergence, "
-        "sur orientation de leur conseiller·ère en insertion.",
-    )
     document: dict[str, Any] = dict.fromkeys(SERVICE_FIELDS)
     document.update(
         {
             "source": SOURCE,
-            "structure_id": f"{SOURCE}--partenaire-{partner.id}",
-            "id": f"{SOURCE}--opportunite-{opportunity.id}",
-            "nom": _name(opportunity.title, partner.name),
-            "description": description,
+            "structure_id": structure_ref or structure_id(partner),
+            "id": service_id(opportunity),
+            "nom": opportunity.title,
+            # The schema requires a description: the title says what it is when none was written.
+            "description": opportunity.description or opportunity.title,
             "date_maj": opportunity.updated_at.date().isoformat(),
             "type": "formation" if opportunity.domain_code == "formation" else "accompagnement",
-            "thematiques": _thematiques_of(opportunity, domain),
-            "publics_precisions": "Salarié·es en insertion accompagné·es par le programme Convergence "
-            "(chantiers d'insertion).",
-            "conditions_acces": "; ".join(hard) or None,
+            "thematiques": thematiques_of(opportunity, domain) or None,
+            "publics_precisions": PUBLICS_PRECISIONS,
+            "conditions_acces": "; ".join(hard) or opportunity.access_conditions,
             "commune": partner.town,
-            "code_postal": partner.postcode
-            if partner.postcode and POSTCODE_PATTERN.match(partner.postcode)
-            else None,
+            "code_postal": partner.postcode,
+            "code_insee": partner.insee_code,
             "adresse": partner.address,
             "telephone": phone,
             "courriel": email,
             "contact_nom_prenom": contact,
-            "zone_eligibilite": departments or None,
+            "zone_eligibilite": zone_of(opportunity),
             "mobilisable_par": ["professionnels"],
             "mobilisation_precisions": opportunity.procedure,
         }
@@ -157,9 +186,29 @@ def service_document(
     return document
 
 
+def _imported(key: str | None) -> bool:
+    return key is not None and key.startswith("di:")
+
+
+def _unique_id(document: dict[str, Any], used: set[str], ours: str) -> None:
+    """An imported row keeps its id unless one of ours already took it in this file (after a
+    Convergence export was imported into a database with rows of its own): then it takes ours."""
+    if document["id"] in used:
+        document["id"] = ours
+
+
+def _refused(kind: Kind, document: dict[str, Any], used: set[str], *, own: bool) -> str | None:
+    """Why the schema refuses the row (None: exportable). `used`: the ids already in the file,
+    which our own rows' ids (unique by construction) are part of."""
+    if document["id"] in used and not own:
+        return f"Identifiant « {document['id']} » déjà pris par une autre ligne du fichier."
+    checked = check(kind, document)
+    return None if checked.model is not None else explain(checked.reasons)
+
+
 def export_datainclusion(
     session: Session, actor: User | None, *, territory_slug: str | None = None
-) -> dict[str, list[dict[str, Any]]]:
+) -> DataInclusionExport:
     """Our published opportunities (of one territory, or all) as data·inclusion v1 services,
     with their partners as structures. `actor` None is the command line (national team)."""
     query = (
@@ -188,94 +237,56 @@ def export_datainclusion(
             raise TerritoryNotFound(territory_slug)
         query = query.where(offered_in_territory(territory.id))
     published = list(session.scalars(query))
-    domains = {domain.code: domain for domain in session.scalars(select(Domain))}
+    with_subtypes = select(Domain).options(selectinload(Domain.subtypes))
+    domains = {domain.code: domain for domain in session.scalars(with_subtypes)}
     labels = opportunities.criterion_labels(session)
 
     def describe(item: Mapping[str, Any]) -> str:
         return opportunities.describe_criterion(item, labels)
 
-    partners: dict[int, Partner] = {}
-    service_rows = []
+    result = DataInclusionExport({"structures": [], "services": []})
+    partners = sorted({item.partner_id: item.partner for item in published}.values(), key=lambda p: p.id)
+    exported_partners: dict[int, str] = {}
+    # Our own rows' ids first: an imported row never takes one of them.
+    used = {structure_id(partner) for partner in partners if not _imported(partner.key)}
+    for partner in partners:
+        document = structure_document(partner)
+        if _imported(partner.key):
+            _unique_id(document, used, structure_id(partner, own=True))
+        if (reason := _refused("structure", document, used, own=not _imported(partner.key))) is not None:
+            result.left_out.append(LeftOut("structure", partner.id, partner.name, reason))
+            continue
+        result.document["structures"].append(document)
+        exported_partners[partner.id] = document["id"]
+        used.add(document["id"])
+    used = {service_id(item) for item in published if not _imported(item.key)}
     for opportunity in published:
-        partners.setdefault(opportunity.partner_id, opportunity.partner)
-        if opportunity.territory is not None:
-            departments = list(opportunity.territory.departments)
-        else:
-            departments = sorted(
-                {
-                    department
-                    for link in opportunity.partner.territory_links
-                    for department in link.territory.departments
-                }
+        if opportunity.partner_id not in exported_partners:
+            result.left_out.append(
+                LeftOut("service", opportunity.id, opportunity.title, "Sa structure n'est pas exportable.")
             )
-        service_rows.append(
-            service_document(opportunity, domains.get(opportunity.domain_code), departments, describe)
+            continue
+        document = service_document(
+            opportunity,
+            domains.get(opportunity.domain_code),
+            describe,
+            exported_partners[opportunity.partner_id],
         )
+        if _imported(opportunity.key):
+            _unique_id(document, used, service_id(opportunity, own=True))
+        if (reason := _refused("service", document, used, own=not _imported(opportunity.key))) is not None:
+            result.left_out.append(LeftOut("service", opportunity.id, opportunity.title, reason))
+            continue
+        result.document["services"].append(document)
+        used.add(document["id"])
     record(
         session,
         AuditAction.EXPORT,
         entity="opportunities",
-        details={"format": "data·inclusion v1", "services": len(service_rows), "territory": territory_slug},
+        details={
+            "format": "data·inclusion v1",
+            "services": len(result.document["services"]),
+            "territory": territory_slug,
+        },
     )
-    return {
-        "structures": [
-            structure_document(partner) for partner in sorted(partners.values(), key=lambda p: p.id)
-        ],
-        "services": service_rows,
-    }
-
-
-# --- Checking a document against the schema's field lists -------------------------------------
-
-
-def _common_problems(item: Mapping[str, Any], fields: Sequence[str], required: Sequence[str]) -> list[str]:
-    problems = [f"champ inconnu du schéma : « {name} »" for name in item if name not in fields]
-    problems += [f"champ requis manquant : « {name} »" for name in required if item.get(name) in (None, "")]
-    name = item.get("nom")
-    if isinstance(name, str) and not (
-        NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1] and not name.endswith(".")
-    ):
-        problems.append("« nom » : 3 à 150 caractères, sans point final")
-    description = item.get("description")
-    if (
-        isinstance(description, str)
-        and not DESCRIPTION_LENGTH[0] <= len(description) <= DESCRIPTION_LENGTH[1]
-    ):
-        problems.append("« description » : 50 à 2000 caractères")
-    if item.get("date_maj") is not None:
-        try:
-            date.fromisoformat(str(item["date_maj"]))
-        except ValueError:
-            problems.append("« date_maj » : date ISO attendue")
-    postcode = item.get("code_postal")
-    if postcode is not None and not POSTCODE_PATTERN.match(str(postcode)):
-        problems.append("« code_postal » : 5 chiffres")
-    return problems
-
-
-def structure_problems(item: Mapping[str, Any]) -> list[str]:
-    """Why `item` is not a valid data·inclusion v1 structure (empty when it is)."""
-    problems = _common_problems(item, STRUCTURE_FIELDS, STRUCTURE_REQUIRED)
-    siret = item.get("siret")
-    if siret is not None and not (isinstance(siret, str) and len(siret) == 14 and siret.isdigit()):
-        problems.append("« siret » : 14 chiffres")
-    return problems
-
-
-def service_problems(item: Mapping[str, Any]) -> list[str]:
-    """Why `item` is not a valid data·inclusion v1 service (empty when it is)."""
-    problems = _common_problems(item, SERVICE_FIELDS, SERVICE_REQUIRED)
-    if item.get("type") is not None and item["type"] not in SERVICE_TYPES:
-        problems.append("« type » inconnu")
-    thematiques = item.get("thematiques")
-    if thematiques is not None and not (
-        isinstance(thematiques, list)
-        and thematiques
-        and all(THEMATIQUE_PATTERN.match(str(code)) for code in thematiques)
-    ):
-        problems.append("« thematiques » : liste de codes « catégorie--thématique »")
-    for name in ("zone_eligibilite", "mobilisable_par", "modes_accueil", "modes_mobilisation", "publics"):
-        value = item.get(name)
-        if value is not None and not (isinstance(value, list) and value):
-            problems.append(f"« {name} » : liste non vide")
-    return problems
+    return result

@@ -113,6 +113,9 @@ class Partner(Base):
     siret: Mapped[str | None] = mapped_column(String(14))
     address: Mapped[str | None] = mapped_column(String(255))
     postcode: Mapped[str | None] = mapped_column(String(10))
+    # The INSEE commune code (« code officiel géographique »), where known: a postcode can cover
+    # several communes and a commune several postcodes; data·inclusion exchanges both.
+    insee_code: Mapped[str | None] = mapped_column(String(5))
     town: Mapped[str | None] = mapped_column(String(120))
     national_network_code: Mapped[str | None] = mapped_column(
         ForeignKey("national_networks.code", ondelete="RESTRICT"), index=True
@@ -202,6 +205,9 @@ class Opportunity(Base):
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     procedure: Mapped[str | None] = mapped_column(Text)
+    # Access conditions as a directory wrote them (data·inclusion « conditions_acces »), for the
+    # CP to turn into typed criteria; exported again while the opportunity has no hard criterion.
+    access_conditions: Mapped[str | None] = mapped_column(Text)
     documents_required: Mapped[list[str]] = mapped_column(default=list)
     # Data categories of the case record the partner receives with a referral (within consent).
     shared_categories: Mapped[list[str]] = mapped_column(default=list)
