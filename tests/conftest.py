@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -171,3 +172,24 @@ def bearer(session: Session) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def count_statements(demo_connection: Connection) -> Callable[[], AbstractContextManager[list[str]]]:
+    """``with count_statements() as sent: …`` — the SQL statements the demo database received
+    meanwhile, so that a test proves a list reads a fixed number of times (no query per row)."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        sent: list[str] = []
+
+        def spy(_connection: Connection, _cursor: object, statement: str, *_args: object) -> None:
+            sent.append(statement)
+
+        event.listen(demo_connection, "before_cursor_execute", spy)
+        try:
+            yield sent
+        finally:
+            event.remove(demo_connection, "before_cursor_execute", spy)
+
+    return counting
