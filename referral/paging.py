@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, Unpack
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -82,7 +82,7 @@ class Page(Generic[T]):
 
 
 def page_of(
-    session: Session, query: Select[Unpack[tuple[Any, ...]]], request: PageRequest, *, scalars: bool = True
+    session: Session, query: Select[*tuple[Any, ...]], request: PageRequest, *, scalars: bool = True
 ) -> Page[Any]:
     """One page of `query` (which must have its ORDER BY, ties broken), read in the database.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
@@ -60,7 +60,7 @@ API_COLUMNS = (
     Participant.monthly_resources,
 )
 # A row of any columns (what `session.execute(select(a, b…))` yields).
-AnyRow = Row[Unpack[tuple[Any, ...]]]
+AnyRow = Row[*tuple[Any, ...]]
 BY_NAME = (Participant.last_name, Participant.first_name, Participant.id)
 
 

@@ -30,9 +30,7 @@ def structures_page(
     return page_of(session, _structures_query(None, territory_id), request)
 
 
-def _structures_query(
-    where: ColumnElement[bool] | None, territory_id: int | None
-) -> Select[Structure]:
+def _structures_query(where: ColumnElement[bool] | None, territory_id: int | None) -> Select[Structure]:
     query = select(Structure).where(where if where is not None else true())
     if territory_id is not None:
         query = query.where(Structure.territory_id == territory_id)
