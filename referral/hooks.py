@@ -6,7 +6,8 @@ Higher rooms contribute to lower ones without the lower ones importing them (DES
 - the record's timeline, right-of-access export and anonymisation get the referrals' and the
   office hours' parts (`cases/providers.py` holds the registries);
 - a meeting's agenda gets the partners' answers to referrals;
-- a flush tells this worker's kept ecosystems to check their data version at once.
+- a flush tells the caches that track no change (`versioned_cache.install`) to read their
+  version key at once.
 
 `create_app` calls `install()`, so the web workers, the scheduler and every `referral …` command
 have them; the test suite calls it too. Installing twice changes nothing.
@@ -14,8 +15,8 @@ have them; the test suite calls it too. Installing twice changes nothing.
 
 from __future__ import annotations
 
+from referral import versioned_cache
 from referral.audit import services as audit
-from referral.ecosystem import cache as ecosystem_cache
 from referral.partners import record_sources as partner_record_sources
 from referral.referrals import agenda, matching_index
 from referral.referrals import record_sources as referral_record_sources
@@ -27,4 +28,4 @@ def install() -> None:
     agenda.install()
     referral_record_sources.install()
     partner_record_sources.install()
-    ecosystem_cache.install()
+    versioned_cache.install()

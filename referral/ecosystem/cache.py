@@ -7,9 +7,9 @@ its graph and analyse it — 0.5 s and more for a large territory (issue 20: 615
 (territory, filter, day), under a *data version*: a few aggregates over every table the loader
 reads, which move with any committed change of them (`data_version`). The shared
 `VersionedCache` reads the version at most once a second per worker, and at once after this
-process flushed anything (so a person who just changed something sees it on their next page,
-and each test sees its own rows); another worker's change is seen within a second. When the
-version moves, every kept ecosystem is dropped and built again on demand.
+process flushed anything (`check_after_flush`: a person who just changed something sees it on
+their next page, and each test its own rows); another worker's change is seen within a second.
+When the version moves, every kept ecosystem is dropped and built again on demand.
 
 Scope is not cached: the services check who may see which territory at every request, then
 take the ecosystem from here.
@@ -17,13 +17,11 @@ take the ecosystem from here.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import case, event, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from referral.cases.models import Exit, Need, NeedStatus, Participant
@@ -31,7 +29,7 @@ from referral.partners.models import DeploymentStatus, Opportunity, PartnerTerri
 from referral.partners.queries import opportunities_version
 from referral.referrals.models import Referral, ReferralTransition
 from referral.territories.models import Structure, User, cp_domains
-from referral.versioned_cache import VersionedCache
+from referral.versioned_cache import KeptValues, VersionedCache
 
 T = TypeVar("T")
 
@@ -88,51 +86,16 @@ def data_version(session: Session, today: date) -> tuple[Any, ...]:
     return (today, tuple(row), opportunities_version(session))
 
 
-class _Kept:
-    """The ecosystems built under one data version, the least recently used dropped first."""
-
-    def __init__(self) -> None:
-        self.values: OrderedDict[Hashable, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        with self.lock:
-            if key in self.values:
-                self.values.move_to_end(key)
-                return self.values[key]  # type: ignore[no-any-return]
-        value = build()  # outside the lock: a slow build never holds up the others
-        with self.lock:
-            self.values[key] = value
-            while len(self.values) > MAX_KEPT:
-                self.values.popitem(last=False)
-        return value
-
-
-ECOSYSTEMS: VersionedCache[tuple[Any, ...], _Kept] = VersionedCache(
-    version=data_version, build=lambda _session, _key: _Kept(), trust_seconds=CHECK_EVERY_SECONDS
+ECOSYSTEMS: VersionedCache[tuple[Any, ...], KeptValues] = VersionedCache(
+    version=data_version,
+    build=lambda _session, _key: KeptValues(MAX_KEPT),
+    trust_seconds=CHECK_EVERY_SECONDS,
+    check_after_flush=True,
 )
-
-# Flushes of this process: one since the last read of the version and the version is read again.
-_flushes = [0]
-_seen = [0]
-
-
-def _count_flush(_session: Session, _context: Any, _instances: Any) -> None:
-    _flushes[0] += 1
-
-
-def install() -> None:
-    """Count this process's flushes (called by `referral.hooks.install`)."""
-    if not event.contains(Session, "before_flush", _count_flush):
-        event.listen(Session, "before_flush", _count_flush)
 
 
 def kept(session: Session, key: Hashable, today: date, build: Callable[[], T]) -> T:
     """The value of `key` built under the current data version, built with `build` if needed."""
-    flushes = _flushes[0]
-    if flushes != _seen[0]:
-        _seen[0] = flushes
-        ECOSYSTEMS.check_now()
     return ECOSYSTEMS.get(session, today).get(key, build)
 
 
