@@ -210,6 +210,16 @@ class TerritoryEcosystem:
     def analytics(self) -> NetworkAnalytics:
         return analyse(self.snapshot, self.graph)
 
+    @cached_property
+    def analytics_data(self) -> dict[str, Any]:
+        """The analytics as plain data, once per kept ecosystem (read, never changed, by callers)."""
+        return self.analytics.to_dict()
+
+    @cached_property
+    def node_link(self) -> dict[str, Any]:
+        """The graph as node-link data, once per kept ecosystem (read, never changed, by callers)."""
+        return exporting.to_node_link(self.graph)
+
     def svg(self, link_for: LinkFor | None = None, *, kept_as: str | None = None) -> str:
         """The picture; `kept_as` names a kind of links that is the same at every request (the
         page's, the file's), so the picture drawn once is kept with the ecosystem."""
@@ -366,7 +376,7 @@ def territory_analytics(
             "label": ecosystem.filter_label,
         },
         "sections": dict(SECTION_EXPLANATIONS),
-        **ecosystem.analytics.to_dict(),
+        **ecosystem.analytics_data,
     }
 
 
@@ -374,7 +384,7 @@ def territory_node_link(
     session: Session, actor: User | None, slug: str, network_filter: NetworkFilter | None = None
 ) -> dict[str, Any]:
     """The graph as networkx's node-link data (the API's `…/network`)."""
-    return exporting.to_node_link(territory_ecosystem(session, actor, slug, network_filter).graph)
+    return territory_ecosystem(session, actor, slug, network_filter).node_link
 
 
 @dataclass(frozen=True, slots=True)

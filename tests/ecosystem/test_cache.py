@@ -123,3 +123,13 @@ def test_the_picture_is_drawn_once_per_kind_of_links(session: Session, clairval:
     page = ecosystem.svg(lambda node: f"#{node}", kept_as="page")
     assert ecosystem.svg(lambda node: "ignored", kept_as="page") is page
     assert ecosystem.svg(lambda node: f"/file#{node}", kept_as="file") != page
+
+
+def test_the_api_data_is_built_once_per_kept_ecosystem(session: Session, clairval: Clairval) -> None:
+    coordinator = clairval.coordinator
+    graph = services.territory_node_link(session, coordinator, "clairval")
+    assert services.territory_node_link(session, coordinator, "clairval") is graph
+    first = services.territory_analytics(session, coordinator, "clairval")
+    second = services.territory_analytics(session, coordinator, "clairval")
+    assert first == second
+    assert first["coverage_gaps"] is second["coverage_gaps"]
