@@ -326,6 +326,7 @@ BENCHMARKS = {
     "matching": "referral.bench.matching",
     "network": "referral.bench.network",
     "search": "referral.bench.search",
+    "http": "referral.bench.http",
 }
 
 
@@ -345,25 +346,110 @@ BENCHMARKS = {
     help="Fraction de la taille nationale (1.0 = échelle nationale ; petit = essai rapide).",
 )
 @click.option("--seed", type=int, default=20261123, show_default=True, help="Graine des données générées.")
-def bench(name: str, output: str | None, scale: float, seed: int) -> None:
-    """Run a benchmark of `referral/bench/` on generated national-scale data and write its figures
-    to a JSON file.
+@click.option(
+    "--database-url",
+    default=None,
+    help="Base PostgreSQL des bancs qui en utilisent une (matching : l'appel du service, http : la base "
+    "servie), dans un schéma temporaire supprimé à la fin. Sans elle : SQLite seulement. Par exemple "
+    "la base `test` du serveur local : postgresql+psycopg://postgres@127.0.0.1:5432/test, ou une base "
+    "à soi (createdb -h 127.0.0.1 -U postgres bench_http).",
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="http : workers gunicorn."
+)
+@click.option(
+    "--participants",
+    type=click.IntRange(0, 100_000),
+    default=2000,
+    show_default=True,
+    help="http : personnes générées dans le territoire de démonstration.",
+)
+@click.option(
+    "--users",
+    "paced_users",
+    type=click.IntRange(1, 1000),
+    multiple=True,
+    help="http : utilisateurs au rythme d'une requête par seconde environ, une phase par valeur "
+    "(défaut : 20 puis 50).",
+)
+@click.option(
+    "--saturating-users",
+    type=click.IntRange(1, 1000),
+    default=8,
+    show_default=True,
+    help="http : utilisateurs sans pause de la phase de saturation.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(1, 3600),
+    default=30.0,
+    show_default=True,
+    help="http : secondes mesurées par phase de charge.",
+)
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="http : passages de chaque appel de la phase « une requête à la fois ».",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="http : date de référence des personnes générées (AAAA-MM-JJ ; défaut : aujourd'hui).",
+)
+def bench(
+    name: str,
+    output: str | None,
+    scale: float,
+    seed: int,
+    database_url: str | None,
+    workers: int,
+    participants: int,
+    paced_users: tuple[int, ...],
+    saturating_users: int,
+    duration: float,
+    repeat: int,
+    today: datetime | None,
+) -> None:
+    """Run a benchmark of `referral/bench/` and write its figures to a JSON file.
 
-    Each benchmark measures the service's implementation and its baselines in the same run and
-    reports ratios, so the figures hold on a shared, noisy machine. `matching` then times the
-    proposals service call on a database too (SQLite, and PostgreSQL when reachable).
+    `matching`, `network` and `search` run on generated national-scale data and measure the
+    service's implementation and its baselines in the same run, reporting ratios, so the figures
+    hold on a shared, noisy machine; `matching` then times the proposals service call on a
+    database too (SQLite, and the PostgreSQL of `--database-url` when given).
+
+    `http` seeds a database (SQLite, or a schema of `--database-url`), starts gunicorn on
+    127.0.0.1 with `--workers` workers and drives the realistic mix of issue 20 with locust:
+    /healthz alone (the ceiling), one request at a time, paced users, then saturating users.
     """
 
     module = importlib.import_module(BENCHMARKS[name])
     path = Path(output or f"bench-results/{name}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
+    if name == "http":
+        settings = module.Settings(
+            workers=workers,
+            participants=participants,
+            paced_users=module.parse_users(paced_users),
+            saturating_users=saturating_users,
+            duration=duration,
+            repeat=repeat,
+            seed=seed,
+            today=today.date() if today else None,
+            database_url=database_url,
+        )
+        module.run(path, settings, echo=click.echo)
+        click.echo(f"Résultats écrits dans {path}")
+        return
     module.run(path, scale=scale, seed=seed, echo=click.echo)
     if name == "matching":
         # (b) needs the database: measured by bench/matching_service.py, into the same file.
         # Benchmarks load (with their generators and NumPy) only when one is run, like `module`.
         from referral.bench.matching_service import run_service
 
-        run_service(path, scale=scale, seed=seed, echo=click.echo)
+        run_service(path, scale=scale, seed=seed, echo=click.echo, database_url=database_url)
     click.echo(f"Résultats écrits dans {path}")
 
 

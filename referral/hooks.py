@@ -5,7 +5,9 @@ Higher rooms contribute to lower ones without the lower ones importing them (DES
 - a committed change to an opportunity or its places tells this worker's matching index;
 - the record's timeline, right-of-access export and anonymisation get the referrals' and the
   office hours' parts (`cases/providers.py` holds the registries);
-- a meeting's agenda gets the partners' answers to referrals.
+- a meeting's agenda gets the partners' answers to referrals;
+- a flush tells the caches that track no change (`versioned_cache.install`) to read their
+  version key at once.
 
 `create_app` calls `install()`, so the web workers, the scheduler and every `referral …` command
 have them; the test suite calls it too. Installing twice changes nothing.
@@ -13,6 +15,7 @@ have them; the test suite calls it too. Installing twice changes nothing.
 
 from __future__ import annotations
 
+from referral import versioned_cache
 from referral.audit import services as audit
 from referral.partners import record_sources as partner_record_sources
 from referral.referrals import agenda, matching_index
@@ -25,3 +28,4 @@ def install() -> None:
     agenda.install()
     referral_record_sources.install()
     partner_record_sources.install()
+    versioned_cache.install()

@@ -18,6 +18,9 @@ nothing behind, since the key then goes back to what it was.
   a value built from one must never answer for another.
 - The arguments given to `get` after the session (the matching index's day) are passed on to
   `version`; a value is trusted only for the arguments it was read with.
+- `check_after_flush`: the key is read at once, whatever `trust_seconds`, when this process
+  flushed anything since the last read (`install()` counts the flushes): the person who just
+  changed something sees it on their next page. For values that do not track what changed.
 
 Reads take no lock; building and updating run outside the lock too, so a slow build never holds up
 the workers' threads that may still serve the previous value (two threads may then build at once;
@@ -29,17 +32,35 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 KeyT = TypeVar("KeyT")
 ValueT = TypeVar("ValueT")
+T = TypeVar("T")
 
 # `update(session, value, old_key, new_key, changes)`: the value brought up to `new_key`, or None.
 Update = Callable[[Session, ValueT, KeyT, KeyT, Any], ValueT | None]
+
+
+# Flushes of this process (any session, any database), counted once `install()` ran.
+_flushes = [0]
+
+
+def _count_flush(_session: Session, _context: Any, _instances: Any) -> None:
+    _flushes[0] += 1
+
+
+def install() -> None:
+    """Count this process's flushes for the caches made with `check_after_flush` (called by
+    `referral.hooks.install`; twice changes nothing)."""
+    if not event.contains(Session, "before_flush", _count_flush):
+        event.listen(Session, "before_flush", _count_flush)
 
 
 def database_key(session: Session) -> str:
@@ -71,11 +92,14 @@ class VersionedCache(Generic[KeyT, ValueT]):
         build: Callable[[Session, KeyT], ValueT],
         update: Update[ValueT, KeyT] | None = None,
         trust_seconds: float = 0.0,
+        check_after_flush: bool = False,
     ) -> None:
         self.version = version
         self.build = build
         self.update = update
         self.trust_seconds = trust_seconds
+        self.check_after_flush = check_after_flush
+        self._seen_flushes = _flushes[0]
         self._entries: dict[str, _Entry[KeyT, ValueT]] = {}
         self._lock = threading.Lock()
 
@@ -86,6 +110,9 @@ class VersionedCache(Generic[KeyT, ValueT]):
         what this process changed meanwhile; then the key is read, and the value updated or built
         again when it moved (or whenever there are `changes`).
         """
+        if self.check_after_flush and self._seen_flushes != _flushes[0]:
+            self._seen_flushes = _flushes[0]
+            self.check_now()
         database = database_key(session)
         entry = self._entries.get(database)
         now = time.monotonic()
@@ -126,3 +153,26 @@ class VersionedCache(Generic[KeyT, ValueT]):
                 self._entries.clear()
             else:
                 self._entries.pop(database_key(session), None)
+
+
+class KeptValues:
+    """Values built under one version key, by a key of their own (a territory and a filter…),
+    the least recently used dropped past `size`: the value of a `VersionedCache` whose build
+    is per request argument. A new version key starts an empty one."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.values: OrderedDict[Hashable, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        with self.lock:
+            if key in self.values:
+                self.values.move_to_end(key)
+                return cast(T, self.values[key])
+        value = build()  # outside the lock: a slow build never holds up the others
+        with self.lock:
+            self.values[key] = value
+            while len(self.values) > self.size:
+                self.values.popitem(last=False)
+        return value

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from referral import hooks
 from referral.db import Database, make_engine
+from referral.ecosystem import cache as ecosystem_cache
 from referral.referrals import matching_index
 from referral.schema import upgrade
 from referral.seeding import seed_all
@@ -70,8 +72,9 @@ def fresh_engine(backend: str, label: str, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(autouse=True)
 def _no_index_from_another_test() -> None:
     """Each test rolls its database back: an index cached by the previous one describes rows
-    that are gone."""
+    that are gone (and SQLite gives their ids again, so a data version could come back equal)."""
     matching_index.forget_index()
+    ecosystem_cache.forget()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -171,3 +174,24 @@ def bearer(session: Session) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return headers
+
+
+@pytest.fixture
+def count_statements(demo_connection: Connection) -> Callable[[], AbstractContextManager[list[str]]]:
+    """``with count_statements() as sent: …`` — the SQL statements the demo database received
+    meanwhile, so that a test proves a list reads a fixed number of times (no query per row)."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        sent: list[str] = []
+
+        def spy(_connection: Connection, _cursor: object, statement: str, *_args: object) -> None:
+            sent.append(statement)
+
+        event.listen(demo_connection, "before_cursor_execute", spy)
+        try:
+            yield sent
+        finally:
+            event.remove(demo_connection, "before_cursor_execute", spy)
+
+    return counting

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from referral.versioned_cache import VersionedCache, database_key
+from referral.audit.models import AuditEntry
+from referral.versioned_cache import KeptValues, VersionedCache, database_key, install
 
 
 @dataclass
@@ -182,3 +183,45 @@ def test_check_now_may_change_the_remembered_keys(rows: Rows, lyon: Session) -> 
     values.check_now(rekey=lambda key: (key[0] - 1, key[1]))
     values.get(lyon)
     assert rows.updates == [(0, 1, None)]
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class Thing(_Base):
+    __tablename__ = "things"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_a_flush_of_this_process_makes_the_key_read_at_once(rows: Rows, lyon: Session) -> None:
+    install()
+    watched = VersionedCache(
+        version=rows.read_version, build=rows.build, trust_seconds=3600, check_after_flush=True
+    )
+    blind = cache(rows, trust_seconds=3600)
+    watched.get(lyon)
+    blind.get(lyon)
+    read = rows.versions_read
+    assert (watched.get(lyon), blind.get(lyon)) == ([1], [1])
+    assert rows.versions_read == read  # trusted
+
+    _Base.metadata.create_all(lyon.connection())
+    AuditEntry.__table__.create(lyon.connection())  # every flush is audited (hooks.install)
+    lyon.add(Thing(id=1))
+    lyon.flush()
+    watched.get(lyon)
+    blind.get(lyon)
+    assert rows.versions_read == read + 1  # only the cache that watches flushes read its key
+    watched.get(lyon)
+    assert rows.versions_read == read + 1  # and once
+
+
+def test_kept_values_drop_the_least_recently_used() -> None:
+    kept = KeptValues(2)
+    assert kept.get("a", lambda: 1) == 1
+    assert kept.get("a", lambda: 2) == 1
+    kept.get("b", lambda: 3)
+    kept.get("a", lambda: 4)  # "a" used last: "b" goes first
+    kept.get("c", lambda: 5)
+    assert list(kept.values) == ["a", "c"]

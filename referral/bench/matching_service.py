@@ -2,14 +2,15 @@
 
 The engine's own benchmark (`bench/matching.py`) times the pure engine and its baselines; this
 one loads the same generated national dataset (`synthetic.generate`) into real databases — a
-temporary SQLite file and, when reachable (`BENCH_POSTGRES_URL`, else the local test server), a
-temporary PostgreSQL schema — and times what a CIP's request does: read the person's record
-(contracts, needs, health), reuse the compiled index of opportunities (built once, timed apart),
-match, read the referral history, word the proposals shown (`PROPOSALS_SHOWN` eligible and near
-misses, the API's default), log the read in the audit log, commit. Then what the request that
-follows a change pays: the index refreshed after one opportunity edited elsewhere, and at the turn of
-the hour. It fills the ``service_call_with_database`` slot and the two service targets of the
-JSON file the engine's benchmark wrote, keeping everything else in it.
+temporary SQLite file and, when one is given (`referral bench matching --database-url`, or
+`BENCH_POSTGRES_URL`), a temporary schema of that PostgreSQL database — and times what a CIP's
+request does: read the person's record (contracts, needs, health), reuse the compiled index of
+opportunities (built once, timed apart), match, read the referral history, word the proposals
+shown (`PROPOSALS_SHOWN` eligible and near misses, the API's default), log the read in the
+audit log, commit. Then what the request that follows a change pays: the index refreshed after
+one opportunity edited elsewhere, and at the turn of the hour. It fills the
+``service_call_with_database`` slot and the two service targets of the JSON file the engine's
+benchmark wrote, keeping everything else in it.
 
 The one bench that needs the database: it writes the dataset with SQLAlchemy Core inserts and
 reads through `referral.referrals.matching_index`, as the web does.
@@ -42,7 +43,9 @@ from referral.territories.models import Structure, Territory, User
 
 SAMPLE_CALLS = 400
 CHUNK = 5000
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The PostgreSQL database the bench may use, when the command line names none. Formerly the local
+# test server's `test` database by default: now only when asked (`--database-url`), documented.
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL")
 
 
 def _chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -278,20 +281,22 @@ def _refresh_timings(database: Database, today: date) -> dict[str, float]:
     }
 
 
-def _databases() -> Iterator[tuple[str, Database]]:
+def _databases(postgres_url: str | None) -> Iterator[tuple[str, Database]]:
     with tempfile.TemporaryDirectory() as folder:
         database = Database(make_engine(f"sqlite:///{folder}/bench.sqlite3"))
         upgrade(database.engine)
         yield "sqlite", database
         database.dispose()
+    if postgres_url is None:
+        return
     try:
-        admin = make_engine(POSTGRES_URL)
+        admin = make_engine(postgres_url)
         schema = f"bench_{os.getpid()}"
         with admin.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     except Exception:  # noqa: BLE001 - no PostgreSQL here: the figure stays empty, said so in the JSON
         return
-    database = Database(make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}))
+    database = Database(make_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"}))
     try:
         upgrade(database.engine)
         yield "postgresql", database
@@ -303,13 +308,18 @@ def _databases() -> Iterator[tuple[str, Database]]:
 
 
 def run_service(
-    output: Path, *, scale: float, seed: int, echo: Callable[[str], Any] = print
+    output: Path,
+    *,
+    scale: float,
+    seed: int,
+    echo: Callable[[str], Any] = print,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Measure (b) on both databases and write it into the JSON file at `output`."""
     audit.install()
     dataset = synthetic.generate(scale, seed)
     figures: dict[str, Any] = {}
-    for name, database in _databases():
+    for name, database in _databases(database_url or POSTGRES_URL):
         echo(f"(b) appel du service avec la base ({name})…")
         figures[name] = measure(database, dataset, seed, echo)
     results = json.loads(output.read_text()) if output.exists() else {}

@@ -8,7 +8,7 @@ a refused change leaves the record as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from referral.cases.models import (
     ContractKind,
     DataCategory,
     ExternalReferent,
+    FollowUpKind,
     HealthRecord,
     Need,
     NeedStatus,
@@ -589,22 +590,31 @@ class Attention:
     message: str
 
 
-@dataclass(frozen=True)
-class CaseSummary:
-    participant: Participant
-    path: rules.PathDates
-    attention: list[Attention]
-    open_needs: list[Need]
-    score: float | None = None  # name match, when searching
-
-
 def attention_points(person: Participant, today: date) -> list[Attention]:
     """What a CIP should not miss in this record, most urgent first."""
+    return attention_of(
+        exited=person.exit is not None,
+        permit_expires_on=person.residence_permit_expires_on,
+        path=path_of(person),
+        follow_ups=[(f.kind, f.due_on, f.done_on) for f in person.follow_ups],
+        today=today,
+    )
+
+
+def attention_of(
+    *,
+    exited: bool,
+    permit_expires_on: date | None,
+    path: rules.PathDates,
+    follow_ups: Iterable[tuple[FollowUpKind, date, date | None]],
+    today: date,
+) -> list[Attention]:
+    """`attention_points` from plain values, for lists that read rows rather than records;
+    `follow_ups` as (kind, due on, done on), by due date."""
     points: list[Attention] = []
-    path = path_of(person)
-    if person.exit is None:
-        if person.residence_permit_expires_on is not None:
-            days = (person.residence_permit_expires_on - today).days
+    if not exited:
+        if permit_expires_on is not None:
+            days = (permit_expires_on - today).days
             if days < 0:
                 points.append(
                     Attention("permit_expired", "Titre de séjour expiré : renouvellement à engager.")
@@ -620,58 +630,11 @@ def attention_points(person: Participant, today: date) -> list[Attention]:
             )
         elif (path.authorised_end - today).days <= 90:
             points.append(Attention("path_ending", f"Fin de parcours le {path.authorised_end:%d/%m/%Y}."))
-    for follow_up in person.follow_ups:
-        if follow_up.done_on is None and follow_up.due_on <= today + timedelta(days=14):
-            late = " (en retard)" if follow_up.due_on < today else ""
-            points.append(
-                Attention(
-                    "follow_up_due", f"{follow_up.kind.label} prévu le {follow_up.due_on:%d/%m/%Y}{late}."
-                )
-            )
+    for kind, due_on, done_on in follow_ups:
+        if done_on is None and due_on <= today + timedelta(days=14):
+            late = " (en retard)" if due_on < today else ""
+            points.append(Attention("follow_up_due", f"{kind.label} prévu le {due_on:%d/%m/%Y}{late}."))
     return points
-
-
-def search_participants(
-    session: Session,
-    actor: User,
-    *,
-    query: str | None = None,
-    programme: str | None = None,
-    need_domain: str | None = None,
-    path_ends_within_months: int | None = None,
-    follow_ups_due: bool = False,
-    today: date | None = None,
-) -> list[CaseSummary]:
-    """The CIP's list with a typo-tolerant name search and the filters of the page."""
-    today = today or date.today()
-    people = list_participants(session, actor)
-    summaries = []
-    for person in people:
-        open_needs = [need for need in person.needs if need.status is not NeedStatus.RESOLVED]
-        summaries.append(CaseSummary(person, path_of(person), attention_points(person, today), open_needs))
-    if programme:
-        summaries = [s for s in summaries if s.participant.programme.value == programme]
-    if need_domain:
-        summaries = [s for s in summaries if any(n.domain_code == need_domain for n in s.open_needs)]
-    if path_ends_within_months is not None:
-        horizon = rules.add_months(today, path_ends_within_months)
-        summaries = [s for s in summaries if s.participant.exit is None and s.path.authorised_end <= horizon]
-    if follow_ups_due:
-        summaries = [s for s in summaries if any(a.code == "follow_up_due" for a in s.attention)]
-    if query and query.strip():
-        scores = name_scores(
-            query,
-            {s.participant.id: f"{s.participant.first_name} {s.participant.last_name}" for s in summaries},
-        )
-        summaries = sorted(
-            (
-                CaseSummary(s.participant, s.path, s.attention, s.open_needs, scores[s.participant.id])
-                for s in summaries
-                if s.participant.id in scores
-            ),
-            key=lambda s: (-(s.score or 0), s.participant.last_name, s.participant.id),
-        )
-    return summaries
 
 
 NAME_MATCH_THRESHOLD = 75.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
@@ -26,7 +26,7 @@ import networkx as nx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from referral.ecosystem import loader
+from referral.ecosystem import cache, loader
 from referral.ecosystem.exceptions import (
     EcosystemRefused,
     InvalidNetworkFilter,
@@ -199,6 +199,7 @@ class TerritoryEcosystem:
     filter_label: str
     snapshot: NetworkSnapshot
     graph: nx.DiGraph
+    pictures: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def title(self) -> str:
@@ -209,8 +210,24 @@ class TerritoryEcosystem:
     def analytics(self) -> NetworkAnalytics:
         return analyse(self.snapshot, self.graph)
 
-    def svg(self, link_for: LinkFor | None = None) -> str:
-        return render_svg(self.graph, link_for=link_for, title=self.title)
+    @cached_property
+    def analytics_data(self) -> dict[str, Any]:
+        """The analytics as plain data, once per kept ecosystem (read, never changed, by callers)."""
+        return self.analytics.to_dict()
+
+    @cached_property
+    def node_link(self) -> dict[str, Any]:
+        """The graph as node-link data, once per kept ecosystem (read, never changed, by callers)."""
+        return exporting.to_node_link(self.graph)
+
+    def svg(self, link_for: LinkFor | None = None, *, kept_as: str | None = None) -> str:
+        """The picture; `kept_as` names a kind of links that is the same at every request (the
+        page's, the file's), so the picture drawn once is kept with the ecosystem."""
+        if kept_as is None:
+            return render_svg(self.graph, link_for=link_for, title=self.title)
+        if kept_as not in self.pictures:
+            self.pictures[kept_as] = render_svg(self.graph, link_for=link_for, title=self.title)
+        return self.pictures[kept_as]
 
     @cached_property
     def tables(self) -> EcosystemTables:
@@ -320,22 +337,29 @@ def territory_ecosystem(
     territory = readable_territory(session, actor, slug)
     network_filter = network_filter or NetworkFilter()
     label = check_filter(session, network_filter)
-    snapshot = loader.load_territory(
-        session,
-        territory,
-        domains=(network_filter.domain,) if network_filter.domain else (),
-        period=network_filter.period,
-        today=today,
-    )
-    return TerritoryEcosystem(
-        territory_id=territory.id,
-        slug=territory.slug,
-        name=territory.name,
-        network_filter=network_filter,
-        filter_label=network_filter.describe(label),
-        snapshot=snapshot,
-        graph=build_graph(snapshot),
-    )
+    day = today or loader.paris_today()
+
+    def build() -> TerritoryEcosystem:
+        snapshot = loader.load_territory(
+            session,
+            territory,
+            domains=(network_filter.domain,) if network_filter.domain else (),
+            period=network_filter.period,
+            today=day,
+        )
+        return TerritoryEcosystem(
+            territory_id=territory.id,
+            slug=territory.slug,
+            name=territory.name,
+            network_filter=network_filter,
+            filter_label=network_filter.describe(label),
+            snapshot=snapshot,
+            graph=build_graph(snapshot),
+        )
+
+    # Built once per worker for this territory, filter and day while the data stays the same
+    # (`referral.ecosystem.cache`); the scope and the filter were checked above, for this caller.
+    return cache.kept(session, ("territory", territory.id, network_filter), day, build)
 
 
 def territory_analytics(
@@ -352,7 +376,7 @@ def territory_analytics(
             "label": ecosystem.filter_label,
         },
         "sections": dict(SECTION_EXPLANATIONS),
-        **ecosystem.analytics.to_dict(),
+        **ecosystem.analytics_data,
     }
 
 
@@ -360,7 +384,7 @@ def territory_node_link(
     session: Session, actor: User | None, slug: str, network_filter: NetworkFilter | None = None
 ) -> dict[str, Any]:
     """The graph as networkx's node-link data (the API's `…/network`)."""
-    return exporting.to_node_link(territory_ecosystem(session, actor, slug, network_filter).graph)
+    return territory_ecosystem(session, actor, slug, network_filter).node_link
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +413,7 @@ def territory_export(
         raise UnknownExportFormat(fmt, EXPORT_FORMATS)
     ecosystem = territory_ecosystem(session, actor, slug, network_filter)
     if fmt == "svg":
-        content = ecosystem.svg(link_for).encode("utf-8")
+        content = ecosystem.svg(link_for, kept_as="file").encode("utf-8")
     else:
         content = exporting.export(ecosystem.graph, fmt)
     return ExportFile(content, exporting.MEDIA_TYPES[fmt], export_filename(ecosystem.slug, fmt))
@@ -411,7 +435,7 @@ def ecosystem_page(
     ecosystem = territory_ecosystem(session, actor, slug, network_filter)
     return EcosystemPage(
         ecosystem=ecosystem,
-        svg=ecosystem.svg(link_for),
+        svg=ecosystem.svg(link_for, kept_as="page"),
         domain_options=domain_options(session),
         sections=SECTION_EXPLANATIONS,
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -23,6 +23,7 @@ from referral.cases.models import DataCategory
 from referral.db import assign_changed, rowcount, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.matching.registry import FIELDS, OPERATORS
+from referral.paging import Page, PageRequest, page_of
 from referral.partners import lifecycle, rules
 from referral.partners.exceptions import (
     InvalidOpportunity,
@@ -174,6 +175,33 @@ def list_opportunities(
     partner_id: int | None = None,
     territory_slug: str | None = None,
 ) -> list[Opportunity]:
+    query = _opportunities_query(session, actor, status, domain, partner_id, territory_slug)
+    return list(session.scalars(query))
+
+
+def opportunities_page(
+    session: Session,
+    actor: User,
+    request: PageRequest,
+    *,
+    status: str | None = None,
+    domain: str | None = None,
+    partner_id: int | None = None,
+    territory_slug: str | None = None,
+) -> Page[Opportunity]:
+    """One page of `list_opportunities`, its partners, subtypes and criteria in four statements."""
+    query = _opportunities_query(session, actor, status, domain, partner_id, territory_slug)
+    return page_of(session, query, request)
+
+
+def _opportunities_query(
+    session: Session,
+    actor: User,
+    status: str | None,
+    domain: str | None,
+    partner_id: int | None,
+    territory_slug: str | None,
+) -> Select[Opportunity]:
     query = select(Opportunity).where(opportunity_filter(actor))
     if territory_slug:
         query = query.where(offered_in_territory(known_territory(session, territory_slug).id))
@@ -189,7 +217,7 @@ def list_opportunities(
         selectinload(Opportunity.subtypes),
         selectinload(Opportunity.criteria),
     )
-    return list(session.scalars(query.order_by(Opportunity.title, Opportunity.id)))
+    return query.order_by(Opportunity.title, Opportunity.id)
 
 
 def get_opportunity(session: Session, actor: User, opportunity_id: int) -> Opportunity:

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from referral.access import partner_filter
 from referral.db import assign_changed, utcnow
 from referral.exceptions import InvalidInput
+from referral.paging import Page, PageRequest, page_of
 from referral.partners import queries
 from referral.partners.exceptions import (
     InvalidPartner,
@@ -125,6 +126,17 @@ def _check_code(session: Session, list_name: str, code: str, field: str) -> None
 
 
 def list_partners(session: Session, actor: User, *, territory_slug: str | None = None) -> list[Partner]:
+    return list(session.scalars(_partners_query(session, actor, territory_slug)))
+
+
+def partners_page(
+    session: Session, actor: User, request: PageRequest, *, territory_slug: str | None = None
+) -> Page[Partner]:
+    """One page of `list_partners`: its rows, territories and contacts in three statements."""
+    return page_of(session, _partners_query(session, actor, territory_slug), request)
+
+
+def _partners_query(session: Session, actor: User, territory_slug: str | None) -> Select[Partner]:
     query = select(Partner).where(partner_filter(actor))
     if territory_slug:
         territory = known_territory(session, territory_slug)
@@ -134,7 +146,7 @@ def list_partners(session: Session, actor: User, *, territory_slug: str | None =
             )
         )
     query = query.options(selectinload(Partner.territory_links), selectinload(Partner.contacts))
-    return list(session.scalars(query.order_by(Partner.name, Partner.id)))
+    return query.order_by(Partner.name, Partner.id)
 
 
 def get_partner(session: Session, actor: User, partner_id: int) -> Partner:

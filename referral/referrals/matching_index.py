@@ -52,6 +52,7 @@ from referral.partners.models import (
 from referral.partners.opportunities import get_opportunity
 from referral.reference import queries as reference
 from referral.reference.models import DomainSubtype
+from referral.referrals import people_table
 from referral.referrals.models import Referral, ReferralState
 from referral.referrals.queries import partner_answer_stats
 from referral.territories.models import Role, Structure, Territory, User
@@ -436,8 +437,10 @@ def check_index_now(*, hour_turned: bool = False) -> None:
 
 
 def forget_index() -> None:
-    """Drop every cached index: the next call builds it from scratch."""
+    """Drop every cached index (and reverse matching's tables): the next call builds it from
+    scratch."""
     INDEX.forget()
+    people_table.forget()
     with _changed_lock:
         _changed_here.clear()
 
@@ -703,8 +706,21 @@ def reverse_matches(
     own_structure = readable_records_structure(actor) if is_cip else None
     if is_cip and own_structure is None:
         return ReverseMatchView(opportunity.id, 0, {}, {}, [])
-    people = participant_snapshots(session, today, snapshot.territory_ids, structure_id=own_structure)
-    match: ReverseMatch = reverse_match(snapshot, ParticipantTable(people, index.reference, today))
+    if own_structure is None:
+        # Counts for the staff: the table of everyone followed there, kept while no record changes.
+        table = people_table.kept_table(
+            session,
+            today,
+            snapshot.territory_ids,
+            index.reference,
+            lambda: ParticipantTable(
+                participant_snapshots(session, today, snapshot.territory_ids), index.reference, today
+            ),
+        )
+    else:
+        people = participant_snapshots(session, today, snapshot.territory_ids, structure_id=own_structure)
+        table = ParticipantTable(people, index.reference, today)
+    match: ReverseMatch = reverse_match(snapshot, table)
     names = dict(
         session.execute(
             select(Structure.id, Structure.name).where(Structure.id.in_(list(match.counts_by_structure)))

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, false, select, true, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, Select, false, select, true, update
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access import offered_in_territory, opportunity_filter
@@ -19,6 +19,7 @@ from referral.cases import services as cases
 from referral.cases.models import Participant
 from referral.db import on_commit, rowcount, utcnow
 from referral.exceptions import InvalidInput
+from referral.paging import Page, PageRequest, page_of
 from referral.partners.models import Opportunity
 from referral.reference import queries as reference
 from referral.referrals.exceptions import (
@@ -81,13 +82,34 @@ def referral_filter(actor: User) -> ColumnElement[bool]:
 def list_referrals(
     session: Session, actor: User, *, states: Iterable[ReferralState] = (), territory_slug: str | None = None
 ) -> list[Referral]:
-    query = (
-        select(Referral)
-        .where(referral_filter(actor))
-        .options(
-            joinedload(Referral.opportunity).joinedload(Opportunity.partner), joinedload(Referral.participant)
-        )
+    query = _referrals_in_scope(session, actor, states=states, territory_slug=territory_slug).options(
+        joinedload(Referral.opportunity).joinedload(Opportunity.partner), joinedload(Referral.participant)
     )
+    return list(session.scalars(query))
+
+
+def referrals_page(
+    session: Session,
+    actor: User,
+    request: PageRequest,
+    *,
+    states: Iterable[ReferralState] = (),
+    territory_slug: str | None = None,
+) -> Page[Referral]:
+    """One page of the referrals the actor follows, most recently moved first, with what the API
+    shows of each: its opportunity and partner (joined) and its transitions (one statement for
+    the whole page, not one per referral)."""
+    query = _referrals_in_scope(session, actor, states=states, territory_slug=territory_slug).options(
+        joinedload(Referral.opportunity).joinedload(Opportunity.partner),
+        selectinload(Referral.transitions),
+    )
+    return page_of(session, query, request)
+
+
+def _referrals_in_scope(
+    session: Session, actor: User, *, states: Iterable[ReferralState], territory_slug: str | None
+) -> Select[Referral]:
+    query = select(Referral).where(referral_filter(actor))
     wanted = list(states)
     if wanted:
         query = query.where(Referral.state.in_(wanted))
@@ -100,7 +122,7 @@ def list_referrals(
         query = query.where(
             Referral.opportunity_id.in_(select(Opportunity.id).where(offered_in_territory(territory.id)))
         )
-    return list(session.scalars(query.order_by(Referral.updated_at.desc(), Referral.id.desc())))
+    return query.order_by(Referral.updated_at.desc(), Referral.id.desc())
 
 
 def get_referral(session: Session, actor: User, referral_id: int) -> Referral:

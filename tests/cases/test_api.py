@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referral.cases import services
-from referral.cases.models import ConsentRecipient, DataCategory, Participant
+from referral.cases import listing, services
+from referral.cases.models import ConsentRecipient, DataCategory, Need, NeedStatus, Participant
+from referral.paging import PageRequest
 from referral.territories.queries import user_by_email
 from tests.helpers import DEMO
 
@@ -548,10 +549,23 @@ def test_timeline_in_date_order(client: FlaskClient, cip, person: dict) -> None:
 
 def test_list_search_is_typo_and_accent_tolerant(session: Session, person: dict) -> None:
     actor = user_by_email(session, DEMO["cip"])
-    found = services.search_participants(session, actor, query="benaisa yasmin")
-    assert person["id"] in [summary.participant.id for summary in found]
-    assert services.search_participants(session, actor, query="zzzz qqqq") == []
-    housing = services.search_participants(session, actor, need_domain="logement")
-    assert all(any(n.domain_code == "logement" for n in s.open_needs) for s in housing)
-    phc = services.search_participants(session, actor, programme="PHC")
-    assert all(s.participant.programme.value == "PHC" for s in phc)
+    everyone = PageRequest(limit=200)
+    found = listing.case_lines(session, actor, everyone, query="benaisa yasmin").items
+    assert person["id"] in [line.id for line in found]
+    assert listing.case_lines(session, actor, everyone, query="zzzz qqqq").items == []
+    housing = {line.id for line in listing.case_lines(session, actor, everyone, need_domain="logement").items}
+    with_open_housing_need = set(
+        session.scalars(
+            select(Need.participant_id).where(
+                Need.domain_code == "logement", Need.status != NeedStatus.RESOLVED
+            )
+        )
+    )
+    assert housing
+    assert housing == with_open_housing_need & {
+        line.id for line in listing.case_lines(session, actor, everyone).items
+    }
+    phc = listing.case_lines(session, actor, everyone, programme="PHC").items
+    assert phc
+    assert all(line.programme.value == "PHC" for line in phc)
+    assert listing.case_lines(session, actor, everyone, programme="XYZ").items == []

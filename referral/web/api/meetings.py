@@ -7,8 +7,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from referral.paging import page_of_list
 from referral.partners import meetings, office_hours, workshops
 from referral.web.auth import current_user, login_required
+from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.meetings import (
     AgendaItemInSchema,
@@ -31,12 +33,15 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 @blp.route("/territories/<slug>/meetings")
-@blp.response(200, MeetingSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, MeetingSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def list_meetings(slug: str) -> Any:
+def list_meetings(query: dict[str, Any], slug: str) -> Any:
     """Les réunions de mutualisation du territoire, de la plus récente à la plus ancienne."""
-    return meetings.list_meetings(db_session(), current_user(), slug)
+    return paged(
+        page_of_list(meetings.list_meetings(db_session(), current_user(), slug), page_request(query))
+    )
 
 
 @blp.route("/territories/<slug>/meetings", methods=["POST"])
@@ -99,13 +104,15 @@ def add_agenda_item(payload: dict[str, Any], meeting_id: int) -> Any:
 
 
 @blp.route("/territories/<slug>/office-hours")
-@blp.response(200, OfficeHourSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, OfficeHourSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def list_office_hours(slug: str) -> Any:
+def list_office_hours(query: dict[str, Any], slug: str) -> Any:
     """Les créneaux de permanence ; la personne concernée n'est nommée pour un·e CP qu'avec son
     accord (consentement « CP » / « identité et situation » en vigueur ce jour-là)."""
-    return office_hours.list_office_hours(db_session(), current_user(), slug)
+    slots = office_hours.list_office_hours(db_session(), current_user(), slug)
+    return paged(page_of_list(slots, page_request(query)))
 
 
 @blp.route("/office-hours", methods=["POST"])
@@ -165,11 +172,14 @@ def record_office_hour_notes(payload: dict[str, Any], slot_id: int) -> Any:
 
 
 @blp.route("/territories/<slug>/workshops")
-@blp.response(200, WorkshopSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, WorkshopSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def list_workshops(slug: str) -> Any:
-    return workshops.list_workshops(db_session(), current_user(), slug)
+def list_workshops(query: dict[str, Any], slug: str) -> Any:
+    return paged(
+        page_of_list(workshops.list_workshops(db_session(), current_user(), slug), page_request(query))
+    )
 
 
 @blp.route("/workshops", methods=["POST"])

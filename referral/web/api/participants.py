@@ -7,11 +7,13 @@ from typing import Any
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response
 
+from referral.cases import listing, services
 from referral.cases import path as case_path
-from referral.cases import services
 from referral.cases import timeline as record_timeline
 from referral.cases import transfers as case_transfers
+from referral.paging import page_of_list
 from referral.web.auth import current_user, login_required
+from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.participants import (
     ConsentInSchema,
@@ -52,12 +54,14 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 @blp.route("/participants", methods=["GET"])
-@blp.response(200, ParticipantSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, ParticipantSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def list_participants() -> Any:
-    """Les salarié·es accompagné·es par la structure de la ou du CIP."""
-    return services.list_participants(db_session(), current_user())
+def list_participants(query: dict[str, Any]) -> Any:
+    """Les salarié·es accompagné·es par la structure de la ou du CIP, par nom, une page à la fois
+    (`limit`, `page`, en-têtes `Link` et `X-Total-Count`)."""
+    return paged(listing.participants_page(db_session(), current_user(), page_request(query)))
 
 
 @blp.route("/participants", methods=["POST"])
@@ -223,12 +227,14 @@ def record_follow_up(payload: dict[str, Any], participant_id: int) -> Any:
 
 
 @blp.route("/participants/<int:participant_id>/timeline", methods=["GET"])
-@blp.response(200, TimelineEventSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, TimelineEventSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def timeline(participant_id: int) -> Any:
-    """Tous les événements du dossier, dans l'ordre des dates."""
-    return record_timeline.timeline(db_session(), current_user(), participant_id)
+def timeline(query: dict[str, Any], participant_id: int) -> Any:
+    """Tous les événements du dossier, dans l'ordre des dates, une page à la fois."""
+    events = record_timeline.timeline(db_session(), current_user(), participant_id)
+    return paged(page_of_list(events, page_request(query)))
 
 
 @blp.route("/participants/<int:participant_id>/export", methods=["GET"])

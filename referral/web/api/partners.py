@@ -10,8 +10,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from referral.paging import page_of_list
 from referral.partners import opportunities, search, services
 from referral.web.auth import current_user, login_required
+from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.partners import (
     OpportunityHitSchema,
@@ -35,12 +37,16 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 @blp.route("/partners")
 @blp.arguments(PartnerQuerySchema, location="query")
-@blp.response(200, PartnerSchema(many=True))
+@blp.response(200, PartnerSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
 def list_partners(query: dict[str, Any]) -> Any:
-    """Les partenaires intervenant sur le territoire de l'utilisateur·rice."""
-    return services.list_partners(db_session(), current_user(), territory_slug=query.get("territory"))
+    """Les partenaires intervenant sur le territoire de l'utilisateur·rice, par nom, une page à la
+    fois (`limit`, `page`, en-têtes `Link` et `X-Total-Count`)."""
+    request = page_request(query)
+    return paged(
+        services.partners_page(db_session(), current_user(), request, territory_slug=query.get("territory"))
+    )
 
 
 @blp.route("/partners", methods=["POST"])
@@ -92,13 +98,19 @@ def update_partner(payload: dict[str, Any], partner_id: int) -> Any:
 
 @blp.route("/opportunities")
 @blp.arguments(OpportunityQuerySchema, location="query")
-@blp.response(200, OpportunitySchema(many=True))
+@blp.response(200, OpportunitySchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
 def list_opportunities(query: dict[str, Any]) -> Any:
-    """Les opportunités proposées sur le territoire (publiées seulement pour les CIP)."""
+    """Les opportunités proposées sur le territoire (publiées seulement pour les CIP), par titre,
+    une page à la fois (`limit`, `page`, en-têtes `Link` et `X-Total-Count`)."""
+    request = page_request(query)
     territory = query.pop("territory", None)
-    return opportunities.list_opportunities(db_session(), current_user(), territory_slug=territory, **query)
+    return paged(
+        opportunities.opportunities_page(
+            db_session(), current_user(), request, territory_slug=territory, **query
+        )
+    )
 
 
 @blp.route("/opportunities", methods=["POST"])
@@ -147,12 +159,15 @@ def update_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
 
 
 @blp.route("/opportunities/<int:opportunity_id>/history")
-@blp.response(200, OpportunityRevisionSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, OpportunityRevisionSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def opportunity_history(opportunity_id: int) -> Any:
-    """Les états précédents d'une opportunité publiée, du plus récent au plus ancien."""
-    return opportunities.opportunity_history(db_session(), current_user(), opportunity_id)
+def opportunity_history(query: dict[str, Any], opportunity_id: int) -> Any:
+    """Les états précédents d'une opportunité publiée, du plus récent au plus ancien, une page à
+    la fois."""
+    history = opportunities.opportunity_history(db_session(), current_user(), opportunity_id)
+    return paged(page_of_list(history, page_request(query)))
 
 
 def _transition(action: str, opportunity_id: int, payload: dict[str, Any]) -> Any:

@@ -7,8 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from referral.exceptions import NotFound
+from referral.paging import page_of_list
 from referral.territories import queries
 from referral.web.auth import login_required
+from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.reference import StructureQuerySchema, StructureSchema, TerritorySchema
 
@@ -21,26 +23,30 @@ def index() -> dict[str, str]:
 
 
 @blp.route("/territories")
-@blp.response(200, TerritorySchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, TerritorySchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=[{"bearer": []}])
 @login_required
-def list_territories() -> Any:
-    """Les territoires du programme."""
-    return queries.territories(db_session())
+def list_territories(query: dict[str, Any]) -> Any:
+    """Les territoires du programme, une page à la fois (`limit`, `page`, en-têtes `Link` et
+    `X-Total-Count`)."""
+    return paged(page_of_list(queries.territories(db_session()), page_request(query)))
 
 
 @blp.route("/structures")
 @blp.arguments(StructureQuerySchema, location="query")
-@blp.response(200, StructureSchema(many=True))
+@blp.response(200, StructureSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=[{"bearer": []}])
 @login_required
 def list_structures(query: dict[str, Any]) -> Any:
-    """Les structures (chantiers d'insertion), éventuellement d'un territoire (`?territory=lyon`)."""
+    """Les structures (chantiers d'insertion), éventuellement d'un territoire (`?territory=lyon`),
+    une page à la fois."""
     session = db_session()
+    request = page_request(query)
     territory_id = None
     if "territory" in query:
         territory = queries.territory_by_slug(session, query["territory"])
         if territory is None:
             raise NotFound(f"Territoire inconnu : « {query['territory']} ».")
         territory_id = territory.id
-    return queries.structures(session, territory_id=territory_id)
+    return paged(queries.structures_page(session, request, territory_id=territory_id))

@@ -11,6 +11,7 @@ from referral.exceptions import InvalidInput
 from referral.referrals import matching_index, services
 from referral.referrals.models import ReferralState
 from referral.web.auth import current_user, login_required
+from referral.web.paging import PAGE_HEADERS, page_headers, page_request
 from referral.web.request_session import db_session
 from referral.web.schemas.referrals import (
     ProposalQuerySchema,
@@ -27,12 +28,13 @@ blp = Blueprint("referrals", __name__, description="Orientations")
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
+# Built once: a schema per referral cost as much as the dump of a page (issue 20).
+_PLAIN = ReferralSchema()
+_WITH_DOSSIER = ReferralWithDossierSchema()
+
+
 def _dump(referral: Any) -> dict[str, Any]:
-    schema = (
-        ReferralWithDossierSchema()
-        if services.may_see_dossier(current_user(), referral)
-        else ReferralSchema()
-    )
+    schema = _WITH_DOSSIER if services.may_see_dossier(current_user(), referral) else _PLAIN
     return schema.dump(referral)
 
 
@@ -53,12 +55,15 @@ def create_referral(payload: dict[str, Any]) -> Any:
     200,
     schema=ReferralSchema(many=True),
     success=True,
-    description="Avec `shared_dossier` pour la ou le CIP et les CP qui suivent l'orientation.",
+    description="Avec `shared_dossier` pour la ou le CIP et les CP qui suivent l'orientation ; une "
+    "page à la fois (`limit`, `page`, en-têtes `Link` et `X-Total-Count`).",
+    headers=PAGE_HEADERS,
 )
 @blp.doc(security=SECURITY)
 @login_required
 def list_referrals(query: dict[str, Any]) -> Any:
-    """Les orientations du périmètre, avec leurs transitions (`?state=submitted`)."""
+    """Les orientations du périmètre, avec leurs transitions (`?state=submitted`), les plus
+    récemment modifiées d'abord."""
     states = []
     if query.get("state"):
         try:
@@ -67,10 +72,11 @@ def list_referrals(query: dict[str, Any]) -> Any:
             raise InvalidInput(
                 "État inconnu.", errors={"state": [f"« {query['state']} » n'est pas un état."]}
             ) from None
-    referrals = services.list_referrals(
-        db_session(), current_user(), states=states, territory_slug=query.get("territory")
+    territory = query.get("territory")
+    page = services.referrals_page(
+        db_session(), current_user(), page_request(query), states=states, territory_slug=territory
     )
-    return jsonify([_dump(referral) for referral in referrals])
+    return jsonify([_dump(referral) for referral in page.items]), 200, page_headers(page)
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])

@@ -6,13 +6,14 @@ from marshmallow import fields, validate
 
 from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
 from referral.web.limits import ID_MAX
+from referral.web.paging import PageQuerySchema
 from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of
 
 STATUSES = ("draft", "published", "paused", "closed")
 CATEGORIES = ("situation", "resources", "health")
 
 
-class PartnerQuerySchema(BaseSchema):
+class PartnerQuerySchema(PageQuerySchema):
     territory = fields.String(validate=length(maximum=60))
 
 
@@ -115,7 +116,7 @@ class DuplicateCandidateSchema(BaseSchema):
     reason = fields.String()
 
 
-class OpportunityQuerySchema(BaseSchema):
+class OpportunityQuerySchema(PageQuerySchema):
     territory = fields.String(validate=length(maximum=60))
     status = fields.String(validate=one_of(STATUSES))
     domain = fields.String(validate=length(maximum=40))

@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import fields
 
+from referral.web.paging import PageQuerySchema
 from referral.web.schemas.base import BaseSchema, length
 
 
@@ -18,7 +19,7 @@ class TerritorySchema(BaseSchema):
     convergence_since = fields.Integer(allow_none=True)
 
 
-class StructureQuerySchema(BaseSchema):
+class StructureQuerySchema(PageQuerySchema):
     territory = fields.String(validate=length(maximum=60))
 
 

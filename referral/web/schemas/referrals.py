@@ -6,6 +6,7 @@ from marshmallow import fields
 
 from referral.referrals.matching_index import ReverseMatchView
 from referral.web.limits import ID_MAX
+from referral.web.paging import PageQuerySchema
 from referral.web.schemas.base import BaseSchema, Id, length, number_range
 
 
@@ -63,7 +64,7 @@ class ReferralWithDossierSchema(ReferralSchema):
     shared_dossier = fields.Dict()
 
 
-class ReferralQuerySchema(BaseSchema):
+class ReferralQuerySchema(PageQuerySchema):
     state = fields.String(validate=length(maximum=20))
     territory = fields.String(validate=length(maximum=60))
 

@@ -17,20 +17,24 @@ from marshmallow import Schema
 from werkzeug.wrappers import Response
 
 from referral.cases import export as record_export
+from referral.cases import listing, services
 from referral.cases import path as case_path
-from referral.cases import services
 from referral.cases import timeline as record_timeline
 from referral.cases import transfers as case_transfers
 from referral.cases.exceptions import LikelyDuplicate
 from referral.cases.models import ConsentRecipient, ContractKind, DataCategory, NeedStatus
 from referral.exceptions import DomainError, InvalidInput
+from referral.paging import PageRequest
 from referral.reference import queries as reference
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
+from referral.web.paging import page_link, page_number
 from referral.web.request_session import db_session
 from referral.web.schemas import participants as schemas
 
 bp = Blueprint("cases", __name__, url_prefix="/salaries")
+# « Mes salarié·es » shows this many people a page (issue 20).
+PAGE_SIZE = 50
 
 
 def _choices() -> dict[str, Any]:
@@ -61,9 +65,10 @@ def index() -> str:
     within = args.get("fin_dans", "")
     # ASCII digits only ("²".isdigit() is true), and few of them: a month count, not an overflow.
     months = int(within) if within.isascii() and within.isdigit() and len(within) <= 3 else None
-    summaries = services.search_participants(
+    page = listing.case_lines(
         db_session(),
         current_user(),
+        PageRequest(limit=PAGE_SIZE, number=page_number(args)),
         query=args.get("q") or None,
         programme=args.get("programme") or None,
         need_domain=args.get("frein") or None,
@@ -72,7 +77,7 @@ def index() -> str:
     )
     transfers = case_transfers.pending_transfers(db_session(), current_user())
     return render_template(
-        "cases/list.html", summaries=summaries, transfers=transfers, args=args, **_choices()
+        "cases/list.html", page=page, page_link=page_link, transfers=transfers, args=args, **_choices()
     )
 
 

@@ -12,8 +12,9 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
-from referral.cases import services as cases
+from referral.cases import listing
 from referral.exceptions import DomainError
+from referral.paging import FIRST_PAGE
 from referral.partners import opportunities
 from referral.referrals import services as referrals
 from referral.reporting.overview import territories_overview, territory_overview
@@ -100,7 +101,7 @@ def home() -> str:
         "notifications": tasks.notifications_of(session, user, unread_only=True),
     }
     if user.role is Role.CIP:
-        context["participants"] = cases.list_participants(session, user)
+        context["participants"] = listing.participants_page(session, user, FIRST_PAGE)
         context["to_act_on"] = referrals.list_referrals(session, user, states=referrals.CIP_TO_ACT_ON)
     elif user.role is Role.CP:
         context["opportunities"] = opportunities.list_opportunities(session, user)

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from referral.cases import services as cases
+from referral.cases import listing
 from referral.exceptions import DomainError
 from referral.partners import office_hours as office_hour_services
 from referral.partners.values import PARIS
@@ -36,7 +36,7 @@ def _render_office_hours(
         slots=office_hour_services.list_office_hours(
             session, user, slug, upcoming_only=request.args.get("passes") != "1"
         ),
-        participants=cases.list_participants(session, user) if may_book else [],
+        participants=listing.participant_names(session, user) if may_book else [],
         errors=errors or {},
         message=message,
         failed_form=form,
