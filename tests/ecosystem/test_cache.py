@@ -96,12 +96,16 @@ def test_a_referral_move_changes_the_figures(session: Session, clairval: Clairva
     before = services.territory_ecosystem(session, clairval.coordinator, "clairval").analytics.summary
     referred = set(
         session.scalars(
-            select(Referral.participant_id).where(Referral.opportunity_id == clairval.emploi_offer.id)
+            select(Referral.participant_id).where(Referral.opportunity_id == clairval.emploi_opportunity.id)
         )
     )
     person = next(person for person in clairval.people if person.id not in referred)
     territory_data._referral(
-        session, person, clairval.emploi_offer, date(2026, 3, 2), [(ReferralState.SENT, date(2026, 3, 3))]
+        session,
+        person,
+        clairval.emploi_opportunity,
+        date(2026, 3, 2),
+        [(ReferralState.SENT, date(2026, 3, 3))],
     )
     session.flush()
     after = services.territory_ecosystem(session, clairval.coordinator, "clairval").analytics.summary

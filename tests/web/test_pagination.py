@@ -198,10 +198,10 @@ def test_the_participant_list_reads_as_often_for_ten_more_people(
 def referrals_with_moves(session: Session, count: int) -> None:
     cip = user_by_email(session, DEMO["cip"])
     assert cip is not None
-    offer = factories.opportunity(session, title="Opportunité comptée")
+    counted = factories.opportunity(session, title="Opportunité comptée")
     for person_id in add_people(session, count, prefix="Oriente"):
         referral = factories.referral(
-            session, participant_id=person_id, opportunity_id=offer.id, state=ReferralState.SUBMITTED
+            session, participant_id=person_id, opportunity_id=counted.id, state=ReferralState.SUBMITTED
         )
         session.add_all(
             [
