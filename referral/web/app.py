@@ -92,7 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral import hooks
-    from referral.web import api, auth, errors, limits, request_id, request_session, two_factor
+    from referral.web import api, auth, errors, limits, proconnect, request_id, request_session, two_factor
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
@@ -111,6 +111,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages)
     for blueprint in page_blueprints():
         app.register_blueprint(blueprint)
+    proconnect.init_app(app)
     api.init_app(app, csrf)
     errors.init_app(app)
     app.add_template_global(navigation, "navigation")
