@@ -129,6 +129,13 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
                 "DATABASE_URL doit désigner la base PostgreSQL "
                 "(postgresql+psycopg://utilisateur@hôte:5432/base)"
             )
+    if os.environ.get("REFERRAL_SMTP_HOST") and not config.get("BASE_URL"):
+        # Otherwise the links of invitation and reset e-mails would take the host from the
+        # request, which whoever asks for a reset chooses (a link to their own site).
+        problems.append(
+            "REFERRAL_BASE_URL doit donner l'adresse publique du service (https://…) : "
+            "les e-mails d'invitation et de mot de passe oublié y renvoient"
+        )
     return problems
 
 
