@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from referral.db import utcnow
@@ -32,7 +32,8 @@ RESET_LINK_REFUSED = (
 )
 # An account nobody used for this long is listed to its coordinator (`unused_accounts`).
 UNUSED_AFTER = timedelta(days=183)
-LIST_LIMIT = 500
+# « Comptes » shows people by pages of this many (a national list runs to thousands).
+PAGE_SIZE = 100
 
 
 # --- Forgotten password ----------------------------------------------------------------------
@@ -139,15 +140,17 @@ def managed_account(session: Session, actor: User, user_id: int) -> User:
     return user
 
 
-def accounts_of(session: Session, actor: User) -> list[User]:
-    """The accounts `actor` looks after (their scope's), active first, then by name."""
+def accounts_of(session: Session, actor: User, *, page: int = 1) -> list[User]:
+    """One page of the accounts `actor` looks after (their scope's), active first, then by name;
+    one more than `PAGE_SIZE` when another page follows."""
     return list(
         session.scalars(
             select(User)
             .where(scope_filter(actor, User))
             .options(selectinload(User.structure), selectinload(User.territory))
             .order_by(User.is_active.desc(), User.full_name, User.id)
-            .limit(LIST_LIMIT)
+            .offset((max(page, 1) - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
         )
     )
 
@@ -175,7 +178,7 @@ def reactivate(session: Session, actor: User, user: User) -> User:
     return user
 
 
-def unused_accounts(session: Session, *, now: datetime) -> list[User]:
+def unused_accounts(session: Session, *, now: datetime, among: list[int] | None = None) -> list[User]:
     """Open accounts nobody signed in to, nor used a token of, for six months (nor ever, when
     opened that long ago): people who may have left without anyone closing their account."""
     since = now - UNUSED_AFTER
@@ -186,6 +189,7 @@ def unused_accounts(session: Session, *, now: datetime) -> list[User]:
         session.scalars(
             select(User)
             .where(
+                User.id.in_(among) if among is not None else true(),
                 User.is_active.is_(True),
                 or_(
                     User.last_login_at <= since, and_(User.last_login_at.is_(None), User.created_at <= since)

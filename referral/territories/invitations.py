@@ -32,8 +32,7 @@ from referral.territories.models import Invitation, InvitationState, Role, Struc
 from referral.territories.services import hash_password, password_problems
 
 INVITATION_LIFETIME = timedelta(days=7)
-# How long a page may show an invitation list before it must be paged: far beyond a territory's.
-LIST_LIMIT = 200
+PAGE_SIZE = 100
 
 INVITATION_LINK_REFUSED = (
     "Ce lien d'invitation n'est plus valable (déjà utilisé, annulé ou expiré après 7 jours). "
@@ -241,8 +240,9 @@ def cancel(session: Session, actor: User, invitation_id: int, *, now: datetime |
     return invitation
 
 
-def invitations_of(session: Session, actor: User) -> list[Invitation]:
-    """The invitations `actor` looks after, newest first."""
+def invitations_of(session: Session, actor: User, *, page: int = 1) -> list[Invitation]:
+    """One page of the invitations `actor` looks after, newest first; one more than `PAGE_SIZE`
+    when another page follows."""
     if not may_invite(actor):
         return []
     return list(
@@ -251,7 +251,8 @@ def invitations_of(session: Session, actor: User) -> list[Invitation]:
             .where(scope_filter(actor, Invitation))
             .options(selectinload(Invitation.structure), selectinload(Invitation.territory))
             .order_by(Invitation.created_at.desc(), Invitation.id.desc())
-            .limit(LIST_LIMIT)
+            .offset((max(page, 1) - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
         )
     )
 

@@ -25,6 +25,7 @@ from referral.web.schemas.accounts import (
     InvitationRequestSchema,
     InvitationSchema,
     LinkPasswordSchema,
+    PageQuerySchema,
     PasswordChangeSchema,
     ResetRequestSchema,
     StructureCreateSchema,
@@ -42,15 +43,17 @@ class DetailSchema(BaseSchema):
 
 
 @blp.route("/invitations", methods=["GET"])
+@blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, InvitationSchema(many=True))
 @blp.doc(security=SECURITY)
 @login_required
-def list_invitations() -> Any:
-    """Les invitations que j'ai la charge de suivre, avec leur état."""
+def list_invitations(query: dict[str, Any]) -> Any:
+    """Les invitations que j'ai la charge de suivre, avec leur état, les plus récentes d'abord
+    (100 par page : `?page=2`)."""
     user = current_user()
     if not invitations.may_invite(user):
         raise PermissionDenied("Votre rôle ne permet pas d'inviter des personnes.")
-    return invitations.invitations_of(db_session(), user)
+    return invitations.invitations_of(db_session(), user, page=query["page"])[: invitations.PAGE_SIZE]
 
 
 @blp.route("/invitations", methods=["POST"])
@@ -166,16 +169,17 @@ def revoke_my_token(token_id: int) -> None:
 
 
 @blp.route("/users", methods=["GET"])
+@blp.arguments(PageQuerySchema, location="query")
 @blp.response(200, AccountSchema(many=True))
 @blp.doc(security=SECURITY)
 @login_required
-def list_accounts() -> Any:
+def list_accounts(query: dict[str, Any]) -> Any:
     """Les comptes que je peux ouvrir et fermer (mon territoire, ma structure, ou tous pour l'équipe
-    nationale)."""
+    nationale), 100 par page (`?page=2`)."""
     user = current_user()
     if not invitations.may_invite(user):
         raise PermissionDenied("Votre rôle ne permet pas de gérer des comptes.")
-    return accounts.accounts_of(db_session(), user)
+    return accounts.accounts_of(db_session(), user, page=query["page"])[: accounts.PAGE_SIZE]
 
 
 @blp.route("/users/<int:user_id>/deactivate", methods=["POST"])

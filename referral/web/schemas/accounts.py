@@ -16,6 +16,10 @@ EMAIL = [length(maximum=254), validate.Email(error="Adresse e-mail invalide.")]
 PASSWORD = length(minimum=1, maximum=1024)
 
 
+class PageQuerySchema(BaseSchema):
+    page = fields.Integer(load_default=1, validate=number_range(minimum=1, maximum=10_000))
+
+
 class InvitationRequestSchema(BaseSchema):
     email = fields.String(required=True, validate=EMAIL)
     full_name = fields.String(required=True, validate=length(minimum=1, maximum=160))

@@ -79,13 +79,19 @@ def _render_index(status: int = 200, *, values: dict[str, Any] | None = None, **
         raise PermissionDenied("Votre rôle ne permet pas de gérer des comptes.")
     session = db_session()
     now = utcnow()
-    people = accounts.accounts_of(session, user)
-    unused = {account.id for account in accounts.unused_accounts(session, now=now)}
+    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(page, 1), 10_000)
+    people = accounts.accounts_of(session, user, page=page)
+    sent = invitations.invitations_of(session, user, page=page)
+    shown = [person.id for person in people[: accounts.PAGE_SIZE]]
+    unused = {account.id for account in accounts.unused_accounts(session, now=now, among=shown)}
     html = render_template(
         "accounts/index.html",
-        people=people,
+        people=people[: accounts.PAGE_SIZE],
         unused=unused,
-        invitations=invitations.invitations_of(session, user),
+        invitations=sent[: invitations.PAGE_SIZE],
+        page=page,
+        more=len(people) > accounts.PAGE_SIZE or len(sent) > invitations.PAGE_SIZE,
         now=now,
         values=values or {},
         **_invite_choices(user),
