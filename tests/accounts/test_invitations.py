@@ -377,3 +377,18 @@ def test_api_cancel_and_resend(client: FlaskClient, session: Session, bearer, mo
     assert (
         client.post(f"/api/v1/invitations/{created['id']}/cancel", headers=bearer("cip")).status_code == 404
     )
+
+
+def test_an_expired_link_is_refused_in_french_by_page_and_api(client: FlaskClient, session: Session) -> None:
+    invitation, token = invite(
+        session, demo(session, "coordinator"), structure_id=factories.structure(session).id
+    )
+    invitation.created_at = utcnow() - timedelta(days=8)
+    invitation.expires_at = utcnow() - timedelta(days=1)
+    session.commit()
+    page = client.get(f"/invitation?jeton={token}")
+    assert page.status_code == 410
+    assert "expiré après 7 jours" in unescape(page.get_data(as_text=True))
+    api = client.post("/api/v1/invitations/accept", json={"token": token, "password": NEW_PASSWORD})
+    assert api.status_code == 410
+    assert "expiré après 7 jours" in api.get_json()["detail"]

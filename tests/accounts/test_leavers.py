@@ -25,6 +25,7 @@ from referral.territories.services import hash_password, issue_token
 from tests import factories
 from tests.accounts.conftest import demo
 from tests.helpers import DEMO, DEMO_PASSWORD, csrf_token, login
+from tests.test_cli import run
 
 
 def colleague_of(session: Session, user: User, name: str = "Colin Collègue") -> User:
@@ -247,3 +248,15 @@ def test_api_closes_within_scope_only(client: FlaskClient, session: Session, bea
     reopened = client.post(f"/api/v1/users/{leaver.id}/reactivate", headers=bearer("coordinator"))
     assert reopened.get_json()["is_active"] is True
     assert client.get("/api/v1/me/tasks", headers=leaver_headers).status_code == 401  # old tokens stay dead
+
+
+def test_the_command_line_revokes_the_tokens_too(app, client: FlaskClient, session: Session, bearer) -> None:
+    headers = bearer("cip")
+    assert client.get("/api/v1/me/tasks", headers=headers).status_code == 200
+    assert run(app, "users", "deactivate", "--email", DEMO["cip"]).exit_code == 0
+    assert client.get("/api/v1/me/tasks", headers=headers).status_code == 401
+    session.expire_all()
+    leaver = demo(session, "cip")
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == leaver.id)).all()
+    assert tokens
+    assert all(token.revoked_at is not None for token in tokens)  # a reopened account's stay dead

@@ -229,3 +229,19 @@ def test_api_my_password_and_tokens(client: FlaskClient, session: Session, beare
     assert client.delete(f"/api/v1/me/tokens/{tokens[0]['id']}", headers=headers).status_code == 204
     assert client.get("/api/v1/me/tokens", headers=headers).status_code == 401
     assert session.scalar(select(ApiToken.revoked_at).where(ApiToken.id == tokens[0]["id"])) is not None
+
+
+def test_an_expired_reset_link_is_refused_in_french_by_page_and_api(
+    client: FlaskClient, session: Session
+) -> None:
+    _user, token = accounts.request_reset(session, DEMO["cip"])
+    row = session.scalar(select(PasswordReset).order_by(PasswordReset.id.desc()))
+    row.created_at = utcnow() - timedelta(hours=2)
+    row.expires_at = utcnow() - timedelta(hours=1)
+    session.commit()
+    page = client.get(f"/mot-de-passe?jeton={token}")
+    assert page.status_code == 410
+    assert "expiré après une heure" in unescape(page.get_data(as_text=True))
+    api = client.post("/api/v1/password-resets/confirm", json={"token": token, "password": NEW_PASSWORD})
+    assert api.status_code == 410
+    assert "expiré après une heure" in api.get_json()["detail"]
