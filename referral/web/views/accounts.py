@@ -40,6 +40,8 @@ from referral.web.schemas.accounts import (
 
 bp = Blueprint("account_pages", __name__)
 
+# The secret being set up waits in the session until a first code proves the app holds it: the
+# cookie is signed, not encrypted, but it only ever travels to the person who is shown the secret.
 SETUP_SECRET_KEY = "two_factor_setup_secret"
 
 
