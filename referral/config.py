@@ -129,4 +129,41 @@ def production_problems(config: Mapping[str, Any]) -> list[str]:
                 "DATABASE_URL doit désigner la base PostgreSQL "
                 "(postgresql+psycopg://utilisateur@hôte:5432/base)"
             )
+    if os.environ.get("REFERRAL_SMTP_HOST") and not config.get("BASE_URL"):
+        # Otherwise the links of invitation and reset e-mails would take the host from the
+        # request, which whoever asks for a reset chooses (a link to their own site).
+        problems.append(
+            "REFERRAL_BASE_URL doit donner l'adresse publique du service (https://…) : "
+            "les e-mails d'invitation et de mot de passe oublié y renvoient"
+        )
     return problems
+
+
+# Who must sign in with a second factor (REFERRAL_TWO_FACTOR): the national team always; with
+# "health", every role handling health data too (referral.territories.two_factor).
+TWO_FACTOR_POLICIES = ("national", "health")
+
+
+def account_settings() -> dict[str, Any]:
+    """The environment's settings for accounts (issue 19): links in e-mails, two-factor, ProConnect."""
+    settings: dict[str, Any] = {}
+    base_url = os.environ.get("REFERRAL_BASE_URL", "").strip()
+    if base_url:
+        if not base_url.startswith(("https://", "http://")):
+            raise ConfigurationError(
+                f"REFERRAL_BASE_URL={base_url!r} : l'adresse publique du service est attendue "
+                "(https://convergence.example.org)."
+            )
+        settings["BASE_URL"] = base_url.rstrip("/")
+    policy = os.environ.get("REFERRAL_TWO_FACTOR", "").strip() or "national"
+    if policy not in TWO_FACTOR_POLICIES:
+        raise ConfigurationError(
+            f"REFERRAL_TWO_FACTOR={policy!r} : « national » (équipe nationale seulement) ou « health » "
+            "(aussi les CIP et les CP, qui traitent des données de santé)."
+        )
+    settings["TWO_FACTOR"] = policy
+    for name in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "SCOPE"):
+        value = os.environ.get(f"REFERRAL_PROCONNECT_{name}", "").strip()
+        if value:
+            settings[f"PROCONNECT_{name}"] = value
+    return settings

@@ -37,7 +37,16 @@ from referral.reference.models import Domain, DomainSubtype, ReferenceCode
 from referral.referrals.models import Referral, ReferralTransition
 from referral.scheduling.models import SchedulerLease
 from referral.tasks.models import Notification, Task
-from referral.territories.models import ApiToken, LoginAttempt, Structure, Territory, User
+from referral.territories.models import (
+    ApiToken,
+    Invitation,
+    LoginAttempt,
+    PasswordReset,
+    RecoveryCode,
+    Structure,
+    Territory,
+    User,
+)
 
 metadata = Base.metadata
 
@@ -57,6 +66,7 @@ __all__ = [
     "ExternalReferent",
     "FollowUp",
     "HealthRecord",
+    "Invitation",
     "LoginAttempt",
     "NationalNetwork",
     "NetworkFigures",
@@ -67,9 +77,11 @@ __all__ = [
     "Opportunity",
     "OpportunityRevision",
     "Participant",
+    "PasswordReset",
     "Partner",
     "PartnerContact",
     "PartnerTerritory",
+    "RecoveryCode",
     "ReferenceCode",
     "Referral",
     "SchedulerLease",

@@ -154,7 +154,10 @@ def empty_session(empty_db: Database) -> Iterator[Session]:
 
 @pytest.fixture
 def app(db: Database) -> Flask:
-    return create_app({"TESTING": True, "DATABASE": db, "SECRET_KEY": "test-secret-key"})
+    # Two-factor is required for the national team: the tests that sign the demo admin in through
+    # the pages are about other things ("off" is a test-only policy; tests/web/test_two_factor.py
+    # builds its apps with the real ones).
+    return create_app({"TESTING": True, "DATABASE": db, "SECRET_KEY": "test-secret-key", "TWO_FACTOR": "off"})
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from referral.cases import retention
 from referral.db import Database, utcnow
 from referral.ecosystem import services as network
-from referral.scheduling import lease, services
+from referral.scheduling import accounts, lease, services
 
 log = logging.getLogger("referral.scheduling")
 
@@ -79,6 +79,12 @@ JOBS: list[Job] = [
         "Chiffres nationaux de l'écosystème (tous les territoires, matrice des partenariats nationaux)",
         lambda session, now: network.precompute_national_figures(session, now),
         {"hour": 2, "minute": 30},
+    ),
+    Job(
+        "unused_accounts",
+        "Comptes inutilisés depuis six mois, signalés à la coordination (une fois par mois)",
+        lambda session, now: accounts.report_unused_accounts(session, now),
+        {"day_of_week": "mon", "hour": 7, "minute": 30},
     ),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}

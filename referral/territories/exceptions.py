@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from referral.exceptions import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from referral.exceptions import Conflict, DomainError, InvalidInput, TooManyAttempts, Unauthenticated
 
 # One message for a wrong e-mail and a wrong password: which one was wrong is not revealed.
 WRONG_CREDENTIALS = "Adresse e-mail ou mot de passe incorrect."
@@ -47,3 +47,19 @@ class AccountAlreadyExists(Conflict):
 
 class InvalidAccount(InvalidInput):
     pass
+
+
+class LinkRefused(DomainError):
+    """An invitation or reset link that no longer works (used, cancelled, replaced or expired).
+
+    410: the link existed and is gone; the same answer for a link that never existed, so that
+    guessing reveals nothing.
+    """
+
+    status = 410
+    title = "Lien expiré ou déjà utilisé"
+
+
+class SecondFactorRefused(Unauthenticated):
+    def __init__(self) -> None:
+        super().__init__("Code de vérification incorrect ou déjà utilisé.")

@@ -142,6 +142,12 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (TOTP, RFC 6238): the shared secret once confirmed by a first code, and
+    # the last time step accepted, so that a code seen over someone's shoulder cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # The ProConnect identity (OpenID Connect `sub`) linked to this account, by verified e-mail.
+    proconnect_sub: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     structure: Mapped[Structure | None] = relationship()
     territory: Mapped[Territory | None] = relationship()
@@ -199,3 +205,96 @@ class LoginAttempt(Base):
     remote_addr: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- Accounts people manage themselves (issue 19) ----------------------------------------------
+
+SCOPE_MATCHES_ROLE = (
+    "(role = 'cip' AND structure_id IS NOT NULL AND territory_id IS NULL)"
+    " OR (role IN ('cp', 'coordinator') AND territory_id IS NOT NULL AND structure_id IS NULL)"
+    " OR (role = 'admin' AND territory_id IS NULL AND structure_id IS NULL)"
+)
+
+
+class InvitationState(LabelledEnum):
+    PENDING = ("pending", "En attente")
+    ACCEPTED = ("accepted", "Acceptée")
+    CANCELLED = ("cancelled", "Annulée")
+    EXPIRED = ("expired", "Expirée")
+
+
+class Invitation(Base):
+    """An account offered to someone by e-mail, with its role and scope fixed by who invited them.
+
+    The link carries a random token of which only the SHA-256 is kept; it works once (the
+    account it opens records `accepted_at`) and until `expires_at`. Resending draws a new token,
+    so an earlier e-mail's link stops working.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        CheckConstraint("email = lower(email) AND email LIKE '%_@_%'", name="email_normalised"),
+        CheckConstraint(SCOPE_MATCHES_ROLE, name="scope_matches_role"),
+        CheckConstraint("accepted_at IS NULL OR cancelled_at IS NULL", name="accepted_or_cancelled"),
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+        Index("ix_invitations_email_created_at", "email", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    full_name: Mapped[str] = mapped_column(String(160))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
+    structure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("structures.id", ondelete="RESTRICT"), index=True
+    )
+    territory_id: Mapped[int | None] = mapped_column(
+        ForeignKey("territories.id", ondelete="RESTRICT"), index=True
+    )
+    # A CP's domains (codes of `domains`), copied to the account when it is opened.
+    domains: Mapped[list[str]] = mapped_column(default=list)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    structure: Mapped[Structure | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    def state(self, now: datetime) -> InvitationState:
+        if self.accepted_at is not None:
+            return InvitationState.ACCEPTED
+        if self.cancelled_at is not None:
+            return InvitationState.CANCELLED
+        if self.expires_at <= now:
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING
+
+
+class PasswordReset(Base):
+    """A « mot de passe oublié » link: single use, valid one hour, stored as its SHA-256."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (CheckConstraint("expires_at > created_at", name="expires_after_creation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that replaces the authenticator app once (lost phone); kept hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]

@@ -330,7 +330,21 @@ def deactivate_user(session: Session, actor: User | None, user: User) -> User:
         raise PermissionDenied("Seule l'équipe nationale peut fermer des comptes.")
     user.is_active = False
     end_sessions(session, user)
+    revoke_tokens_of(session, user)
     return user
+
+
+def revoke_tokens_of(session: Session, user: User) -> int:
+    """Revoke every token of `user` still in force (a closed account's tokens stay dead even if
+    the account is reopened)."""
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    session.flush()
+    return len(tokens)
 
 
 # Failed logins slow down the pair (typed e-mail, client address) with growing delays, and the

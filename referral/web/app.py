@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from referral.config import (
     INSTANCE_PATH,
     ConfigurationError,
+    account_settings,
     config_class,
     default_database_url,
     environment_settings,
@@ -68,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(config_class())
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # no CDN: Bootstrap-Flask serves its copy
     app.config.from_mapping(environment_settings())
+    app.config.from_mapping(account_settings())
     if config:
         app.config.from_mapping(config)
     if app.config["PRODUCTION"] and (problems := production_problems(app.config)):
@@ -90,7 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral import hooks
-    from referral.web import api, auth, errors, limits, request_id, request_session
+    from referral.web import api, auth, errors, limits, proconnect, request_id, request_session, two_factor
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
@@ -103,11 +105,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     request_session.init_app(app)
     limits.init_app(app)  # the bounded ``int`` converter before any route; its guards before auth
     auth.init_app(app)
+    two_factor.init_app(app)  # after auth: it reads the signed-in user
     Bootstrap5(app)
     csrf = CSRFProtect(app)
     app.register_blueprint(pages)
     for blueprint in page_blueprints():
         app.register_blueprint(blueprint)
+    proconnect.init_app(app)
     api.init_app(app, csrf)
     errors.init_app(app)
     app.add_template_global(navigation, "navigation")

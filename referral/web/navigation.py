@@ -12,6 +12,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("referral_pages.index", "Mes orientations"),
         ("partner_pages.index", "Réseau"),
         ("partner_pages.office_hours", "Permanences"),
+        ("account_pages.index", "Comptes"),
     ],
     Role.CP: [
         ("pages.home", "Mon territoire"),
@@ -28,8 +29,14 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.index", "Réseau"),
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.workshops", "Ateliers"),
+        ("account_pages.index", "Comptes"),
     ],
-    Role.ADMIN: [("pages.home", "Territoires"), ("network_pages.index", "Écosystème")],
+    Role.ADMIN: [
+        ("pages.home", "Territoires"),
+        ("network_pages.index", "Écosystème"),
+        ("account_pages.index", "Comptes"),
+        ("account_pages.new_territory", "Nouveau territoire"),
+    ],
 }
 
 

@@ -47,7 +47,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     upgrade(database.engine)
     with database.atomic() as session:
         seed_all(session, demo_participants=40, random_seed=11)
-    app = create_app({"DATABASE": database, "SECRET_KEY": "browser-test-secret"})
+    # "off": the national team's required two-factor is tested in tests/accounts/test_two_factor.py;
+    # here the demo admin signs in with the password alone, like the other demo accounts.
+    app = create_app({"DATABASE": database, "SECRET_KEY": "browser-test-secret", "TWO_FACTOR": "off"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

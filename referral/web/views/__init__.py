@@ -21,6 +21,7 @@ MODULES = [
     "referral.web.views.workshops",
     "referral.web.views.network",
     "referral.web.views.health",
+    "referral.web.views.accounts",
 ]
 
 

@@ -22,7 +22,8 @@ from referral.tasks import queries as tasks
 from referral.territories import queries as territory_queries
 from referral.territories.models import Role
 from referral.territories.services import authenticate, end_sessions
-from referral.web.auth import client_address, current_user, log_in, log_out, login_required
+from referral.web import two_factor
+from referral.web.auth import client_address, current_user, log_out, login_required
 from referral.web.request_session import db_session, keep_on_error
 from referral.web.schemas.forms import LoginFormSchema
 
@@ -77,8 +78,7 @@ def login() -> Any:
             refusal.status,
             {"Retry-After": str(retry_after)} if retry_after else {},
         )
-    log_in(user)
-    return redirect(_safe_next(form.get("next")) or url_for("pages.home"))
+    return two_factor.sign_in_with_password(user, _safe_next(form.get("next")))
 
 
 @pages.post("/deconnexion")
