@@ -552,7 +552,7 @@ def test_the_pages_show_what_the_directory_said(client: FlaskClient, session: Se
     partner_id, opportunity_id = (line.record_id for line in report.lines)
     session.commit()
     login(client, DEMO["cp_emploi"])
-    offer_page = client.get(f"/reseau/opportunites/{opportunity_id}").get_data(as_text=True)
-    assert "Être inscrit·e à France Travail." in offer_page
+    opportunity_page = client.get(f"/reseau/opportunites/{opportunity_id}").get_data(as_text=True)
+    assert "Être inscrit·e à France Travail." in opportunity_page
     partner_page = client.get(f"/reseau/partenaires/{partner_id}").get_data(as_text=True)
     assert '<dd class="col-sm-9" id="code-insee">69381</dd>' in partner_page
