@@ -5,7 +5,8 @@ Higher rooms contribute to lower ones without the lower ones importing them (DES
 - a committed change to an opportunity or its places tells this worker's matching index;
 - the record's timeline, right-of-access export and anonymisation get the referrals' and the
   office hours' parts (`cases/providers.py` holds the registries);
-- a meeting's agenda gets the partners' answers to referrals.
+- a meeting's agenda gets the partners' answers to referrals;
+- a consent withdrawn tells the CPs of the referrals that shared under it (`cases/consents.py`).
 
 `create_app` calls `install()`, so the web workers, the scheduler and every `referral …` command
 have them; the test suite calls it too. Installing twice changes nothing.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from referral.audit import services as audit
 from referral.partners import record_sources as partner_record_sources
-from referral.referrals import agenda, matching_index
+from referral.referrals import agenda, consent_watch, matching_index
 from referral.referrals import record_sources as referral_record_sources
 
 
@@ -25,3 +26,4 @@ def install() -> None:
     agenda.install()
     referral_record_sources.install()
     partner_record_sources.install()
+    consent_watch.install()

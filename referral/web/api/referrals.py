@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from referral.exceptions import InvalidInput
 from referral.referrals import matching_index, services
 from referral.referrals.models import ReferralState
+from referral.referrals.sharing import SharedToday
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.referrals import (
@@ -21,19 +22,21 @@ from referral.web.schemas.referrals import (
     ReverseMatchSchema,
     StateSchema,
     TransitionInSchema,
+    WithdrawnSchema,
 )
 
 blp = Blueprint("referrals", __name__, description="Orientations")
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
-def _dump(referral: Any) -> dict[str, Any]:
-    schema = (
-        ReferralWithDossierSchema()
-        if services.may_see_dossier(current_user(), referral)
-        else ReferralSchema()
-    )
-    return schema.dump(referral)
+def _dump(referral: Any, shared: SharedToday | None) -> dict[str, Any]:
+    """A referral, with the dossier as the person's consent allows today for those who see it."""
+    if shared is None:
+        return ReferralSchema().dump(referral)
+    body = ReferralWithDossierSchema().dump(referral)
+    body["shared_dossier"] = shared.dossier
+    body["withdrawn"] = WithdrawnSchema(many=True).dump(shared.withdrawn)
+    return body
 
 
 @blp.route("/referrals", methods=["POST"])
@@ -67,10 +70,10 @@ def list_referrals(query: dict[str, Any]) -> Any:
             raise InvalidInput(
                 "État inconnu.", errors={"state": [f"« {query['state']} » n'est pas un état."]}
             ) from None
-    referrals = services.list_referrals(
-        db_session(), current_user(), states=states, territory_slug=query.get("territory")
-    )
-    return jsonify([_dump(referral) for referral in referrals])
+    session, user = db_session(), current_user()
+    referrals = services.list_referrals(session, user, states=states, territory_slug=query.get("territory"))
+    shared = services.shared_dossiers(session, user, referrals)
+    return jsonify([_dump(referral, shared.get(referral.id)) for referral in referrals])
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])
@@ -83,7 +86,9 @@ def list_referrals(query: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def get_referral(referral_id: int) -> Any:
-    return jsonify(_dump(services.get_referral(db_session(), current_user(), referral_id)))
+    session, user = db_session(), current_user()
+    referral = services.get_referral(session, user, referral_id)
+    return jsonify(_dump(referral, services.shared_dossier(session, user, referral)))
 
 
 @blp.route("/referrals/<int:referral_id>/transitions", methods=["POST"])

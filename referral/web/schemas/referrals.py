@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from referral.cases.models import DataCategory
 from referral.referrals.matching_index import ReverseMatchView
 from referral.web.limits import ID_MAX
 from referral.web.schemas.base import BaseSchema, Id, length, number_range
@@ -56,11 +57,22 @@ class ReferralSchema(BaseSchema):
     transitions = fields.List(fields.Nested(TransitionSchema))
 
 
+class WithdrawnSchema(BaseSchema):
+    """A category of the dossier the person withdrew (or no consent covers any more)."""
+
+    category = fields.Function(lambda w: w.category.value, metadata={"enum": [c.value for c in DataCategory]})
+    label = fields.Function(lambda w: w.category.label)
+    withdrawn_on = fields.Date(allow_none=True)
+    message = fields.String()
+
+
 class ReferralWithDossierSchema(ReferralSchema):
-    """For the CIP and the CPs following it: with the dossier shared under consent."""
+    """For the CIP and the CPs following it: with the dossier shared under consent, as the
+    consent allows on the day it is read (`withdrawn` says what no longer shows, since when)."""
 
     comment = fields.String(allow_none=True)
     shared_dossier = fields.Dict()
+    withdrawn = fields.List(fields.Nested(WithdrawnSchema))
 
 
 class ReferralQuerySchema(BaseSchema):
