@@ -162,7 +162,7 @@ def _transition(action: str, opportunity_id: int, payload: dict[str, Any]) -> An
 
 
 @blp.route("/opportunities/<int:opportunity_id>/publish", methods=["POST"])
-@blp.arguments(OpportunityTransitionSchema)
+@blp.arguments(OpportunityTransitionSchema, required=False)  # `version` is optional: so is the body
 @blp.response(200, OpportunitySchema)
 @blp.alt_response(409, description="État ne permettant pas cette action, ou version périmée.")
 @blp.doc(security=SECURITY)
@@ -173,7 +173,7 @@ def publish_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
 
 
 @blp.route("/opportunities/<int:opportunity_id>/pause", methods=["POST"])
-@blp.arguments(OpportunityTransitionSchema)
+@blp.arguments(OpportunityTransitionSchema, required=False)  # `version` is optional: so is the body
 @blp.response(200, OpportunitySchema)
 @blp.alt_response(409, description="État ne permettant pas cette action, ou version périmée.")
 @blp.doc(security=SECURITY)
@@ -184,7 +184,7 @@ def pause_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
 
 
 @blp.route("/opportunities/<int:opportunity_id>/close", methods=["POST"])
-@blp.arguments(OpportunityTransitionSchema)
+@blp.arguments(OpportunityTransitionSchema, required=False)  # `version` is optional: so is the body
 @blp.response(200, OpportunitySchema)
 @blp.alt_response(409, description="État ne permettant pas cette action, ou version périmée.")
 @blp.doc(security=SECURITY)

@@ -54,9 +54,10 @@ def create_referral(payload: dict[str, Any]) -> Any:
 @blp.arguments(ReferralQuerySchema, location="query")
 @blp.alt_response(
     200,
-    schema=ReferralSchema(many=True),
+    schema=ReferralWithDossierSchema(many=True),
     success=True,
-    description="Avec `shared_dossier` pour la ou le CIP et les CP qui suivent l'orientation.",
+    description="Avec `comment`, `shared_dossier` et `withdrawn` pour la ou le CIP et les CP qui "
+    "suivent l'orientation (le dossier tel que le consentement le permet ce jour-là).",
 )
 @blp.doc(security=SECURITY)
 @login_required

@@ -5,8 +5,9 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
+from referral.partners.models import DeploymentStatus, OpportunityStatus
 from referral.web.limits import ID_MAX
-from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of
+from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range, one_of
 
 STATUSES = ("draft", "published", "paused", "closed")
 CATEGORIES = ("situation", "resources", "health")
@@ -17,8 +18,8 @@ class PartnerQuerySchema(BaseSchema):
 
 
 class PartnerTerritorySchema(BaseSchema):
-    territory_id = fields.Integer()
-    status = fields.Function(lambda link: link.status.value)
+    territory_id = Id()
+    status = fields.Function(lambda link: link.status.value, metadata=enum_of(DeploymentStatus))
 
 
 class PartnerContactSchema(BaseSchema):
@@ -29,7 +30,7 @@ class PartnerContactSchema(BaseSchema):
 
 
 class PartnerSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     kind = fields.String()
     siret = fields.String(allow_none=True)
@@ -109,7 +110,7 @@ class PartnerPatchSchema(BaseSchema):
 
 
 class DuplicateCandidateSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     town = fields.String(allow_none=True)
     reason = fields.String()
@@ -131,10 +132,10 @@ class CriterionSchema(BaseSchema):
 
 
 class OpportunitySchema(BaseSchema):
-    id = fields.Integer()
-    partner_id = fields.Integer()
+    id = Id()
+    partner_id = Id()
     partner_name = fields.Function(lambda offer: offer.partner.name)
-    territory_id = fields.Integer(allow_none=True)
+    territory_id = Id(allow_none=True)
     title = fields.String()
     domain = fields.String(attribute="domain_code")
     subtypes = fields.Function(lambda offer: [subtype.code for subtype in offer.subtypes])
@@ -150,7 +151,7 @@ class OpportunitySchema(BaseSchema):
     documents_required = fields.List(fields.String())
     shared_categories = fields.List(fields.String())
     tags = fields.List(fields.String())
-    status = fields.Function(lambda offer: offer.status.value)
+    status = fields.Function(lambda offer: offer.status.value, metadata=enum_of(OpportunityStatus))
     places_taken = fields.Integer()
     version = fields.Integer(metadata={"description": "à renvoyer avec une modification (verrou optimiste)"})
     published_at = fields.DateTime(allow_none=True)
@@ -238,16 +239,16 @@ class SearchQuerySchema(BaseSchema):
 
 
 class PartnerHitSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     town = fields.String(allow_none=True)
     score = fields.Float()
 
 
 class OpportunityHitSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     title = fields.String()
-    partner_id = fields.Integer()
+    partner_id = Id()
     partner_name = fields.String()
     town = fields.String(allow_none=True)
     domain = fields.String()
