@@ -62,5 +62,3 @@ def submitted_health_referral(client: FlaskClient, session: Session, bearer) -> 
     )
     assert submitted.status_code == 200, submitted.get_json()
     return Shared(person.id, body["id"], consents)
-
-
