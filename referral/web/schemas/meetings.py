@@ -120,8 +120,8 @@ class OfficeHourSchema(BaseSchema):
     booked_by_name = fields.String(allow_none=True)
     participant_label = fields.String(allow_none=True)
     participant_named = fields.Boolean()
-    topic = fields.Function(lambda view: view.slot.topic)
-    notes_after = fields.Function(lambda view: view.slot.notes_after)
+    topic = fields.String(allow_none=True)  # None for coordinators and the national team
+    notes_after = fields.String(allow_none=True)
 
 
 class WorkshopInSchema(BaseSchema):
