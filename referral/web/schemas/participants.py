@@ -235,9 +235,18 @@ class FollowUpInSchema(BaseSchema):
 
 
 class TransferInSchema(BaseSchema):
-    participant_id = Id(required=True)
+    """The person as the duplicate warning found them (no record id: the answer must not tell
+    whether they are followed elsewhere)."""
+
+    first_name = fields.String(required=True, validate=length(minimum=1, maximum=100))
+    last_name = fields.String(required=True, validate=length(minimum=1, maximum=100))
+    birth_date = fields.Date(required=True)
     consent_given_on = fields.Date(required=True)
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
+
+
+class TransferRequestedSchema(BaseSchema):
+    detail = fields.String(required=True)
 
 
 class TransferDecisionSchema(BaseSchema):
@@ -250,6 +259,7 @@ class TransferSchema(BaseSchema):
     from_structure_id = Id()
     to_structure_id = Id()
     state = fields.Function(lambda t: t.state.value, metadata=enum_of(TransferState))
+    to_structure_name = fields.Function(lambda t: t.to_structure.name)  # the structure that asks
     consent_given_on = fields.Date()
     requested_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
