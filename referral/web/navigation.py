@@ -29,7 +29,11 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.workshops", "Ateliers"),
     ],
-    Role.ADMIN: [("pages.home", "Territoires"), ("network_pages.index", "Écosystème")],
+    Role.ADMIN: [
+        ("pages.home", "Territoires"),
+        ("network_pages.index", "Écosystème"),
+        ("audit_pages.index", "Journal des accès"),
+    ],
 }
 
 

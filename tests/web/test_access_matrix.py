@@ -88,12 +88,26 @@ MATRIX = [
     # A draft is the CIP's alone (issue 14); once it has left the structure, its followers see it.
     ("/api/v1/referrals/{draft_referral}", {"cip": 200, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
     ("/api/v1/referrals/{sent_referral}", {"cip": 200, "cp_emploi": 200, "coordinator": 200, "admin": 200}),
+    # The audit log is the national team's (the DPO's) alone.
+    (
+        "/api/v1/audit-log?participant_id={own}",
+        {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "/api/v1/audit-log.csv?participant_id={own}",
+        {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200},
+    ),
 ]
 
 
 PAGES = [
     ("/orientations/{draft_referral}", {"cip": 200, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
     ("/orientations/{sent_referral}", {"cip": 200, "cp_emploi": 200, "coordinator": 200, "admin": 200}),
+    ("/journal/?participant_id={own}", {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200}),
+    (
+        "/journal/export.csv?participant_id={own}",
+        {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200},
+    ),
 ]
 
 

@@ -37,9 +37,19 @@ def init_app(app: Flask, csrf: CSRFProtect) -> ProblemApi:
     app.before_request(document.require_documented_body)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
-    from referral.web.api import me, meetings, network, participants, partners, reference, referrals, tokens
+    from referral.web.api import (
+        audit,
+        me,
+        meetings,
+        network,
+        participants,
+        partners,
+        reference,
+        referrals,
+        tokens,
+    )
 
-    for module in (tokens, reference, partners, meetings, participants, referrals, me, network):
+    for module in (tokens, reference, partners, meetings, participants, referrals, me, network, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken
         # header, checked in auth.load_user), not with form tokens.

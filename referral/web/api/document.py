@@ -75,7 +75,7 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
     # No catch-all: an answer the document does not list is a bug the fuzzing must see.
-    DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_responses(self) -> None:
         for status in http.HTTPStatus:
