@@ -10,10 +10,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from referral.partners import opportunities, search, services
+from referral.partners import deployments, opportunities, search, services
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
 from referral.web.schemas.partners import (
+    DeploymentInSchema,
     OpportunityHitSchema,
     OpportunityInSchema,
     OpportunityPatchSchema,
@@ -86,8 +87,25 @@ def get_partner(partner_id: int) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def update_partner(payload: dict[str, Any], partner_id: int) -> Any:
-    """Modifier un partenaire de son territoire : seuls les champs envoyés changent."""
+    """Modifier un partenaire de son territoire : seuls les champs envoyés changent. L'identité
+    d'un partenaire partagé entre plusieurs territoires (ou d'un partenariat national) est
+    modifiée par l'équipe nationale : un·e CP modifie le déploiement de son territoire
+    (`PATCH /partners/{id}/deployments/{slug}`)."""
     return services.update_partner(db_session(), current_user(), partner_id, payload)
+
+
+@blp.route("/partners/<int:partner_id>/deployments/<slug>", methods=["PATCH"])
+@blp.arguments(DeploymentInSchema)
+@blp.response(200, PartnerSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def update_deployment(payload: dict[str, Any], partner_id: int, slug: str) -> Any:
+    """Le déploiement du partenaire sur son territoire (CP ; l'équipe nationale : tout
+    territoire) : statut, contacts locaux, notes locales."""
+    session, user = db_session(), current_user()
+    partner = services.get_partner(session, user, partner_id)
+    deployments.update_deployment(session, user, partner, slug, payload)
+    return partner
 
 
 @blp.route("/opportunities")

@@ -17,16 +17,20 @@ class PartnerQuerySchema(BaseSchema):
     territory = fields.String(validate=length(maximum=60))
 
 
-class PartnerTerritorySchema(BaseSchema):
-    territory_id = Id()
-    status = fields.Function(lambda link: link.status.value, metadata=enum_of(DeploymentStatus))
-
-
 class PartnerContactSchema(BaseSchema):
     name = fields.String()
     role = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
+
+
+class PartnerTerritorySchema(BaseSchema):
+    """A territory's deployment: its status, and what its CPs keep there (local contacts, notes)."""
+
+    territory_id = Id()
+    status = fields.Function(lambda link: link.status.value, metadata=enum_of(DeploymentStatus))
+    contacts = fields.List(fields.Nested(PartnerContactSchema), attribute="local_contacts")
+    notes = fields.String(attribute="local_notes", allow_none=True)
 
 
 class PartnerSchema(BaseSchema):
@@ -57,6 +61,14 @@ class PartnerContactInSchema(BaseSchema):
         validate=[length(maximum=254), validate.Email(error="Adresse e-mail invalide.")],
     )
     phone = fields.String(load_default=None, allow_none=True, validate=length(maximum=40))
+
+
+class DeploymentInSchema(BaseSchema):
+    """A territory's deployment of a partner: only what is sent changes."""
+
+    status = fields.String(validate=one_of(("deployed", "in_discussion")))
+    contacts = fields.List(fields.Nested(PartnerContactInSchema), validate=validate.Length(max=20))
+    notes = fields.String(allow_none=True, validate=length(maximum=5000))
 
 
 class PartnerTerritoryInSchema(BaseSchema):
