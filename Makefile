@@ -12,7 +12,7 @@ PORT ?= 5000
 DEMO_PARTICIPANTS ?= 60
 PYTEST_ARGS ?=
 
-.PHONY: install init-db seed run test lint format clean
+.PHONY: install init-db seed run test fuzz lint format clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required; set PYTHON=python3.11 (or newer)")'
@@ -41,6 +41,13 @@ run: seed
 test: install
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long schemathesis campaign (the suite runs a short one): every operation of the OpenAPI
+# document as a CIP, a CP and the national team, FUZZ_EXAMPLES requests per operation and mode.
+# SQLite; PostgreSQL too when TEST_DATABASE_URL is set. Prints operations, requests, failures.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/web/test_fuzz.py
 
 lint: install
 	$(BIN)/ruff check .

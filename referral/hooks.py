@@ -8,6 +8,7 @@ Higher rooms contribute to lower ones without the lower ones importing them (DES
 - a meeting's agenda gets the partners' answers to referrals;
 - a flush tells the caches that track no change (`versioned_cache.install`) to read their
   version key at once.
+- a consent withdrawn tells the CPs of the referrals that shared under it (`cases/consents.py`).
 
 `create_app` calls `install()`, so the web workers, the scheduler and every `referral …` command
 have them; the test suite calls it too. Installing twice changes nothing.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from referral import versioned_cache
 from referral.audit import services as audit
 from referral.partners import record_sources as partner_record_sources
-from referral.referrals import agenda, matching_index
+from referral.referrals import agenda, consent_watch, matching_index
 from referral.referrals import record_sources as referral_record_sources
 
 
@@ -29,3 +30,4 @@ def install() -> None:
     referral_record_sources.install()
     partner_record_sources.install()
     versioned_cache.install()
+    consent_watch.install()

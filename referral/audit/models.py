@@ -26,6 +26,8 @@ class AuditAction(LabelledEnum):
     LOGIN = ("login", "Connexion")
     LOGIN_FAILED = ("login_failed", "Échec de connexion")
     ANONYMISE = ("anonymise", "Anonymisation")
+    # An attempt on a record outside the actor's scope (answered like a missing record).
+    DENIED = ("denied", "Accès refusé")
 
 
 class AuditEntry(Base):

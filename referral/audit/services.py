@@ -118,16 +118,83 @@ def install() -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
         event.listen(Session, "after_flush", _after_flush)
+        # Committed reads are stored: nothing left to write again.
+        event.listen(Session, "after_commit", _forget_kept)
+
+
+# Reads logged in the session's transaction, kept so they can be written again if it rolls back.
+KEPT_READS = "audit_kept_reads"
+
+
+def _insert_kept(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    session.connection().execute(insert(AuditEntry), rows)
+    session.info.setdefault(KEPT_READS, []).extend(rows)
 
 
 def record_read(
     session: Session, *, entity: str, entity_id: int | None, participant_id: int | None, what: str
 ) -> None:
     """Log that a person's record (or part of it: `what`) was shown to the session's actor."""
-    session.connection().execute(
-        insert(AuditEntry),
-        [_entry(session, AuditAction.READ, entity, entity_id, participant_id, {"what": what})],
+    _insert_kept(
+        session, [_entry(session, AuditAction.READ, entity, entity_id, participant_id, {"what": what})]
     )
+
+
+@dataclass(frozen=True)
+class ReadEntry:
+    """One thing shown about one person (`record_reads` logs many in one statement)."""
+
+    entity: str
+    entity_id: int | None
+    participant_id: int | None
+    what: str
+
+
+def record_reads(session: Session, reads: list[ReadEntry]) -> None:
+    """Log several reads at once (a list of names, the dossiers of a list of referrals)."""
+    _insert_kept(
+        session,
+        [
+            _entry(
+                session,
+                AuditAction.READ,
+                read.entity,
+                read.entity_id,
+                read.participant_id,
+                {"what": read.what},
+            )
+            for read in reads
+        ],
+    )
+
+
+def record_refusal(
+    session: Session, *, entity: str, entity_id: int | None, participant_id: int | None
+) -> None:
+    """Log an attempt on a record outside the actor's scope (« accès refusé »). The answer the
+    actor gets does not change (the 404 of a missing record): only the log knows."""
+    _insert_kept(
+        session,
+        [_entry(session, AuditAction.DENIED, entity, entity_id, participant_id, {"what": "accès refusé"})],
+    )
+
+
+def reads_to_keep(session: Session) -> list[dict[str, Any]]:
+    """The reads (and refusals) logged since the last commit, taken from the session: the
+    caller rolls back and writes them again with `write_kept`. A page that shows a record
+    while refusing a change (a 422) has still shown it; a refused attempt is still an attempt."""
+    return session.info.pop(KEPT_READS, [])
+
+
+def write_kept(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+def _forget_kept(session: Session) -> None:
+    session.info.pop(KEPT_READS, None)
 
 
 def record(

@@ -45,8 +45,9 @@ class LikelyDuplicate(Conflict):
         self.candidates = list(candidates)
         self.extra = {
             "candidates": [
+                # Who follows the person, never a handle on their record: a transfer is asked
+                # by naming the person (`transfers.request_transfer`).
                 {
-                    "participant_id": c.participant_id,
                     "structure_id": c.structure_id,
                     "structure_name": c.structure_name,
                     "score": round(c.score, 1),

@@ -411,3 +411,7 @@ class CaseTransfer(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str | None] = mapped_column(Text)
+
+    participant: Mapped[Participant] = relationship()
+    # The structure that asks: the holding structure is told which one it is.
+    to_structure: Mapped[Structure] = relationship(foreign_keys=[to_structure_id])

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from referral.access import participant_filter
-from referral.audit.services import record_read
-from referral.cases import rules
+from referral.audit.services import record_read, record_refusal
+from referral.cases import consents, rules
 from referral.cases.exceptions import (
     LikelyDuplicate,
     ParticipantNotFound,
@@ -84,8 +84,18 @@ def load(session: Session, actor: User, participant_id: int, *, for_update: bool
         query = query.with_for_update()
     person = session.scalar(query)
     if person is None:
+        refused_attempt(session, participant_id)
         raise ParticipantNotFound()
     return person
+
+
+def refused_attempt(session: Session, participant_id: int) -> None:
+    """An attempt on a record outside the actor's scope is logged (« accès refusé »); the
+    answer stays the 404 of a missing record."""
+    if session.get(Participant, participant_id) is not None:
+        record_refusal(
+            session, entity="participants", entity_id=participant_id, participant_id=participant_id
+        )
 
 
 def load_to_change(
@@ -158,6 +168,7 @@ def get_participant(
         )
     person = session.scalar(query)
     if person is None:
+        refused_attempt(session, participant_id)
         raise ParticipantNotFound()
     record_read(session, entity="participants", entity_id=person.id, participant_id=person.id, what="dossier")
     return person
@@ -472,6 +483,8 @@ def revoke_consent(
         raise InvalidInput("Un retrait ne précède pas le recueil.", errors={"revoked_on": ["Date trop tôt."]})
     consent.revoked_on = revoked_on
     session.flush()
+    # What was shared under it stops being shown at once; those who received it are told.
+    consents.consent_withdrawn(session, consent)
     return consent
 
 

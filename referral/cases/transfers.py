@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from referral.cases.exceptions import TransferNotAllowed
 from referral.cases.models import (
     CaseTransfer,
     Consent,
@@ -18,41 +17,59 @@ from referral.cases.models import (
     Participant,
     TransferState,
 )
-from referral.cases.services import require_cip
+from referral.cases.services import find_followed_elsewhere, require_cip
 from referral.db import utcnow
 from referral.exceptions import Conflict, InvalidInput, NotFound
-from referral.territories.models import Structure, User
+from referral.tasks import services as tasks
+from referral.territories.models import User
+
+# The one answer to a transfer request, whether or not someone matched (no existence oracle).
+TRANSFER_REQUESTED = (
+    "Demande enregistrée : si une autre structure du territoire suit cette personne, elle la "
+    "recevra et vous serez prévenu·e de sa décision."
+)
 
 
 def request_transfer(
-    session: Session, actor: User, participant_id: int, *, consent_given_on: date, comment: str | None = None
-) -> CaseTransfer:
-    """The receiving structure's CIP asks to take over a record followed elsewhere in the
-    territory (the person continues in another SIAE and consented)."""
+    session: Session,
+    actor: User,
+    *,
+    first_name: str,
+    last_name: str,
+    birth_date: date,
+    consent_given_on: date,
+    comment: str | None = None,
+) -> CaseTransfer | None:
+    """The receiving structure's CIP asks to take over the record of the person they name (as
+    the duplicate warning found them), followed elsewhere in the territory, with the person's
+    consent.
+
+    Nothing in what the caller sees depends on whether such a person exists (issue 14): the
+    request is checked for its own sake, then matched like the duplicate warning; a match
+    becomes a transfer the holding structure is told of (with the asking structure's name), no
+    match and a request already pending change nothing. The return value is for the tests and
+    the audit, never for the answer.
+    """
     require_cip(actor)
-    person = session.scalar(
-        select(Participant)
-        .join(Participant.structure)
-        .where(
-            Participant.id == participant_id,
-            Structure.territory_id == actor.scope_territory_id,
-            Participant.anonymised_at.is_(None),
-        )
-    )
-    if person is None or person.structure_id == actor.structure_id:
-        raise TransferNotAllowed("Aucun dossier d'une autre structure du territoire ne correspond.")
     if consent_given_on > date.today():
         raise InvalidInput(
             "Le consentement ne peut pas être daté dans le futur.",
             errors={"consent_given_on": ["Date future."]},
         )
+    candidates = find_followed_elsewhere(
+        session, actor, first_name=first_name, last_name=last_name, birth_date=birth_date
+    )
+    if not candidates:
+        return None
+    person = session.get(Participant, candidates[0].participant_id)  # the closest match
+    assert person is not None  # just read by find_followed_elsewhere
     pending = session.scalar(
-        select(CaseTransfer).where(
+        select(CaseTransfer.id).where(
             CaseTransfer.participant_id == person.id, CaseTransfer.state == TransferState.REQUESTED
         )
     )
     if pending is not None:
-        raise Conflict("Un transfert de ce dossier est déjà en attente.")
+        return None
     transfer = CaseTransfer(
         participant_id=person.id,
         from_structure_id=person.structure_id,
@@ -63,6 +80,17 @@ def request_transfer(
     )
     session.add(transfer)
     session.flush()
+    asking = actor.structure.name if actor.structure is not None else "une autre structure"
+    for user_id in tasks.cips_of(session, person):
+        tasks.notify(
+            session,
+            user_id=user_id,
+            kind="transfer_requested",
+            message=f"« {asking} » demande le transfert du dossier de "
+            f"{person.first_name} {person.last_name}.",
+            link="/salaries/#transferts",
+            key=f"transfer:{transfer.id}:requested",
+        )
     return transfer
 
 
@@ -78,6 +106,18 @@ def decide_transfer(session: Session, actor: User, transfer_id: int, *, accept: 
     transfer.state = TransferState.ACCEPTED if accept else TransferState.REFUSED
     transfer.decided_by_id = actor.id
     transfer.decided_at = utcnow()
+    if transfer.requested_by_id is not None:
+        # The asking CIP learns the decision (they saw nothing of the record until now).
+        tasks.notify(
+            session,
+            user_id=transfer.requested_by_id,
+            kind="transfer_decided",
+            message="Transfert de dossier accepté : la personne figure désormais parmi vos salarié·es."
+            if accept
+            else "Votre demande de transfert de dossier n'a pas été acceptée par l'autre structure.",
+            link="/salaries/",
+            key=f"transfer:{transfer.id}:decided",
+        )
     if accept:
         person = session.get(Participant, transfer.participant_id)
         assert person is not None
@@ -97,16 +137,17 @@ def decide_transfer(session: Session, actor: User, transfer_id: int, *, accept: 
 
 
 def pending_transfers(session: Session, actor: User) -> list[CaseTransfer]:
-    """Transfers the actor's structure has to answer or is waiting for."""
+    """Transfers the actor's structure has to answer, with the asking structure. (The asking
+    side sees no pending request: that would tell it whom its request matched.)"""
     require_cip(actor)
     return list(
         session.scalars(
             select(CaseTransfer)
             .where(
                 CaseTransfer.state == TransferState.REQUESTED,
-                (CaseTransfer.from_structure_id == actor.structure_id)
-                | (CaseTransfer.to_structure_id == actor.structure_id),
+                CaseTransfer.from_structure_id == actor.structure_id,
             )
+            .options(joinedload(CaseTransfer.to_structure), joinedload(CaseTransfer.participant))
             .order_by(CaseTransfer.requested_at, CaseTransfer.id)
         )
     )

@@ -83,6 +83,10 @@ class PartnerTerritory(Base):
         enum_type(DeploymentStatus, "deployment_status"), default=DeploymentStatus.DEPLOYED
     )
     since: Mapped[date | None] = mapped_column(Date)
+    # What belongs to this territory's deployment, edited by its CPs (`partners.deployments`):
+    # the people to reach locally ({name, role, email, phone}) and the territory's notes.
+    local_contacts: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    local_notes: Mapped[str | None] = mapped_column(Text)
 
     partner: Mapped[Partner] = relationship(back_populates="territory_links")
     territory: Mapped[Territory] = relationship()

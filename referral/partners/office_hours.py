@@ -1,12 +1,16 @@
 """Office hours (« permanences »): a CP's one-to-one slots, booked by CIPs about a participant.
 
 The CP sees the participant named only with their consent to share their situation with CPs;
-otherwise a pseudonym that stays the same from one slot to the next.
+otherwise a pseudonym that stays the same from one slot to the next and that only the service
+can compute (a keyed HMAC: the key comes from the application's secret, passed in by the web
+layer). Coordinators and the national team see neither the person, nor the CIP's topic, nor the
+CP's notes: who booked a slot, when, and nothing about whom.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,19 +54,30 @@ class OfficeHourView:
     participant_named: bool
     booked_by_viewer: bool
     owned_by_viewer: bool
+    # The CIP's free text and the CP's notes: about a person, so never for those who see nobody.
+    topic: str | None = None
+    notes_after: str | None = None
 
 
-def pseudonym(participant: Participant) -> str:
-    """« C. T. · 3F9A0B »: initials and a digest of the id, so a CP can recognise the same
-    person from one slot to the next without learning who they are."""
+def pseudonym(participant: Participant, key: bytes) -> str:
+    """« C. T. · 3F9A0B21 »: initials and a keyed digest of the id, so a CP can recognise the
+    same person from one slot to the next without learning who they are. Without the key
+    (derived from the application's secret) nobody can recompute it from an id."""
     initials = " ".join(
         f"{name.strip()[:1].upper()}." for name in (participant.first_name, participant.last_name)
     )
-    digest = hashlib.sha256(f"participant:{participant.id}".encode()).hexdigest()[:6].upper()
+    digest = hmac.new(key, f"participant:{participant.id}".encode(), hashlib.sha256).hexdigest()[:8].upper()
     return f"{initials} · {digest}"
 
 
-def _office_hour_views(session: Session, actor: User, slots: Sequence[OfficeHour]) -> list[OfficeHourView]:
+def sees_people(actor: User) -> bool:
+    """Coordinators and the national team never see anything about a participant (DESIGN §8)."""
+    return actor.role in (Role.CIP, Role.CP)
+
+
+def _office_hour_views(
+    session: Session, actor: User, slots: Sequence[OfficeHour], key: bytes
+) -> list[OfficeHourView]:
     user_ids = {slot.cp_id for slot in slots} | {slot.booked_by_id for slot in slots if slot.booked_by_id}
     users = (
         {user.id: user for user in session.scalars(select(User).where(User.id.in_(user_ids)))}
@@ -95,12 +110,12 @@ def _office_hour_views(session: Session, actor: User, slots: Sequence[OfficeHour
     for slot in slots:
         person = people.get(slot.participant_id) if slot.participant_id is not None else None
         label, named = None, False
-        if person is not None:
+        if person is not None and sees_people(actor):
             if person.id in own_people:
                 named = True
             elif actor.role is Role.CP:
                 named = (person.id, local(slot.starts_at).date()) in consented
-            label = f"{person.first_name} {person.last_name}" if named else pseudonym(person)
+            label = f"{person.first_name} {person.last_name}" if named else pseudonym(person, key)
         views.append(
             OfficeHourView(
                 slot=slot,
@@ -110,16 +125,19 @@ def _office_hour_views(session: Session, actor: User, slots: Sequence[OfficeHour
                 participant_named=named,
                 booked_by_viewer=slot.booked_by_id == actor.id,
                 owned_by_viewer=slot.cp_id == actor.id,
+                topic=slot.topic if sees_people(actor) else None,
+                notes_after=slot.notes_after if sees_people(actor) else None,
             )
         )
     return views
 
 
 def list_office_hours(
-    session: Session, actor: User, territory_slug: str, *, upcoming_only: bool = False
+    session: Session, actor: User, territory_slug: str, *, pseudonym_key: bytes, upcoming_only: bool = False
 ) -> list[OfficeHourView]:
     """The territory's slots: all of them for its staff; for a CIP, the free upcoming ones and
-    their own bookings. Coordinators and the national team never see a participant's name."""
+    their own bookings. Coordinators and the national team never see a participant, a topic
+    or notes. `pseudonym_key`: the web layer's key for `pseudonym`."""
     territory = scoped_territory(session, actor, territory_slug)
     query = select(OfficeHour).where(OfficeHour.territory_id == territory.id)
     now = utcnow()
@@ -131,14 +149,14 @@ def list_office_hours(
             | (OfficeHour.booked_by_id == actor.id)
         )
     slots = list(session.scalars(query.order_by(OfficeHour.starts_at, OfficeHour.id)))
-    return _office_hour_views(session, actor, slots)
+    return _office_hour_views(session, actor, slots, pseudonym_key)
 
 
-def office_hour_view(session: Session, actor: User, slot_id: int) -> OfficeHourView:
+def office_hour_view(session: Session, actor: User, slot_id: int, *, pseudonym_key: bytes) -> OfficeHourView:
     slot = _office_hour(session, actor, slot_id)
     if actor.role is Role.CIP and slot.booked_by_id not in (None, actor.id):
         raise OfficeHourNotFound()
-    return _office_hour_views(session, actor, [slot])[0]
+    return _office_hour_views(session, actor, [slot], pseudonym_key)[0]
 
 
 def _office_hour(session: Session, actor: User, slot_id: int) -> OfficeHour:

@@ -25,7 +25,7 @@ from referral.access import partner_filter
 from referral.db import assign_changed, utcnow
 from referral.exceptions import InvalidInput
 from referral.paging import Page, PageRequest, page_of
-from referral.partners import queries
+from referral.partners import deployments, queries
 from referral.partners.exceptions import (
     InvalidPartner,
     LikelyDuplicatePartner,
@@ -359,6 +359,8 @@ def update_partner(session: Session, actor: User, partner_id: int, values: Mappi
     require_builder(actor)
     partner = get_partner(session, actor, partner_id)
     clean = _clean_partner(session, actor, values, partner)
+    # A partner several territories share: its identity is the national team's (issue 14).
+    deployments.check_identity_changes(actor, partner, clean.columns, clean.contacts)
     siret = clean.columns.get("siret")
     if siret is not None and siret != partner.siret:
         other = queries.partner_with_siret(session, siret)

@@ -24,7 +24,8 @@ from sqlalchemy import Date, Select, bindparam, case, event, func, select, true
 from sqlalchemy.orm import Session
 
 from referral.access import participant_filter, readable_records_structure
-from referral.audit.services import record_read
+from referral.audit.services import ReadEntry, record_read, record_reads
+from referral.cases import services as cases
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
 from referral.cases.models import Contract, Exit, HealthRecord, Need, NeedStatus, Participant
 from referral.db import on_commit
@@ -601,6 +602,7 @@ def load_participant_snapshot(
         .all()
     )
     if not rows:
+        cases.refused_attempt(session, participant_id)
         raise ParticipantNotFound()
     return _record_snapshot(
         rows[0],
@@ -734,6 +736,14 @@ def reverse_matches(
                 .where(Participant.id.in_(match.participant_ids), participant_filter(actor))
                 .order_by(Participant.id)
             )
+        )
+        # A list of the CIP's people by name: each one shown is a read of their record.
+        record_reads(
+            session,
+            [
+                ReadEntry("participants", person.id, person.id, "correspondance à une opportunité")
+                for person in own
+            ],
         )
         counts = {own_structure: len(own)} if own else {}
         return ReverseMatchView(opportunity.id, len(own), counts, {k: names[k] for k in counts}, own)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, false, select, true, update
+from sqlalchemy import ColumnElement, Select, exists, false, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access import offered_in_territory, opportunity_filter
+from referral.audit.services import ReadEntry, record_reads, record_refusal
 from referral.cases import services as cases
 from referral.cases.models import Participant
 from referral.db import on_commit, rowcount, utcnow
@@ -41,7 +42,7 @@ from referral.referrals.models import (
     ReferralState,
     ReferralTransition,
 )
-from referral.referrals.sharing import build_dossier
+from referral.referrals.sharing import SECTION_CATEGORIES, SharedToday, build_dossier, dossiers_on
 from referral.tasks import services as tasks
 from referral.territories.models import Role, User
 from referral.territories.queries import territory_by_slug
@@ -61,12 +62,12 @@ CP_GROUPS = (
 def referral_filter(actor: User) -> ColumnElement[bool]:
     """Referrals the actor may follow: a CIP their structure's, a CP those of their territory's
     opportunities in their domains, a coordinator their territory's, the national team all."""
-    if actor.role is Role.ADMIN:
-        return true()
     if actor.role is Role.CIP:
         return Referral.participant_id.in_(
             select(Participant.id).where(Participant.structure_id == actor.structure_id)
         )
+    if actor.role is Role.ADMIN:
+        return left_the_structure()
     in_territory = Referral.opportunity_id.in_(select(Opportunity.id).where(opportunity_filter(actor)))
     if actor.role is Role.CP:
         domains = actor.domain_codes
@@ -75,8 +76,22 @@ def referral_filter(actor: User) -> ColumnElement[bool]:
         in_domains = Referral.opportunity_id.in_(
             select(Opportunity.id).where(Opportunity.domain_code.in_(domains))
         )
-        return in_territory & in_domains
-    return in_territory
+        return in_territory & in_domains & left_the_structure()
+    return in_territory & left_the_structure()
+
+
+def left_the_structure() -> ColumnElement[bool]:
+    """Referrals the CIP has submitted: a draft is the CIP's alone, and so is a draft cancelled
+    before it was ever submitted (issue 14). Once submitted, a referral sent back for more
+    information (`needs_info`) stays visible to those who saw it."""
+    submitted = exists(
+        select(ReferralTransition.id).where(
+            ReferralTransition.referral_id == Referral.id, ReferralTransition.action == "submit"
+        )
+    )
+    return (Referral.state != ReferralState.DRAFT) & ~(
+        (Referral.state == ReferralState.CANCELLED) & ~submitted
+    )
 
 
 def list_referrals(
@@ -128,8 +143,17 @@ def _referrals_in_scope(
 def get_referral(session: Session, actor: User, referral_id: int) -> Referral:
     referral = session.scalar(select(Referral).where(Referral.id == referral_id, referral_filter(actor)))
     if referral is None:
+        refused_attempt(session, referral_id)
         raise ReferralNotFound()
     return referral
+
+
+def refused_attempt(session: Session, referral_id: int) -> None:
+    """An attempt on a referral outside the actor's scope is logged (« accès refusé »); the
+    answer stays the 404 of a missing one."""
+    person_id = session.scalar(select(Referral.participant_id).where(Referral.id == referral_id))
+    if person_id is not None:
+        record_refusal(session, entity="referrals", entity_id=referral_id, participant_id=person_id)
 
 
 # --- Accepting a proposal ------------------------------------------------------------------
@@ -432,12 +456,43 @@ def may_edit_record(actor: User) -> bool:
     return actor.role is Role.CIP
 
 
-def display_name(actor: User, referral: Referral) -> str:
+def display_name(actor: User, referral: Referral, shared: SharedToday | None = None) -> str:
     """How a referral names its person for `actor`: the CIP by name, a CP through the identity
-    the person agreed to share, coordinators and the national team never."""
+    the person agreed to share and still agrees to (`shared`, from `shared_dossiers`: without
+    it, no name), coordinators and the national team never."""
     if actor.role is Role.CIP:
         return f"{referral.participant.first_name} {referral.participant.last_name}"
-    identity = (referral.shared_dossier or {}).get("identity") if actor.role is Role.CP else None
+    identity = shared.identity if shared is not None and actor.role is Role.CP else None
     if identity:
         return f"{identity['first_name']} {identity['last_name']}"
     return f"Personne n° {referral.participant_id}"
+
+
+def shared_dossiers(
+    session: Session,
+    actor: User,
+    referrals: Iterable[Referral],
+    *,
+    what: str = "dossier partagé",
+    on: date | None = None,
+) -> dict[int, SharedToday]:
+    """The dossiers `actor` may see among `referrals`, each as the person's consent allows
+    today (a withdrawn category is left out and said so), every one shown logged as a read."""
+    visible = [referral for referral in referrals if may_see_dossier(actor, referral)]
+    shown = dossiers_on(session, visible, on or date.today())
+    record_reads(
+        session,
+        [
+            ReadEntry("referrals", referral.id, referral.participant_id, what)
+            for referral in visible
+            if actor.role is Role.CIP or any(key in SECTION_CATEGORIES for key in shown[referral.id].dossier)
+        ],
+    )
+    return shown
+
+
+def shared_dossier(
+    session: Session, actor: User, referral: Referral, *, what: str = "dossier partagé"
+) -> SharedToday | None:
+    """One referral's dossier for `actor` (None when their role never sees it), read logged."""
+    return shared_dossiers(session, actor, [referral], what=what).get(referral.id)

@@ -4,11 +4,14 @@ record."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from referral.cases import consents as consent_book
 from referral.cases import services as cases
 from referral.cases.models import ConsentRecipient, DataCategory, NeedStatus
 from referral.reference import queries as reference
@@ -114,3 +117,86 @@ def build_dossier(session: Session, referral: Referral, on: date) -> dict[str, A
             "css": health.css,
         }
     return dossier
+
+
+# --- What is shown again, day after day ----------------------------------------------------
+
+# The dossier's sections and the consent category each was shared under.
+SECTION_CATEGORIES = {
+    "identity": DataCategory.SITUATION,
+    "situation": DataCategory.SITUATION,
+    "resources": DataCategory.RESOURCES,
+    "health": DataCategory.HEALTH,
+}
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A category of the dossier no consent covers any more, and since when if withdrawn."""
+
+    category: DataCategory
+    withdrawn_on: date | None
+
+    @property
+    def message(self) -> str:
+        if self.withdrawn_on is not None:
+            return f"{self.category.label} : retiré par la personne le {self.withdrawn_on:%d/%m/%Y}."
+        return f"{self.category.label} : le consentement de la personne ne le couvre plus."
+
+
+@dataclass(frozen=True)
+class SharedToday:
+    """The frozen dossier as it may be shown on a given day: the sections a consent still
+    covers, and the categories withdrawn since it was sent."""
+
+    dossier: dict[str, Any]
+    withdrawn: list[Withdrawn] = field(default_factory=list)
+
+    @property
+    def identity(self) -> dict[str, Any] | None:
+        return self.dossier.get("identity")
+
+
+def dossiers_on(session: Session, referrals: Sequence[Referral], on: date) -> dict[int, SharedToday]:
+    """Each referral's dossier as consent allows on `on` (DESIGN §8: « on the day of each
+    display »). A section stays while both the CPs and the referral's partner may still receive
+    its category, the two consents `missing_consents` asked for when it was sent. One query for
+    the consents of everyone in the list."""
+    book = consent_book.consents_of(session, {referral.participant_id for referral in referrals})
+    shown: dict[int, SharedToday] = {}
+    for referral in referrals:
+        frozen = referral.shared_dossier or {}
+        consents = book.get(referral.participant_id, [])
+        partner_id = referral.opportunity.partner_id
+        recipients = ((ConsentRecipient.CP, None), (ConsentRecipient.PARTNER, partner_id))
+        categories = sorted(
+            {category for section, category in SECTION_CATEGORIES.items() if section in frozen},
+            key=lambda category: category.value,
+        )
+        gone: list[Withdrawn] = []
+        for category in categories:
+            still = all(
+                consent_book.covers(consents, recipient=recipient, category=category, partner_id=pid, on=on)
+                for recipient, pid in recipients
+            )
+            if not still:
+                day = consent_book.withdrawn_on(consents, recipients=recipients, category=category, on=on)
+                gone.append(Withdrawn(category, day))
+        hidden = {withdrawn.category for withdrawn in gone}
+        dossier = {
+            key: value
+            for key, value in frozen.items()
+            if key not in SECTION_CATEGORIES or SECTION_CATEGORIES[key] not in hidden
+        }
+        shown[referral.id] = SharedToday(dossier, gone)
+    return shown
+
+
+def dossier_on(session: Session, referral: Referral, on: date) -> SharedToday:
+    return dossiers_on(session, [referral], on)[referral.id]
+
+
+def shares_category(referral: Referral, category: DataCategory) -> bool:
+    """Whether the dossier sent with this referral holds data of `category`."""
+    frozen = referral.shared_dossier or {}
+    return any(SECTION_CATEGORIES[section] is category for section in frozen if section in SECTION_CATEGORIES)

@@ -36,6 +36,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("network_pages.index", "Écosystème"),
         ("account_pages.index", "Comptes"),
         ("account_pages.new_territory", "Nouveau territoire"),
+        ("audit_pages.index", "Journal des accès"),
     ],
 }
 

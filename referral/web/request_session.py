@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from referral.audit import services as audit
 from referral.db import (
     Database,
     discard_on_commit_callbacks,
@@ -60,8 +61,26 @@ def _commit_on_success(response: Response) -> Response:
             return conflict_response()
         g.db_committed = True
     else:
-        session.rollback()
+        _roll_back_keeping_reads(session)
     return response
+
+
+def _roll_back_keeping_reads(session: Session) -> None:
+    """Undo the refused request's writes, but not the log of what it showed or refused: the
+    reads (a page re-rendered with a 422 has shown the record) and the refused attempts on
+    records out of scope are written again in a transaction of their own."""
+    kept = audit.reads_to_keep(session)
+    session.rollback()
+    discard_on_commit_callbacks(session)
+    if not kept:
+        return
+    audit.write_kept(session, kept)
+    try:
+        session.commit()
+    except DBAPIError:
+        # The log of reads must not turn a refusal into a 500; the error is the team's to see.
+        session.rollback()
+        current_app.logger.exception("Audit entries of a refused request not written")
 
 
 def _close_session(_exception: BaseException | None) -> None:

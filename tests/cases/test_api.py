@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from referral.cases import listing, services
 from referral.cases.models import ConsentRecipient, DataCategory, Need, NeedStatus, Participant
 from referral.paging import PageRequest
+from referral.territories.models import User
 from referral.territories.queries import user_by_email
 from tests.helpers import DEMO
 
@@ -131,27 +132,43 @@ def test_someone_followed_elsewhere_is_flagged_then_transferred(
     assert response.status_code == 409
     body = response.get_json()
     (candidate,) = body["candidates"]
-    assert candidate["participant_id"] == person["id"]
+    assert candidate["structure_name"]
     assert "autre structure du territoire" in body["detail"]
     assert "first_name" not in candidate  # nothing more of the record than who follows it
+    assert "participant_id" not in candidate  # nor a handle on it
 
+    # The transfer names the person as the warning found them.
     transfer = client.post(
         "/api/v1/transfers",
-        json={"participant_id": person["id"], "consent_given_on": TODAY.isoformat()},
+        json={
+            "first_name": "yasmine",
+            "last_name": "Benaissa",
+            "birth_date": "1988-04-02",
+            "consent_given_on": TODAY.isoformat(),
+        },
         headers=other_cip,
     )
-    assert transfer.status_code == 201
+    assert transfer.status_code == 202
+    # The holding structure sees the request and which structure asks.
+    (pending,) = client.get("/api/v1/transfers", headers=bearer("cip")).get_json()
+    assert pending["participant_id"] == person["id"]
+    assert (
+        pending["to_structure_name"]
+        == session.get(User, user_by_email(session, DEMO["cip_other"]).id).structure.name
+    )
+    # The asking structure sees nothing pending: that would say whom the request matched.
+    assert client.get("/api/v1/transfers", headers=other_cip).get_json() == []
     # Only the structure that follows the person may hand the record over.
     assert (
         client.post(
-            f"/api/v1/transfers/{transfer.get_json()['id']}/decision",
+            f"/api/v1/transfers/{pending['id']}/decision",
             json={"accept": True},
             headers=other_cip,
         ).status_code
         == 404
     )
     decided = client.post(
-        f"/api/v1/transfers/{transfer.get_json()['id']}/decision",
+        f"/api/v1/transfers/{pending['id']}/decision",
         json={"accept": True},
         headers=bearer("cip"),
     )

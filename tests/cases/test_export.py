@@ -15,7 +15,7 @@ from referral.audit.services import Actor, set_actor
 from referral.cases import export as record_export
 from referral.cases import path, rules, services, transfers
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
-from referral.cases.models import ContractKind
+from referral.cases.models import ContractKind, Participant
 from referral.db import utcnow
 from referral.partners.models import OfficeHour
 from referral.reference import queries as reference
@@ -151,7 +151,16 @@ def record(session: Session) -> int:
     session.flush()
 
     other = acting(session, "cip_other")
-    transfers.request_transfer(session, other, pid, consent_given_on=TODAY, comment="Rejoint notre chantier.")
+    person = session.get(Participant, pid)
+    transfers.request_transfer(
+        session,
+        other,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        birth_date=person.birth_date,
+        consent_given_on=TODAY,
+        comment="Rejoint notre chantier.",
+    )
     acting(session, "cip")
     return pid
 

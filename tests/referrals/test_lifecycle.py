@@ -232,8 +232,16 @@ def test_unanswered_referrals_expire_after_the_delay(
 
 def test_wrong_state_is_409_in_french(client: FlaskClient, cip, cp, world: World) -> None:
     referral = accept(client, cip, world, world.validated)
+    move(client, cip, referral, "submit")
+    move(client, cp, referral, "validate")
     body = move(client, cp, referral, "validate", expected=409)
-    assert "ne s'applique pas à une orientation à l'état « Brouillon »" in body["detail"]
+    assert "ne s'applique pas à une orientation à l'état « Transmise au partenaire »" in body["detail"]
+
+
+def test_a_cp_cannot_reach_a_draft(client: FlaskClient, cip, cp, world: World) -> None:
+    """A draft is the CIP's alone (issue 14): for the CP it is not there at all."""
+    referral = accept(client, cip, world, world.validated)
+    move(client, cp, referral, "validate", expected=404)
 
 
 def test_wrong_role_is_409(client: FlaskClient, cip, cp, world: World) -> None:
@@ -360,7 +368,8 @@ def test_bad_transition_input_is_422(
 
 
 def test_coordinator_sees_referrals_without_names(client: FlaskClient, bearer, cip, world: World) -> None:
-    accept(client, cip, world, world.validated)
+    referral = accept(client, cip, world, world.validated)
+    move(client, cip, referral, "submit")  # a draft is the CIP's alone
     listed = client.get("/api/v1/referrals?territory=lyon", headers=bearer("coordinator")).get_json()
     assert listed
     assert all("shared_dossier" not in item for item in listed)

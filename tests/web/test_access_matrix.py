@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from referral.cases.models import Participant
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
+from referral.referrals.models import ReferralState
 from referral.territories.models import Structure, User
 from tests import factories
 from tests.helpers import DEMO
@@ -41,8 +42,26 @@ def world(session: Session) -> dict[str, int]:
     paris_opportunity = session.scalar(
         select(Opportunity).where(Opportunity.partner_id == paris_partner.id).order_by(Opportunity.id)
     )
+    job = factories.opportunity(
+        session,
+        partner_id=lyon_partner.id,
+        territory_id=lyon.id,
+        domain_code="emploi",
+        title="Emploi lyonnais",
+    )
+    draft_referral = factories.referral(
+        session, participant_id=own.id, opportunity_id=job.id, state=ReferralState.DRAFT
+    )
+    other_job = factories.opportunity(
+        session, partner_id=lyon_partner.id, territory_id=lyon.id, domain_code="emploi", title="Second emploi"
+    )
+    sent_referral = factories.referral(
+        session, participant_id=own.id, opportunity_id=other_job.id, state=ReferralState.SENT
+    )
     session.commit()
     return {
+        "draft_referral": draft_referral.id,
+        "sent_referral": sent_referral.id,
         "own": own.id,
         "other": other.id,
         "lyon_partner": lyon_partner.id,
@@ -69,7 +88,42 @@ MATRIX = [
     ("/api/v1/participants/{own}", {"cip": 200, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
     ("/api/v1/participants/{other}", {"cip": 404, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
     ("/api/v1/participants/999999", {"cip": 404, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
+    # A draft is the CIP's alone (issue 14); once it has left the structure, its followers see it.
+    ("/api/v1/referrals/{draft_referral}", {"cip": 200, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
+    ("/api/v1/referrals/{sent_referral}", {"cip": 200, "cp_emploi": 200, "coordinator": 200, "admin": 200}),
+    # The audit log is the national team's (the DPO's) alone.
+    (
+        "/api/v1/audit-log?participant_id={own}",
+        {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200},
+    ),
+    (
+        "/api/v1/audit-log.csv?participant_id={own}",
+        {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200},
+    ),
 ]
+
+
+PAGES = [
+    ("/orientations/{draft_referral}", {"cip": 200, "cp_emploi": 404, "coordinator": 404, "admin": 404}),
+    ("/orientations/{sent_referral}", {"cip": 200, "cp_emploi": 200, "coordinator": 200, "admin": 200}),
+    ("/journal/?participant_id={own}", {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200}),
+    (
+        "/journal/export.csv?participant_id={own}",
+        {"cip": 403, "cp_emploi": 403, "coordinator": 403, "admin": 200},
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("path", "expected"), PAGES, ids=[path for path, _ in PAGES])
+def test_role_page_matrix(
+    client: FlaskClient, world: dict[str, int], role: str, path: str, expected: dict[str, int]
+) -> None:
+    from tests.helpers import login
+
+    login(client, DEMO[role])
+    response = client.get(path.format(**world))
+    assert response.status_code == expected[role]
 
 
 @pytest.mark.parametrize("role", ROLES)

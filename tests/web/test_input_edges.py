@@ -118,7 +118,11 @@ def test_body_ids_are_checked_by_the_schema(client: FlaskClient, bearer: Bearer,
     ("path", "payload", "field"),
     [
         ("/api/v1/referrals", {"participant_id": 1, "opportunity_id": 2**63}, "opportunity_id"),
-        ("/api/v1/transfers", {"participant_id": 2**63, "consent_given_on": "2026-01-05"}, "participant_id"),
+        (
+            "/api/v1/participants/1/consents",
+            {"recipient": "partner", "data_category": "situation", "partner_id": 2**63},
+            "partner_id",
+        ),
         ("/api/v1/me/notifications/read", {"ids": [1, 2**31]}, "ids.1"),
     ],
 )

@@ -50,7 +50,12 @@ def test_a_likely_duplicate_answers_409_with_candidates(
     created = confirmed.get_json()
     assert created["name"] == "habitat rhone solidaire (demo)"
     assert created["territories"] == [
-        {"territory_id": created["territories"][0]["territory_id"], "status": "deployed"}
+        {
+            "territory_id": created["territories"][0]["territory_id"],
+            "status": "deployed",
+            "contacts": [],
+            "notes": None,
+        }
     ]
 
 

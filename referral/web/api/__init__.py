@@ -7,8 +7,10 @@ take the single problem+json shape of `referral.web.errors` (registered after th
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api
 from flask_wtf.csrf import CSRFProtect
+
+from referral.web.api import document
+from referral.web.api.document import ProblemApi
 
 API_SETTINGS = {
     "API_TITLE": "Réseau Convergence — API",
@@ -19,22 +21,25 @@ API_SETTINGS = {
 }
 
 
-def init_app(app: Flask, csrf: CSRFProtect) -> Api:
+def init_app(app: Flask, csrf: CSRFProtect) -> ProblemApi:
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
-    api = Api(
+    api = ProblemApi(
         app,
-        spec_kwargs={
-            "info": {
-                "description": "API de l'outil partagé des réseaux Convergence. Authentification : "
-                "`POST /api/v1/tokens` puis en-tête `Authorization: Bearer <jeton>`."
-            }
-        },
+        spec_kwargs=document.spec_kwargs(
+            "API de l'outil partagé des réseaux Convergence. Authentification : "
+            "`POST /api/v1/tokens` puis en-tête `Authorization: Bearer <jeton>`. Toute erreur est "
+            "en `application/problem+json` (`type`, `title`, `status`, `detail`, `errors` : champ → "
+            "messages en français)."
+        ),
     )
+    document.register(api)
+    app.before_request(document.require_documented_body)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
     from referral.web.api import (
         accounts,
+        audit,
         me,
         meetings,
         network,
@@ -45,7 +50,18 @@ def init_app(app: Flask, csrf: CSRFProtect) -> Api:
         tokens,
     )
 
-    for module in (tokens, reference, partners, meetings, participants, referrals, me, network, accounts):
+    for module in (
+        tokens,
+        reference,
+        partners,
+        meetings,
+        participants,
+        referrals,
+        me,
+        network,
+        accounts,
+        audit,
+    ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken
         # header, checked in auth.load_user), not with form tokens.

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from referral.paging import page_of_list
 from referral.partners import meetings, office_hours, workshops
 from referral.web.auth import current_user, login_required
+from referral.web.keys import pseudonym_key
 from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.meetings import (
@@ -111,7 +112,7 @@ def add_agenda_item(payload: dict[str, Any], meeting_id: int) -> Any:
 def list_office_hours(query: dict[str, Any], slug: str) -> Any:
     """Les créneaux de permanence ; la personne concernée n'est nommée pour un·e CP qu'avec son
     accord (consentement « CP » / « identité et situation » en vigueur ce jour-là)."""
-    slots = office_hours.list_office_hours(db_session(), current_user(), slug)
+    slots = office_hours.list_office_hours(db_session(), current_user(), slug, pseudonym_key=pseudonym_key())
     return paged(page_of_list(slots, page_request(query)))
 
 
@@ -124,7 +125,7 @@ def publish_office_hour(payload: dict[str, Any]) -> Any:
     """Proposer un créneau (CP), sur son territoire."""
     session, user = db_session(), current_user()
     slot = office_hours.publish_office_hour(session, user, payload)
-    return office_hours.office_hour_view(session, user, slot.id)
+    return office_hours.office_hour_view(session, user, slot.id, pseudonym_key=pseudonym_key())
 
 
 @blp.route("/office-hours/<int:slot_id>", methods=["DELETE"])
@@ -146,7 +147,7 @@ def book_office_hour(payload: dict[str, Any], slot_id: int) -> Any:
     """Réserver un créneau libre au sujet d'un·e salarié·e de sa structure (CIP)."""
     session, user = db_session(), current_user()
     office_hours.book_office_hour(session, user, slot_id, payload)
-    return office_hours.office_hour_view(session, user, slot_id)
+    return office_hours.office_hour_view(session, user, slot_id, pseudonym_key=pseudonym_key())
 
 
 @blp.route("/office-hours/<int:slot_id>/booking", methods=["DELETE"])
@@ -156,7 +157,7 @@ def book_office_hour(payload: dict[str, Any], slot_id: int) -> Any:
 def cancel_office_hour_booking(slot_id: int) -> Any:
     session, user = db_session(), current_user()
     office_hours.cancel_office_hour_booking(session, user, slot_id)
-    return office_hours.office_hour_view(session, user, slot_id)
+    return office_hours.office_hour_view(session, user, slot_id, pseudonym_key=pseudonym_key())
 
 
 @blp.route("/office-hours/<int:slot_id>/notes", methods=["POST"])
@@ -168,7 +169,7 @@ def record_office_hour_notes(payload: dict[str, Any], slot_id: int) -> Any:
     """Les notes de la ou du CP après la permanence."""
     session, user = db_session(), current_user()
     office_hours.record_office_hour_notes(session, user, slot_id, payload["notes"])
-    return office_hours.office_hour_view(session, user, slot_id)
+    return office_hours.office_hour_view(session, user, slot_id, pseudonym_key=pseudonym_key())
 
 
 @blp.route("/territories/<slug>/workshops")

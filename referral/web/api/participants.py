@@ -45,6 +45,7 @@ from referral.web.schemas.participants import (
     TimelineEventSchema,
     TransferDecisionSchema,
     TransferInSchema,
+    TransferRequestedSchema,
     TransferSchema,
 )
 from referral.web.views.cases import export_download
@@ -255,14 +256,25 @@ def export_record(participant_id: int) -> Response:
 
 @blp.route("/transfers", methods=["POST"])
 @blp.arguments(TransferInSchema)
-@blp.response(201, TransferSchema)
+@blp.response(202, TransferRequestedSchema)
 @blp.doc(security=SECURITY)
 @login_required
 def request_transfer(payload: dict[str, Any]) -> Any:
-    """Demander le transfert d'un dossier suivi par une autre structure du territoire."""
-    return case_transfers.request_transfer(
-        db_session(), current_user(), payload.pop("participant_id"), **payload
-    )
+    """Demander le transfert du dossier d'une personne suivie par une autre structure du
+    territoire, en la nommant (nom, prénom, date de naissance) : la réponse est la même qu'une
+    telle personne existe ou non ; la structure qui la suit reçoit la demande."""
+    case_transfers.request_transfer(db_session(), current_user(), **payload)
+    return {"detail": case_transfers.TRANSFER_REQUESTED}
+
+
+@blp.route("/transfers", methods=["GET"])
+@blp.response(200, TransferSchema(many=True))
+@blp.doc(security=SECURITY)
+@login_required
+def pending_transfers() -> Any:
+    """Les demandes de transfert auxquelles sa structure doit répondre, avec la structure qui
+    demande (`to_structure_name`)."""
+    return case_transfers.pending_transfers(db_session(), current_user())
 
 
 @blp.route("/transfers/<int:transfer_id>/decision", methods=["POST"])

@@ -11,11 +11,12 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from referral.paging import page_of_list
-from referral.partners import opportunities, search, services
+from referral.partners import deployments, opportunities, search, services
 from referral.web.auth import current_user, login_required
 from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.partners import (
+    DeploymentInSchema,
     OpportunityHitSchema,
     OpportunityInSchema,
     OpportunityPatchSchema,
@@ -92,8 +93,25 @@ def get_partner(partner_id: int) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def update_partner(payload: dict[str, Any], partner_id: int) -> Any:
-    """Modifier un partenaire de son territoire : seuls les champs envoyés changent."""
+    """Modifier un partenaire de son territoire : seuls les champs envoyés changent. L'identité
+    d'un partenaire partagé entre plusieurs territoires (ou d'un partenariat national) est
+    modifiée par l'équipe nationale : un·e CP modifie le déploiement de son territoire
+    (`PATCH /partners/{id}/deployments/{slug}`)."""
     return services.update_partner(db_session(), current_user(), partner_id, payload)
+
+
+@blp.route("/partners/<int:partner_id>/deployments/<slug>", methods=["PATCH"])
+@blp.arguments(DeploymentInSchema)
+@blp.response(200, PartnerSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def update_deployment(payload: dict[str, Any], partner_id: int, slug: str) -> Any:
+    """Le déploiement du partenaire sur son territoire (CP ; l'équipe nationale : tout
+    territoire) : statut, contacts locaux, notes locales."""
+    session, user = db_session(), current_user()
+    partner = services.get_partner(session, user, partner_id)
+    deployments.update_deployment(session, user, partner, slug, payload)
+    return partner
 
 
 @blp.route("/opportunities")
@@ -177,7 +195,7 @@ def _transition(action: str, opportunity_id: int, payload: dict[str, Any]) -> An
 
 
 @blp.route("/opportunities/<int:opportunity_id>/publish", methods=["POST"])
-@blp.arguments(OpportunityTransitionSchema)
+@blp.arguments(OpportunityTransitionSchema, required=False)  # `version` is optional: so is the body
 @blp.response(200, OpportunitySchema)
 @blp.alt_response(409, description="État ne permettant pas cette action, ou version périmée.")
 @blp.doc(security=SECURITY)
@@ -188,7 +206,7 @@ def publish_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
 
 
 @blp.route("/opportunities/<int:opportunity_id>/pause", methods=["POST"])
-@blp.arguments(OpportunityTransitionSchema)
+@blp.arguments(OpportunityTransitionSchema, required=False)  # `version` is optional: so is the body
 @blp.response(200, OpportunitySchema)
 @blp.alt_response(409, description="État ne permettant pas cette action, ou version périmée.")
 @blp.doc(security=SECURITY)
@@ -199,7 +217,7 @@ def pause_opportunity(payload: dict[str, Any], opportunity_id: int) -> Any:
 
 
 @blp.route("/opportunities/<int:opportunity_id>/close", methods=["POST"])
-@blp.arguments(OpportunityTransitionSchema)
+@blp.arguments(OpportunityTransitionSchema, required=False)  # `version` is optional: so is the body
 @blp.response(200, OpportunitySchema)
 @blp.alt_response(409, description="État ne permettant pas cette action, ou version périmée.")
 @blp.doc(security=SECURITY)

@@ -12,13 +12,20 @@ from referral.territories import queries
 from referral.web.auth import login_required
 from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
-from referral.web.schemas.reference import StructureQuerySchema, StructureSchema, TerritorySchema
+from referral.web.schemas.reference import (
+    ApiIndexSchema,
+    StructureQuerySchema,
+    StructureSchema,
+    TerritorySchema,
+)
 
 blp = Blueprint("reference", __name__, description="Territoires et structures")
 
 
 @blp.route("/")
+@blp.response(200, ApiIndexSchema)
 def index() -> dict[str, str]:
+    """Ce service et où lire sa description (sans authentification)."""
     return {"name": "referral", "version": "v1", "openapi": "/api/v1/openapi.json"}
 
 

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from referral.exceptions import InvalidInput
 from referral.referrals import matching_index, services
 from referral.referrals.models import ReferralState
+from referral.referrals.sharing import SharedToday
 from referral.web.auth import current_user, login_required
 from referral.web.paging import PAGE_HEADERS, page_headers, page_request
 from referral.web.request_session import db_session
@@ -22,6 +23,7 @@ from referral.web.schemas.referrals import (
     ReverseMatchSchema,
     StateSchema,
     TransitionInSchema,
+    WithdrawnSchema,
 )
 
 blp = Blueprint("referrals", __name__, description="Orientations")
@@ -31,11 +33,17 @@ SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 # Built once: a schema per referral cost as much as the dump of a page (issue 20).
 _PLAIN = ReferralSchema()
 _WITH_DOSSIER = ReferralWithDossierSchema()
+_WITHDRAWN = WithdrawnSchema(many=True)
 
 
-def _dump(referral: Any) -> dict[str, Any]:
-    schema = _WITH_DOSSIER if services.may_see_dossier(current_user(), referral) else _PLAIN
-    return schema.dump(referral)
+def _dump(referral: Any, shared: SharedToday | None) -> dict[str, Any]:
+    """A referral, with the dossier as the person's consent allows today for those who see it."""
+    if shared is None:
+        return _PLAIN.dump(referral)
+    body = _WITH_DOSSIER.dump(referral)
+    body["shared_dossier"] = shared.dossier
+    body["withdrawn"] = _WITHDRAWN.dump(shared.withdrawn)
+    return body
 
 
 @blp.route("/referrals", methods=["POST"])
@@ -53,10 +61,11 @@ def create_referral(payload: dict[str, Any]) -> Any:
 @blp.arguments(ReferralQuerySchema, location="query")
 @blp.alt_response(
     200,
-    schema=ReferralSchema(many=True),
+    schema=ReferralWithDossierSchema(many=True),
     success=True,
-    description="Avec `shared_dossier` pour la ou le CIP et les CP qui suivent l'orientation ; une "
-    "page à la fois (`limit`, `page`, en-têtes `Link` et `X-Total-Count`).",
+    description="Avec `comment`, `shared_dossier` et `withdrawn` pour la ou le CIP et les CP qui "
+    "suivent l'orientation (le dossier tel que le consentement le permet ce jour-là) ; une page à la "
+    "fois (`limit`, `page`, en-têtes `Link` et `X-Total-Count`).",
     headers=PAGE_HEADERS,
 )
 @blp.doc(security=SECURITY)
@@ -72,11 +81,16 @@ def list_referrals(query: dict[str, Any]) -> Any:
             raise InvalidInput(
                 "État inconnu.", errors={"state": [f"« {query['state']} » n'est pas un état."]}
             ) from None
-    territory = query.get("territory")
+    session, user = db_session(), current_user()
     page = services.referrals_page(
-        db_session(), current_user(), page_request(query), states=states, territory_slug=territory
+        session, user, page_request(query), states=states, territory_slug=query.get("territory")
     )
-    return jsonify([_dump(referral) for referral in page.items]), 200, page_headers(page)
+    shared = services.shared_dossiers(session, user, page.items)
+    return (
+        jsonify([_dump(referral, shared.get(referral.id)) for referral in page.items]),
+        200,
+        page_headers(page),
+    )
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])
@@ -89,7 +103,9 @@ def list_referrals(query: dict[str, Any]) -> Any:
 @blp.doc(security=SECURITY)
 @login_required
 def get_referral(referral_id: int) -> Any:
-    return jsonify(_dump(services.get_referral(db_session(), current_user(), referral_id)))
+    session, user = db_session(), current_user()
+    referral = services.get_referral(session, user, referral_id)
+    return jsonify(_dump(referral, services.shared_dossier(session, user, referral)))
 
 
 @blp.route("/referrals/<int:referral_id>/transitions", methods=["POST"])

@@ -9,6 +9,7 @@ leaks by default (a new column is not published until someone adds it here).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -92,6 +93,19 @@ class Id(fields.Integer):
         )
         kwargs.setdefault("strict", True)
         super().__init__(validate=[bounds, *(extra if isinstance(extra, list) else [extra])], **kwargs)
+
+
+# OpenAPI metadata of an id computed by a function field (an `Id` field says it by itself).
+ID_METADATA = {"type": "integer", "minimum": ID_MIN, "maximum": ID_MAX}
+
+
+def enum_of(enum_class: type[enum.Enum], *, nullable: bool = False) -> dict[str, Any]:
+    """OpenAPI metadata of a coded output field (``fields.Function(…, metadata=enum_of(X))``):
+    its type and its values, so clients and the fuzzing know the codes it may hold."""
+    values: list[str | None] = [member.value for member in enum_class]
+    if nullable:
+        values.append(None)
+    return {"type": "string", "enum": values, **({"nullable": True} if nullable else {})}
 
 
 # A text field that may hold more than this many characters is free text (a comment, notes):

@@ -6,7 +6,9 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of
+from referral.partners.models import AgendaItemSource
+from referral.territories.models import Role
+from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range, one_of
 
 # A time given without an offset is a French social worker's local time, not UTC.
 PARIS = ZoneInfo("Europe/Paris")
@@ -17,14 +19,14 @@ def aware(**kwargs: object) -> fields.AwareDateTime:
 
 
 class AttendeeSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     full_name = fields.String()
-    role = fields.Function(lambda user: user.role.value)
+    role = fields.Function(lambda user: user.role.value, metadata=enum_of(Role))
 
 
 class MeetingSchema(BaseSchema):
-    id = fields.Integer()
-    territory_id = fields.Integer()
+    id = Id()
+    territory_id = Id()
     held_at = fields.DateTime()
     title = fields.String()
     place = fields.String(allow_none=True)
@@ -57,9 +59,9 @@ class AgendaItemInSchema(BaseSchema):
 
 
 class AgendaItemSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     position = fields.Integer()
-    source = fields.Function(lambda item: item.source.value)
+    source = fields.Function(lambda item: item.source.value, metadata=enum_of(AgendaItemSource))
     title = fields.String()
     body = fields.String(allow_none=True)
     subject = fields.Dict()
@@ -118,8 +120,8 @@ class OfficeHourSchema(BaseSchema):
     booked_by_name = fields.String(allow_none=True)
     participant_label = fields.String(allow_none=True)
     participant_named = fields.Boolean()
-    topic = fields.Function(lambda view: view.slot.topic)
-    notes_after = fields.Function(lambda view: view.slot.notes_after)
+    topic = fields.String(allow_none=True)  # None for coordinators and the national team
+    notes_after = fields.String(allow_none=True)
 
 
 class WorkshopInSchema(BaseSchema):
@@ -145,9 +147,9 @@ class WorkshopPatchSchema(BaseSchema):
 
 
 class WorkshopSchema(BaseSchema):
-    id = fields.Integer()
-    territory_id = fields.Integer()
-    cp_id = fields.Integer(allow_none=True)
+    id = Id()
+    territory_id = Id()
+    cp_id = Id(allow_none=True)
     domain = fields.String(attribute="domain_code", allow_none=True)
     held_on = fields.Date()
     theme = fields.String()

@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import fields, pre_load
 
-from referral.web.schemas.base import BaseSchema, length
+from referral.web.schemas.base import BaseSchema, Id, length
 
 
 class NetworkQuerySchema(BaseSchema):
@@ -99,7 +99,7 @@ class DomainDependenceSchema(BaseSchema):
     domain_label = fields.String()
     accepted = fields.Integer()
     partners_used = fields.Integer()
-    top_partner_id = fields.Integer()
+    top_partner_id = Id()
     top_partner_name = fields.String()
     top_accepted = fields.Integer()
     top_share = fields.Float()
@@ -108,7 +108,7 @@ class DomainDependenceSchema(BaseSchema):
 
 
 class CriticalPartnerSchema(BaseSchema):
-    partner_id = fields.Integer()
+    partner_id = Id()
     partner_name = fields.String()
     domain = fields.String()
     domain_label = fields.String()
@@ -118,7 +118,7 @@ class CriticalPartnerSchema(BaseSchema):
 
 
 class PartnerCentralitySchema(BaseSchema):
-    partner_id = fields.Integer()
+    partner_id = Id()
     name = fields.String()
     node = fields.String()
     degree = fields.Integer()
@@ -141,7 +141,7 @@ class CentralitySchema(BaseSchema):
 
 
 class StructureUsageSchema(BaseSchema):
-    structure_id = fields.Integer()
+    structure_id = Id()
     name = fields.String()
     participants = fields.Integer()
     open_needs = fields.Integer()

@@ -6,19 +6,29 @@ from typing import Any
 
 from marshmallow import fields
 
+from referral.cases.models import (
+    ConsentRecipient,
+    ContractKind,
+    DataCategory,
+    FollowUpKind,
+    NeedStatus,
+    RenewalOutcome,
+    TransferState,
+)
 from referral.cases.services import path_of
-from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of, patch_schema
+from referral.territories.models import Programme
+from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range, one_of, patch_schema
 
 
 class ParticipantSchema(BaseSchema):
     """A case record as its CIP sees it (health details are not part of it: their own table)."""
 
-    id = fields.Integer()
+    id = Id()
     first_name = fields.String()
     last_name = fields.String()
     birth_date = fields.Date()
-    structure_id = fields.Integer()
-    programme = fields.Function(lambda person: person.programme.value)
+    structure_id = Id()
+    programme = fields.Function(lambda person: person.programme.value, metadata=enum_of(Programme))
     entered_on = fields.Date()
     housing_status = fields.String()
     health_coverage = fields.String()
@@ -66,8 +76,8 @@ class ContractInSchema(BaseSchema):
 
 
 class ContractSchema(BaseSchema):
-    id = fields.Integer()
-    kind = fields.Function(lambda c: c.kind.value)
+    id = Id()
+    kind = fields.Function(lambda c: c.kind.value, metadata=enum_of(ContractKind))
     kind_label = fields.Function(lambda c: c.kind.label)
     employer_name = fields.String(allow_none=True)
     weekly_hours = fields.Float()
@@ -90,11 +100,11 @@ class NeedPatchSchema(BaseSchema):
 
 
 class NeedSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     domain = fields.String(attribute="domain_code")
     subtype = fields.String(attribute="subtype_code", allow_none=True)
     priority = fields.Integer()
-    status = fields.Function(lambda n: n.status.value)
+    status = fields.Function(lambda n: n.status.value, metadata=enum_of(NeedStatus))
     opened_on = fields.Date()
     resolved_on = fields.Date(allow_none=True)
     at_entry = fields.Boolean()
@@ -114,10 +124,10 @@ class ConsentRevokeSchema(BaseSchema):
 
 
 class ConsentSchema(BaseSchema):
-    id = fields.Integer()
-    recipient = fields.Function(lambda c: c.recipient.value)
-    data_category = fields.Function(lambda c: c.data_category.value)
-    partner_id = fields.Integer(allow_none=True)
+    id = Id()
+    recipient = fields.Function(lambda c: c.recipient.value, metadata=enum_of(ConsentRecipient))
+    data_category = fields.Function(lambda c: c.data_category.value, metadata=enum_of(DataCategory))
+    partner_id = Id(allow_none=True)
     given_on = fields.Date()
     expires_on = fields.Date(allow_none=True)
     revoked_on = fields.Date(allow_none=True)
@@ -133,7 +143,7 @@ class ReferentInSchema(BaseSchema):
 
 
 class ReferentSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     organisation = fields.String(allow_none=True)
     role = fields.String()
@@ -148,11 +158,11 @@ class NoteInSchema(BaseSchema):
 
 
 class NoteSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     body = fields.String()
     domain = fields.String(attribute="domain_code", allow_none=True)
     written_at = fields.DateTime()
-    author_id = fields.Integer(allow_none=True)
+    author_id = Id(allow_none=True)
 
 
 class RenewalInSchema(BaseSchema):
@@ -173,12 +183,12 @@ class RenewalDecisionInSchema(BaseSchema):
 
 
 class RenewalSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     requested_on = fields.Date()
     motivation = fields.String()
     accompaniment_evaluation = fields.String(allow_none=True)
     mobilisation_evaluation = fields.String(allow_none=True)
-    outcome = fields.Function(lambda r: r.outcome.value)
+    outcome = fields.Function(lambda r: r.outcome.value, metadata=enum_of(RenewalOutcome))
     decided_on = fields.Date(allow_none=True)
     decided_by = fields.String(allow_none=True)
     valid_until = fields.Date(allow_none=True)
@@ -196,8 +206,8 @@ class ExitInSchema(BaseSchema):
 
 
 class FollowUpSchema(BaseSchema):
-    id = fields.Integer()
-    kind = fields.Function(lambda f: f.kind.value)
+    id = Id()
+    kind = fields.Function(lambda f: f.kind.value, metadata=enum_of(FollowUpKind))
     due_on = fields.Date()
     done_on = fields.Date(allow_none=True)
     outcome = fields.String(allow_none=True)
@@ -205,7 +215,7 @@ class FollowUpSchema(BaseSchema):
 
 
 class ExitSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     exited_on = fields.Date()
     exit_type = fields.String()
     detail = fields.String(allow_none=True)
@@ -225,9 +235,18 @@ class FollowUpInSchema(BaseSchema):
 
 
 class TransferInSchema(BaseSchema):
-    participant_id = Id(required=True)
+    """The person as the duplicate warning found them (no record id: the answer must not tell
+    whether they are followed elsewhere)."""
+
+    first_name = fields.String(required=True, validate=length(minimum=1, maximum=100))
+    last_name = fields.String(required=True, validate=length(minimum=1, maximum=100))
+    birth_date = fields.Date(required=True)
     consent_given_on = fields.Date(required=True)
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=2000))
+
+
+class TransferRequestedSchema(BaseSchema):
+    detail = fields.String(required=True)
 
 
 class TransferDecisionSchema(BaseSchema):
@@ -235,11 +254,12 @@ class TransferDecisionSchema(BaseSchema):
 
 
 class TransferSchema(BaseSchema):
-    id = fields.Integer()
-    participant_id = fields.Integer()
-    from_structure_id = fields.Integer()
-    to_structure_id = fields.Integer()
-    state = fields.Function(lambda t: t.state.value)
+    id = Id()
+    participant_id = Id()
+    from_structure_id = Id()
+    to_structure_id = Id()
+    state = fields.Function(lambda t: t.state.value, metadata=enum_of(TransferState))
+    to_structure_name = fields.Function(lambda t: t.to_structure.name)  # the structure that asks
     consent_given_on = fields.Date()
     requested_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)

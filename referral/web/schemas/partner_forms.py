@@ -27,6 +27,7 @@ from referral.web.schemas.meetings import (
 )
 from referral.web.schemas.partners import (
     CriterionInSchema,
+    DeploymentInSchema,
     OpportunityInSchema,
     OpportunityPatchSchema,
     PartnerContactInSchema,
@@ -58,6 +59,14 @@ class PartnerFormSchema(_PartnerFormFields, PageFormSchema, PartnerInSchema):
 class PartnerEditFormSchema(_PartnerFormFields, PageFormSchema, PartnerPatchSchema):
     class Meta(PartnerPatchSchema.Meta):
         exclude = ("territories",)
+
+
+class DeploymentFormSchema(PageFormSchema, DeploymentInSchema):
+    """A territory's deployment of a shared partner: status, local contacts in rows, notes."""
+
+    contacts = fields.List(
+        fields.Nested(PartnerContactInSchema), load_default=list, metadata={"rows": "contact"}
+    )
 
 
 # --- Opportunities -----------------------------------------------------------------------------

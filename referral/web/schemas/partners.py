@@ -5,9 +5,10 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
+from referral.partners.models import DeploymentStatus, OpportunityStatus
 from referral.web.limits import ID_MAX
 from referral.web.paging import PageQuerySchema
-from referral.web.schemas.base import BaseSchema, Id, length, number_range, one_of
+from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range, one_of
 
 STATUSES = ("draft", "published", "paused", "closed")
 CATEGORIES = ("situation", "resources", "health")
@@ -17,11 +18,6 @@ class PartnerQuerySchema(PageQuerySchema):
     territory = fields.String(validate=length(maximum=60))
 
 
-class PartnerTerritorySchema(BaseSchema):
-    territory_id = fields.Integer()
-    status = fields.Function(lambda link: link.status.value)
-
-
 class PartnerContactSchema(BaseSchema):
     name = fields.String()
     role = fields.String(allow_none=True)
@@ -29,8 +25,17 @@ class PartnerContactSchema(BaseSchema):
     phone = fields.String(allow_none=True)
 
 
+class PartnerTerritorySchema(BaseSchema):
+    """A territory's deployment: its status, and what its CPs keep there (local contacts, notes)."""
+
+    territory_id = Id()
+    status = fields.Function(lambda link: link.status.value, metadata=enum_of(DeploymentStatus))
+    contacts = fields.List(fields.Nested(PartnerContactSchema), attribute="local_contacts")
+    notes = fields.String(attribute="local_notes", allow_none=True)
+
+
 class PartnerSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     kind = fields.String()
     siret = fields.String(allow_none=True)
@@ -57,6 +62,14 @@ class PartnerContactInSchema(BaseSchema):
         validate=[length(maximum=254), validate.Email(error="Adresse e-mail invalide.")],
     )
     phone = fields.String(load_default=None, allow_none=True, validate=length(maximum=40))
+
+
+class DeploymentInSchema(BaseSchema):
+    """A territory's deployment of a partner: only what is sent changes."""
+
+    status = fields.String(validate=one_of(("deployed", "in_discussion")))
+    contacts = fields.List(fields.Nested(PartnerContactInSchema), validate=validate.Length(max=20))
+    notes = fields.String(allow_none=True, validate=length(maximum=5000))
 
 
 class PartnerTerritoryInSchema(BaseSchema):
@@ -110,7 +123,7 @@ class PartnerPatchSchema(BaseSchema):
 
 
 class DuplicateCandidateSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     town = fields.String(allow_none=True)
     reason = fields.String()
@@ -132,10 +145,10 @@ class CriterionSchema(BaseSchema):
 
 
 class OpportunitySchema(BaseSchema):
-    id = fields.Integer()
-    partner_id = fields.Integer()
+    id = Id()
+    partner_id = Id()
     partner_name = fields.Function(lambda opportunity: opportunity.partner.name)
-    territory_id = fields.Integer(allow_none=True)
+    territory_id = Id(allow_none=True)
     title = fields.String()
     domain = fields.String(attribute="domain_code")
     subtypes = fields.Function(lambda opportunity: [subtype.code for subtype in opportunity.subtypes])
@@ -151,7 +164,9 @@ class OpportunitySchema(BaseSchema):
     documents_required = fields.List(fields.String())
     shared_categories = fields.List(fields.String())
     tags = fields.List(fields.String())
-    status = fields.Function(lambda opportunity: opportunity.status.value)
+    status = fields.Function(
+        lambda opportunity: opportunity.status.value, metadata=enum_of(OpportunityStatus)
+    )
     places_taken = fields.Integer()
     version = fields.Integer(metadata={"description": "à renvoyer avec une modification (verrou optimiste)"})
     published_at = fields.DateTime(allow_none=True)
@@ -239,16 +254,16 @@ class SearchQuerySchema(BaseSchema):
 
 
 class PartnerHitSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     town = fields.String(allow_none=True)
     score = fields.Float()
 
 
 class OpportunityHitSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     title = fields.String()
-    partner_id = fields.Integer()
+    partner_id = Id()
     partner_name = fields.String()
     town = fields.String(allow_none=True)
     domain = fields.String()

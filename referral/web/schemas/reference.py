@@ -7,11 +7,11 @@ from typing import Any
 from marshmallow import fields
 
 from referral.web.paging import PageQuerySchema
-from referral.web.schemas.base import BaseSchema, length
+from referral.web.schemas.base import BaseSchema, Id, length
 
 
 class TerritorySchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     slug = fields.String()
     name = fields.String()
     region = fields.String()
@@ -24,13 +24,19 @@ class StructureQuerySchema(PageQuerySchema):
 
 
 class StructureSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     full_name = fields.String(allow_none=True)
     town = fields.String()
     region = fields.String()
-    territory_id = fields.Integer(allow_none=True)
+    territory_id = Id(allow_none=True)
     programmes = fields.Method("_programmes")
 
     def _programmes(self, structure: Any) -> list[str]:
         return [programme.value for programme in structure.programmes]
+
+
+class ApiIndexSchema(BaseSchema):
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    openapi = fields.String(required=True)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from marshmallow import fields
 
+from referral.cases.models import DataCategory
 from referral.referrals.matching_index import ReverseMatchView
+from referral.referrals.models import ReferralState
+from referral.territories.models import Role
 from referral.web.limits import ID_MAX
 from referral.web.paging import PageQuerySchema
-from referral.web.schemas.base import BaseSchema, Id, length, number_range
+from referral.web.schemas.base import ID_METADATA, BaseSchema, Id, enum_of, length, number_range
 
 
 class ReferralCreateSchema(BaseSchema):
@@ -25,30 +28,34 @@ class TransitionInSchema(BaseSchema):
 
 
 class StateSchema(BaseSchema):
-    id = fields.Integer()
-    state = fields.Function(lambda r: r.state.value)
+    id = Id()
+    state = fields.Function(lambda r: r.state.value, metadata=enum_of(ReferralState))
     version = fields.Integer()
 
 
 class TransitionSchema(BaseSchema):
     action = fields.String()
-    from_state = fields.Function(lambda t: t.from_state.value if t.from_state else None)
-    to_state = fields.Function(lambda t: t.to_state.value)
-    actor_role = fields.Function(lambda t: t.actor_role.value if t.actor_role else None)
+    from_state = fields.Function(
+        lambda t: t.from_state.value if t.from_state else None, metadata=enum_of(ReferralState, nullable=True)
+    )
+    to_state = fields.Function(lambda t: t.to_state.value, metadata=enum_of(ReferralState))
+    actor_role = fields.Function(
+        lambda t: t.actor_role.value if t.actor_role else None, metadata=enum_of(Role, nullable=True)
+    )
     at = fields.DateTime()
     reason = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
 
 
 class ReferralSchema(BaseSchema):
-    id = fields.Integer()
-    participant_id = fields.Integer()
-    opportunity_id = fields.Integer()
+    id = Id()
+    participant_id = Id()
+    opportunity_id = Id()
     opportunity_title = fields.Function(lambda r: r.opportunity.title)
-    partner_id = fields.Function(lambda r: r.opportunity.partner_id)
+    partner_id = fields.Function(lambda r: r.opportunity.partner_id, metadata=ID_METADATA)
     partner_name = fields.Function(lambda r: r.opportunity.partner.name)
     domain = fields.Function(lambda r: r.opportunity.domain_code)
-    state = fields.Function(lambda r: r.state.value)
+    state = fields.Function(lambda r: r.state.value, metadata=enum_of(ReferralState))
     state_label = fields.Function(lambda r: r.state.label)
     version = fields.Integer()
     outcome = fields.String(allow_none=True)
@@ -57,11 +64,22 @@ class ReferralSchema(BaseSchema):
     transitions = fields.List(fields.Nested(TransitionSchema))
 
 
+class WithdrawnSchema(BaseSchema):
+    """A category of the dossier the person withdrew (or no consent covers any more)."""
+
+    category = fields.Function(lambda w: w.category.value, metadata=enum_of(DataCategory))
+    label = fields.Function(lambda w: w.category.label)
+    withdrawn_on = fields.Date(allow_none=True)
+    message = fields.String()
+
+
 class ReferralWithDossierSchema(ReferralSchema):
-    """For the CIP and the CPs following it: with the dossier shared under consent."""
+    """For the CIP and the CPs following it: with the dossier shared under consent, as the
+    consent allows on the day it is read (`withdrawn` says what no longer shows, since when)."""
 
     comment = fields.String(allow_none=True)
     shared_dossier = fields.Dict()
+    withdrawn = fields.List(fields.Nested(WithdrawnSchema))
 
 
 class ReferralQuerySchema(PageQuerySchema):
@@ -74,19 +92,19 @@ class ProposalQuerySchema(BaseSchema):
 
 
 class StructureCountSchema(BaseSchema):
-    structure_id = fields.Integer()
+    structure_id = Id()
     structure_name = fields.String()
     count = fields.Integer()
 
 
 class OwnParticipantSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     first_name = fields.String()
     last_name = fields.String()
 
 
 class ReverseMatchSchema(BaseSchema):
-    opportunity_id = fields.Integer()
+    opportunity_id = Id()
     total = fields.Integer()
     by_structure = fields.Method("_by_structure")
     participants = fields.Method("_participants")

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from marshmallow import fields
 
-from referral.web.schemas.base import BaseSchema, Id
+from referral.tasks.models import TaskKind, TaskStatus
+from referral.web.schemas.base import BaseSchema, Id, enum_of
 
 
 class TaskSchema(BaseSchema):
-    id = fields.Integer()
-    kind = fields.Function(lambda t: t.kind.value)
+    id = Id()
+    kind = fields.Function(lambda t: t.kind.value, metadata=enum_of(TaskKind))
     title = fields.String()
     due_on = fields.Date()
-    status = fields.Function(lambda t: t.status.value)
+    status = fields.Function(lambda t: t.status.value, metadata=enum_of(TaskStatus))
     link = fields.String(allow_none=True)
-    participant_id = fields.Integer(allow_none=True)
+    participant_id = Id(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
 
 
@@ -25,7 +26,7 @@ class TaskListSchema(BaseSchema):
 
 
 class NotificationSchema(BaseSchema):
-    id = fields.Integer()
+    id = Id()
     kind = fields.String()
     message = fields.String()
     link = fields.String(allow_none=True)

@@ -22,6 +22,7 @@ MODULES = [
     "referral.web.views.network",
     "referral.web.views.health",
     "referral.web.views.accounts",
+    "referral.web.views.audit",
 ]
 
 

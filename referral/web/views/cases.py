@@ -360,8 +360,8 @@ def export_record(participant_id: int) -> Response:
 @login_required
 def request_transfer() -> Response:
     payload = load_form(schemas.TransferInSchema(), request.form)
-    case_transfers.request_transfer(db_session(), current_user(), payload.pop("participant_id"), **payload)
-    flash("Demande de transfert envoyée à la structure qui suit la personne.", "success")
+    case_transfers.request_transfer(db_session(), current_user(), **payload)
+    flash(case_transfers.TRANSFER_REQUESTED, "success")
     return redirect(url_for("cases.index"))
 
 

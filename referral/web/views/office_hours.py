@@ -17,6 +17,7 @@ from referral.partners import office_hours as office_hour_services
 from referral.partners.values import PARIS
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
+from referral.web.keys import pseudonym_key
 from referral.web.request_session import db_session
 from referral.web.schemas.partner_forms import BookingFormSchema, NotesFormSchema, OfficeHourFormSchema
 from referral.web.views.partners import bp, choose_territory, territory_slug
@@ -34,7 +35,11 @@ def _render_office_hours(
     return render_template(
         "partners/office_hours.html",
         slots=office_hour_services.list_office_hours(
-            session, user, slug, upcoming_only=request.args.get("passes") != "1"
+            session,
+            user,
+            slug,
+            pseudonym_key=pseudonym_key(),
+            upcoming_only=request.args.get("passes") != "1",
         ),
         participants=listing.participant_names(session, user) if may_book else [],
         errors=errors or {},

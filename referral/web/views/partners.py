@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from referral.exceptions import DomainError
-from referral.partners import opportunities, scope, search, services
+from referral.partners import deployments, opportunities, scope, search, services
 from referral.partners.exceptions import LikelyDuplicatePartner
 from referral.partners.models import DeploymentStatus, Partner
 from referral.partners.values import PARIS
@@ -32,7 +32,7 @@ from referral.territories import queries as territory_queries
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.request_session import db_session
-from referral.web.schemas.partner_forms import PartnerEditFormSchema, PartnerFormSchema
+from referral.web.schemas.partner_forms import DeploymentFormSchema, PartnerEditFormSchema, PartnerFormSchema
 
 bp = Blueprint("partner_pages", __name__, url_prefix="/reseau")
 
@@ -213,6 +213,10 @@ def partner(partner_id: int) -> str:
         kinds=reference.labels(session, "partner_kind"),
         domains={domain.code: domain.label for domain in reference.domains(session)},
         may_build=scope.may_manage_partners(user),
+        may_edit_identity=deployments.may_edit_identity(user, found),
+        shared=deployments.is_shared(found),
+        own_deployment=scope.is_territory_cp(user)
+        and deployments.deployment(found, user.territory_id or 0) is not None,
     )
 
 
@@ -222,6 +226,9 @@ def edit_partner(partner_id: int) -> Any:
     session, user = db_session(), current_user()
     found = services.get_partner(session, user, partner_id)
     if request.method == "GET":
+        if scope.may_manage_partners(user) and not deployments.may_edit_identity(user, found):
+            # A shared partner: what the CP edits is their territory's deployment.
+            return redirect(url_for("partner_pages.edit_deployment", partner_id=found.id))
         return _render_partner_form(partner=found, values=_partner_values(found))
     try:
         payload = _with_own_territory(load_form(PartnerEditFormSchema(), request.form))
@@ -231,4 +238,50 @@ def edit_partner(partner_id: int) -> Any:
             partner=found, values=request.form, errors=refusal.errors, message=refusal.message
         ), refusal.status
     flash("Partenaire mis à jour.", "success")
+    return redirect(url_for("partner_pages.partner", partner_id=found.id))
+
+
+def _deployment_values(link: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {"status": link.status.value, "notes": link.local_notes or ""}
+    for index, contact in enumerate(link.local_contacts or []):
+        for name in ("name", "role", "email", "phone"):
+            values[f"contact-{index}-{name}"] = contact.get(name) or ""
+    return values
+
+
+@bp.route("/partenaires/<int:partner_id>/deploiement", methods=["GET", "POST"])
+@login_required
+def edit_deployment(partner_id: int) -> Any:
+    """A CP's page for their territory's deployment of a partner: status, local contacts, notes."""
+    session, user = db_session(), current_user()
+    found = services.get_partner(session, user, partner_id)
+    scope.require_builder(user)
+    slug = territory_slug()
+    link = deployments.deployment(found, user.scope_territory_id) if user.scope_territory_id else None
+    if slug is None or link is None:
+        flash("Ce partenaire n'est pas déployé sur votre territoire.", "error")
+        return redirect(url_for("partner_pages.partner", partner_id=found.id))
+
+    def render(
+        values: Mapping[str, Any], errors: Mapping[str, list[str]] | None = None, message: str | None = None
+    ) -> str:
+        return render_template(
+            "partners/deployment_form.html",
+            partner=found,
+            territory=link.territory,
+            values=values,
+            errors=errors or {},
+            message=message,
+            contact_rows=_contact_count(values),
+            status_options=DeploymentStatus.choices(),
+        )
+
+    if request.method == "GET":
+        return render(_deployment_values(link))
+    try:
+        payload = load_form(DeploymentFormSchema(), request.form)
+        deployments.update_deployment(session, user, found, slug, payload)
+    except DomainError as refusal:
+        return render(request.form, refusal.errors, refusal.message), refusal.status
+    flash(f"Déploiement sur le territoire « {link.territory.name} » mis à jour.", "success")
     return redirect(url_for("partner_pages.partner", partner_id=found.id))

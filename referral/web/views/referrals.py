@@ -62,12 +62,19 @@ def create() -> Response:
 def index() -> str:
     session = db_session()
     user = current_user()
+    groups = services.grouped_referrals(session, user)
+    shared = services.shared_dossiers(
+        session,
+        user,
+        [referral for _title, members in groups for referral in members],
+        what="nom (orientations)",
+    )
     return render_template(
         "referrals/index.html",
-        groups=services.grouped_referrals(session, user),
+        groups=groups,
         own_referrals=services.may_edit_record(user),
         today=date.today(),
-        name_of=lambda referral: services.display_name(user, referral),
+        name_of=lambda referral: services.display_name(user, referral, shared.get(referral.id)),
     )
 
 
@@ -90,12 +97,14 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
             "referral_outcome",
         )
     }
+    shared = services.shared_dossier(session, user, referral)
     return render_template(
         "referrals/show.html",
         referral=referral,
         moves=available(referral.state, user.role),
-        dossier=referral.shared_dossier if services.may_see_dossier(user, referral) else None,
-        name=services.display_name(user, referral),
+        dossier=shared.dossier if shared else None,
+        withdrawn=shared.withdrawn if shared else [],
+        name=services.display_name(user, referral, shared),
         edits_record=services.may_edit_record(user),
         reasons=reasons,
         message=message,
@@ -127,8 +136,11 @@ def dossier(referral_id: int) -> str:
     session = db_session()
     user = current_user()
     referral = services.get_referral(session, user, referral_id)
-    if not services.may_see_dossier(user, referral):
+    shared = services.shared_dossier(session, user, referral, what="dossier partagé (impression)")
+    if shared is None:
         raise PermissionDenied(
             "Le dossier partagé n'est consultable que par la ou le CIP et les CP qui suivent l'orientation."
         )
-    return render_template("referrals/dossier.html", referral=referral, dossier=referral.shared_dossier)
+    return render_template(
+        "referrals/dossier.html", referral=referral, dossier=shared.dossier, withdrawn=shared.withdrawn
+    )

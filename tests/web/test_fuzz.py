@@ -1,0 +1,32 @@
+"""Fuzzing is part of the suite (issue 14, point 15): schemathesis generates requests for every
+operation of the OpenAPI document, valid and invalid, and sends each as a CIP, a CP and the
+national team, in-process, on each database. Any 5xx or any answer the document does not
+describe fails the test, with the request to reproduce it.
+
+A few examples per operation here (``FUZZ_EXAMPLES``, 2 by default) so that `make test` stays
+quick; `make fuzz` runs the long campaign (``FUZZ_EXAMPLES=100``) and prints its figures.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+from tests.web.fuzzing import campaign
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
+ROLES = ("cip", "cp_emploi", "admin")
+
+
+@pytest.mark.fuzz
+def test_every_answer_is_one_the_document_describes(
+    app: Flask, backend: str, bearer: Callable[[str], dict[str, str]]
+) -> None:
+    report = campaign(app, {role: (lambda role=role: bearer(role)) for role in ROLES}, examples=FUZZ_EXAMPLES)
+    print(f"\nschemathesis on {backend}, {FUZZ_EXAMPLES} examples per operation and mode: {report.summary()}")
+    assert report.operations >= 60  # the whole document, not a part of it
+    assert report.statuses[200] > 0
+    assert not report.failures, f"{len(report.failures)} failures:\n" + "\n".join(report.failures[:30])
