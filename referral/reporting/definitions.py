@@ -131,6 +131,12 @@ DEFINITIONS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
             "20 h par semaine ou un CDDI (hors CDDI-PHC) commencé avant la fin de la période ; délai "
             "en semaines depuis l'entrée.",
         ),
+        "phc_summary": (
+            "Premières Heures : vers 20 heures",
+            "Parcours Premières Heures en cours dans la période ; part de ceux qui ont atteint 20 h par "
+            "semaine ou un CDDI (hors CDDI-PHC) par un contrat commencé avant la fin de la période ; "
+            "délai médian, en semaines entières depuis l'entrée, pour y parvenir.",
+        ),
         "phc_by_structure": (
             "Premières Heures : parcours par chantier",
             "Parcours Premières Heures en cours dans la période, par chantier (comme le rapport "

@@ -12,6 +12,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("referral_pages.index", "Mes orientations"),
         ("partner_pages.index", "Réseau"),
         ("partner_pages.office_hours", "Permanences"),
+        ("indicator_pages.index", "Indicateurs"),
     ],
     Role.CP: [
         ("pages.home", "Mon territoire"),
@@ -21,6 +22,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.office_hours", "Permanences"),
         ("partner_pages.workshops", "Ateliers"),
         ("network_pages.index", "Écosystème"),
+        ("indicator_pages.index", "Indicateurs"),
     ],
     Role.COORDINATOR: [
         ("pages.home", "Vue d'ensemble"),
@@ -28,8 +30,13 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.index", "Réseau"),
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.workshops", "Ateliers"),
+        ("indicator_pages.index", "Indicateurs"),
     ],
-    Role.ADMIN: [("pages.home", "Territoires"), ("network_pages.index", "Écosystème")],
+    Role.ADMIN: [
+        ("pages.home", "Territoires"),
+        ("network_pages.index", "Écosystème"),
+        ("indicator_pages.index", "Indicateurs"),
+    ],
 }
 
 

@@ -33,9 +33,19 @@ def init_app(app: Flask, csrf: CSRFProtect) -> Api:
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
 
-    from referral.web.api import me, meetings, network, participants, partners, reference, referrals, tokens
+    from referral.web.api import (
+        indicators,
+        me,
+        meetings,
+        network,
+        participants,
+        partners,
+        reference,
+        referrals,
+        tokens,
+    )
 
-    for module in (tokens, reference, partners, meetings, participants, referrals, me, network):
+    for module in (tokens, reference, partners, meetings, participants, referrals, me, network, indicators):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken
         # header, checked in auth.load_user), not with form tokens.

@@ -20,6 +20,7 @@ MODULES = [
     "referral.web.views.office_hours",
     "referral.web.views.workshops",
     "referral.web.views.network",
+    "referral.web.views.indicators",
 ]
 
 
