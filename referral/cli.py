@@ -20,7 +20,8 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 
-from referral.audit.services import Actor, set_actor
+from referral.audit.models import AuditAction
+from referral.audit.services import Actor, record, set_actor
 from referral.cases.models import Participant
 from referral.config import ConfigurationError
 from referral.db import Database
@@ -29,6 +30,8 @@ from referral.exceptions import DomainError
 from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion, row_count
 from referral.partners.datainclusion_export import export_datainclusion
 from referral.referrals.matching_index import proposals
+from referral.reporting import exports
+from referral.reporting import services as reporting
 from referral.scheduling.jobs import JOBS_BY_NAME, run_job
 from referral.scheduling.lease import release
 from referral.scheduling.runtime import holder_name, serve
@@ -505,3 +508,83 @@ def export_network(
     with open(path, "wb") as handle:
         handle.write(exported.content)
     click.echo(f"Écosystème de « {territory_slug} » écrit dans {path} ({len(exported.content)} octets).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators and the evaluation export (issue 17)
+# ---------------------------------------------------------------------------------------------
+
+
+def _acting_account(session: Session, email: str | None) -> User:
+    """The account a reporting command acts as: `--as`, or else the first national-team account
+    (what the command prints is what that account would see, and the audit log names it)."""
+    if email:
+        actor = user_by_email(session, email)
+    else:
+        actor = session.scalar(
+            select(User).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id)
+        )
+    if actor is None or not actor.is_active:
+        raise click.ClickException(
+            "Aucun compte actif pour agir : donnez --as avec l'adresse d'un compte (équipe nationale "
+            "pour tous les territoires)."
+        )
+    set_actor(session, Actor(actor.id, actor.email, actor.role.value, "ligne de commande"))
+    return actor
+
+
+@main.command("report")
+@click.option(
+    "--scope", default=None, help="« territory:lyon », « structure:12 » ou « all » (défaut : le sien)."
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Début (AAAA-MM-JJ).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Fin (AAAA-MM-JJ).")
+@click.option("--programme", type=click.Choice(["CVG", "PHC"]), default=None, help="Un seul programme.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option(
+    "--as", "as_email", default=None, help="Agir en tant que ce compte (défaut : l'équipe nationale)."
+)
+def report(
+    scope: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    programme: str | None,
+    fmt: str,
+    output: str | None,
+    as_email: str | None,
+) -> None:
+    """Write the indicators of a scope and period (the « Indicateurs » page) as XLSX, CSV or JSON,
+    with the same protection of small counts as the page for that account."""
+    try:
+        with _database().atomic() as session:
+            actor = _acting_account(session, as_email)
+            request = reporting.report_request(
+                session,
+                actor,
+                scope=scope,
+                start=start.date() if start else None,
+                end=end.date() if end else None,
+                programme=programme,
+            )
+            result = reporting.indicators_report(session, actor, request)
+            if fmt == "xlsx":
+                content = exports.to_xlsx(result)
+            elif fmt == "csv":
+                content = exports.to_csv(result)
+            else:
+                content = json.dumps(exports.to_data(result), ensure_ascii=False, indent=2).encode()
+            record(
+                session,
+                AuditAction.EXPORT,
+                entity="indicators",
+                details={"scope": request.scope.code, "period": result.period_label, "format": fmt},
+            )
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    path = output or exports.filename(request.scope.code, request.period, request.programme, fmt)
+    with open(path, "wb") as handle:
+        handle.write(content)
+    click.echo(f"Indicateurs ({result.scope_label}, {result.period_label}) écrits dans {path}.")

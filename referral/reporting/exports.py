@@ -20,14 +20,23 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from referral.reporting.context import Period
 from referral.reporting.definitions import DEFINITIONS, definition
 from referral.reporting.figures import Report, Table, cell_value
+from referral.territories.models import Programme
 
 BOM = "\ufeff"
 
 
 def _definition(table: Table) -> str:
     return DEFINITIONS[table.key][1] if table.key in DEFINITIONS else ""
+
+
+def filename(scope_code: str, period: Period, programme: Programme | None, fmt: str) -> str:
+    """``indicateurs-territory-lyon-2026-01-01-2026-12-31.xlsx``."""
+    scope = scope_code.replace(":", "-")
+    suffix = f"-{programme.value}" if programme else ""
+    return f"indicateurs-{scope}{suffix}-{period.start.isoformat()}-{period.end.isoformat()}.{fmt}"
 
 
 def header_lines(report: Report) -> list[tuple[str, str]]:

@@ -82,13 +82,6 @@ def index() -> Any:
     return _form(values, {}, report, pictures=charts.pictures(report.tables()), query=values)
 
 
-def export_filename(report_request: ReportRequest, fmt: str) -> str:
-    scope = report_request.scope.code.replace(":", "-")
-    period = report_request.period
-    programme = f"-{report_request.programme.value}" if report_request.programme else ""
-    return f"indicateurs-{scope}{programme}-{period.start.isoformat()}-{period.end.isoformat()}.{fmt}"
-
-
 @bp.get("/export")
 @login_required
 def export() -> Response:
@@ -111,5 +104,6 @@ def export() -> Response:
         details={"scope": report_request.scope.code, "period": report.period_label, "format": fmt},
     )
     response = Response(content, content_type=MEDIA_TYPES[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(report_request, fmt)}"'
+    name = exports.filename(report_request.scope.code, report_request.period, report_request.programme, fmt)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
