@@ -10,8 +10,9 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ from referral.exceptions import DomainError
 from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion, row_count
 from referral.partners.datainclusion_export import export_datainclusion
 from referral.referrals.matching_index import proposals
-from referral.reporting import exports
+from referral.reporting import evaluation, exports
 from referral.reporting import services as reporting
 from referral.scheduling.jobs import JOBS_BY_NAME, run_job
 from referral.scheduling.lease import release
@@ -588,3 +589,45 @@ def report(
     with open(path, "wb") as handle:
         handle.write(content)
     click.echo(f"Indicateurs ({result.scope_label}, {result.period_label}) écrits dans {path}.")
+
+
+@export_group.command("evaluation")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Début (AAAA-MM-JJ).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Fin (AAAA-MM-JJ).")
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help=f"Fichier de la clé de pseudonymisation (sinon : {evaluation.KEY_ENVIRONMENT_VARIABLE}).",
+)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--as", "as_email", default=None, help="Compte de l'équipe nationale (défaut : le premier).")
+def export_evaluation(
+    start: datetime, end: datetime, key_file: str | None, fmt: str, output: str | None, as_email: str | None
+) -> None:
+    """The evaluation export (one pseudonymised row per path, no name, no free text), for external
+    evaluators. The key is the national team's: given in a file or in the environment variable
+    REFERRAL_EVALUATION_KEY, never on the command line (it would stay in the shell's history)."""
+    key = (
+        Path(key_file).read_text().strip()
+        if key_file
+        else os.environ.get(evaluation.KEY_ENVIRONMENT_VARIABLE)
+    )
+    try:
+        with _database().atomic() as session:
+            actor = _acting_account(session, as_email)
+            exported = evaluation.evaluation_export(
+                session, actor, key, start=start.date(), end=end.date(), today=date.today()
+            )
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    path = Path(output or f"evaluation-{start.date().isoformat()}-{end.date().isoformat()}.{fmt}")
+    if fmt == "xlsx":
+        path.write_bytes(exported.to_xlsx())
+    else:
+        path.write_bytes(exported.to_csv())
+        path.with_name(path.stem + "-dictionnaire.csv").write_bytes(exported.dictionary_csv())
+    for name, value in exported.summary():
+        click.echo(f"  {name} : {value}")
+    click.echo(f"Export pour l'évaluation écrit dans {path}.")

@@ -37,6 +37,11 @@ class IndicatorsQuerySchema(BaseSchema):
         return data
 
 
+class EvaluationQuerySchema(BaseSchema):
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+
+
 class ExportQuerySchema(IndicatorsQuerySchema):
     format = fields.String(required=True, validate=one_of(["csv", "xlsx"]))
 

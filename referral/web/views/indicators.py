@@ -16,7 +16,8 @@ from marshmallow import ValidationError
 
 from referral.audit import services as audit
 from referral.audit.models import AuditAction
-from referral.reporting import charts, exports, services
+from referral.reporting import charts, evaluation, exports, services
+from referral.reporting.context import paris_today
 from referral.reporting.definitions import DEFINITIONS, definition
 from referral.reporting.exceptions import InvalidReportRequest
 from referral.reporting.figures import Report, display
@@ -24,7 +25,7 @@ from referral.reporting.services import ReportRequest
 from referral.web.auth import current_user, login_required
 from referral.web.errors import flatten_messages
 from referral.web.request_session import db_session
-from referral.web.schemas.indicators import ExportQuerySchema, IndicatorsQuerySchema
+from referral.web.schemas.indicators import EvaluationQuerySchema, ExportQuerySchema, IndicatorsQuerySchema
 
 bp = Blueprint("indicator_pages", __name__, url_prefix="/indicateurs")
 
@@ -79,7 +80,14 @@ def index() -> Any:
         "to": report_request.period.end.isoformat(),
         "programme": report_request.programme.value if report_request.programme else "",
     }
-    return _form(values, {}, report, pictures=charts.pictures(report.tables()), query=values)
+    return _form(
+        values,
+        {},
+        report,
+        pictures=charts.pictures(report.tables()),
+        query=values,
+        evaluation_link=evaluation.may_export(current_user()),
+    )
 
 
 @bp.get("/export")
@@ -107,3 +115,39 @@ def export() -> Response:
     name = exports.filename(report_request.scope.code, report_request.period, report_request.programme, fmt)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@bp.route("/evaluation", methods=["GET", "POST"])
+@login_required
+def evaluation_export() -> Any:
+    """The evaluation export (national team): the key is typed in the form at each export, sent
+    over the encrypted connection, used and forgotten — never stored, never in a URL."""
+    actor = current_user()
+    evaluation.require_national_team(actor)
+    values = {"from": request.form.get("from", ""), "to": request.form.get("to", "")}
+    if request.method == "GET":
+        return render_template(
+            "indicators/evaluation.html", values=values, errors={}, dictionary=evaluation.DICTIONARY
+        )
+    try:
+        dates = EvaluationQuerySchema().load({"from": values["from"], "to": values["to"]})
+        exported = evaluation.evaluation_export(
+            db_session(),
+            actor,
+            request.form.get("key"),
+            start=dates["start"],
+            end=dates["end"],
+            today=paris_today(),
+        )
+    except ValidationError as error:
+        errors = flatten_messages(error.messages)
+    except InvalidReportRequest as refusal:
+        errors = refusal.errors
+    else:
+        response = Response(exported.to_xlsx(), content_type=MEDIA_TYPES["xlsx"])
+        name = f"evaluation-{dates['start'].isoformat()}-{dates['end'].isoformat()}.xlsx"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render_template(
+        "indicators/evaluation.html", values=values, errors=errors, dictionary=evaluation.DICTIONARY
+    ), 422
