@@ -322,6 +322,7 @@ BENCHMARKS = {
     "matching": "referral.bench.matching",
     "network": "referral.bench.network",
     "search": "referral.bench.search",
+    "reporting": "referral.bench.reporting",
 }
 
 
@@ -341,7 +342,12 @@ BENCHMARKS = {
     help="Fraction de la taille nationale (1.0 = échelle nationale ; petit = essai rapide).",
 )
 @click.option("--seed", type=int, default=20261123, show_default=True, help="Graine des données générées.")
-def bench(name: str, output: str | None, scale: float, seed: int) -> None:
+@click.option(
+    "--database-url",
+    default=None,
+    help="reporting : une base PostgreSQL à part (ex. postgresql+psycopg://postgres@127.0.0.1/bench_reporting).",
+)
+def bench(name: str, output: str | None, scale: float, seed: int, database_url: str | None) -> None:
     """Run a benchmark of `referral/bench/` on generated national-scale data and write its figures
     to a JSON file.
 
@@ -353,7 +359,10 @@ def bench(name: str, output: str | None, scale: float, seed: int) -> None:
     module = importlib.import_module(BENCHMARKS[name])
     path = Path(output or f"bench-results/{name}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    module.run(path, scale=scale, seed=seed, echo=click.echo)
+    if name == "reporting":
+        module.run(path, scale=scale, seed=seed, echo=click.echo, database_url=database_url)
+    else:
+        module.run(path, scale=scale, seed=seed, echo=click.echo)
     if name == "matching":
         # (b) needs the database: measured by bench/matching_service.py, into the same file.
         # Benchmarks load (with their generators and NumPy) only when one is run, like `module`.

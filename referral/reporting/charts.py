@@ -36,6 +36,19 @@ STYLE = Style(
     colors=("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999", "#000000"),
 )
 WIDTH = 760
+# The tables drawn: one picture per subject that a picture helps to read (a long list of types
+# or reasons reads better as its table). Each costs some tens of milliseconds to draw.
+PICTURED = frozenset(
+    {
+        "activity_monthly",
+        "exits_by_family",
+        "housing_flows",
+        "phc_progression",
+        "follow_up_outcomes",
+        "referrals_by_domain",
+        "needs_without_answer",
+    }
+)
 
 
 def _count(cell: Any) -> int | None:
@@ -69,7 +82,7 @@ def render(table: Table) -> bytes | None:
     """The SVG of `table`, or None when it has no picture or nothing to draw."""
     rows = [row for row in table.rows if not row.total]
     columns = _count_columns(table)
-    if table.chart == "none" or not rows or not columns:
+    if table.key not in PICTURED or table.chart == "none" or not rows or not columns:
         return None
     chart: Any
     if table.chart == "series":

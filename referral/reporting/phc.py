@@ -52,7 +52,14 @@ def phc(ctx: Context) -> list[Table]:
             func.max(Contract.weekly_hours).label("max_hours"),
             func.min(case((reached, Contract.starts_on))).label("reached_on"),
         )
-        .where(Contract.kind.in_(INSERTION), Contract.starts_on <= end)
+        .where(
+            Contract.kind.in_(INSERTION),
+            Contract.starts_on <= end,
+            # Only the scope's PHC people: a territory's page does not read the country's contracts.
+            Contract.participant_id.in_(
+                select(Participant.id).where(ctx.paths(), Participant.programme == Programme.PHC)
+            ),
+        )
         .group_by(Contract.participant_id)
         .subquery()
     )
@@ -71,7 +78,9 @@ def phc(ctx: Context) -> list[Table]:
         .group_by(Contract.participant_id)
         .subquery()
     )
-    weeks = ctx.days(Participant.entered_on, per_person.c.reached_on) / literal_column("7")
+    # Whole weeks: integer division in both databases (SQLAlchemy's `//` is FLOOR(), a Python
+    # function on SQLite).
+    weeks = ctx.days(Participant.entered_on, per_person.c.reached_on).op("/")(literal_column("7"))
     phc_paths = and_(ctx.paths(), Participant.programme == Programme.PHC, active_in_period(ctx))
     start_bands: dict[str, int] = defaultdict(int)
     top_bands: dict[str, int] = defaultdict(int)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.sql import Subquery
 
 from referral.cases.models import Exit, Need, Participant
@@ -66,27 +66,38 @@ def _facts(ctx: Context) -> Subquery:
 def referrals(ctx: Context) -> list[Table]:
     session = ctx.session
     facts = _facts(ctx)
-    sent = case((facts.c.sent_at.is_not(None), 1), else_=0)
+    sent = Context.flag(facts.c.sent_at.is_not(None))
     # An acceptance later refused (or the reverse) cannot happen in the lifecycle; accepted wins.
-    answered = case((or_(facts.c.accepted == 1, facts.c.refused == 1), 1), else_=0)
+    answered = Context.flag(
+        or_(facts.c.accepted == literal_column("1"), facts.c.refused == literal_column("1"))
+    )
+    days = func.round(ctx.days_between_times(facts.c.sent_at, facts.c.answer_at))
     domains = {d.code: d.label for d in reference.domains(session)}
 
-    by_domain: dict[str, tuple[int, int, int, int]] = {}
-    for domain, total, sent_n, answered_n, accepted_n in session.execute(
-        select(facts.c.domain, func.count(), func.sum(sent), func.sum(answered), func.sum(facts.c.accepted))
-        .group_by(facts.c.domain)
-        .order_by(facts.c.domain)
-    ):
-        by_domain[domain] = (int(total), int(sent_n or 0), int(answered_n or 0), int(accepted_n or 0))
+    # One grouped statement over the referrals' facts, read three ways: by domain, by partner,
+    # and the histogram of answer delays.
+    by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    by_partner: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     delays: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    days = func.round(ctx.days_between_times(facts.c.sent_at, facts.c.answer_at))
-    for domain, day_count, count in session.execute(
-        select(facts.c.domain, days, func.count())
-        .where(facts.c.sent_at.is_not(None), facts.c.answer_at.is_not(None))
-        .group_by(facts.c.domain, days)
+    for domain, partner_id, is_sent, is_answered, is_accepted, day_count, count in session.execute(
+        select(
+            facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days, func.count()
+        ).group_by(facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days)
     ):
-        delays[domain].append((float(day_count), int(count)))
-        delays["total"].append((float(day_count), int(count)))
+        count = int(count)
+        figures = by_domain[domain]
+        figures[0] += count
+        figures[1] += count * int(is_sent)
+        figures[2] += count * int(is_answered)
+        figures[3] += count * int(is_accepted)
+        if is_sent:
+            partner = by_partner[partner_id]
+            partner[0] += count
+            partner[1] += count * int(is_answered)
+            partner[2] += count * int(is_accepted)
+        if is_sent and day_count is not None:
+            delays[domain].append((float(day_count), count))
+            delays["total"].append((float(day_count), count))
 
     columns = (
         Column("referrals", "Orientations"),
@@ -97,7 +108,7 @@ def referrals(ctx: Context) -> list[Table]:
         Column("answer_days", "Délai médian de réponse (jours)", "days"),
     )
 
-    def line(key: str, label: str, figures: tuple[int, int, int, int], *, total: bool = False) -> Row:
+    def line(key: str, label: str, figures: list[int], *, total: bool = False) -> Row:
         _mean, median, n = histogram_stats(delays.get(key, []))
         count, sent_n, answered_n, accepted_n = figures
         return Row(
@@ -113,27 +124,20 @@ def referrals(ctx: Context) -> list[Table]:
     domain_rows += [
         line(code, code, figures) for code, figures in sorted(by_domain.items()) if code not in domains
     ]
-    sums = [sum(figures[i] for figures in by_domain.values()) for i in range(4)]
-    totals = (sums[0], sums[1], sums[2], sums[3])
+    totals = [sum(figures[i] for figures in by_domain.values()) for i in range(4)]
     domain_rows.append(line("total", "Toutes les orientations", totals, total=True))
 
+    names = dict(
+        session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(list(by_partner)))).all()
+    )
     partner_rows = tuple(
         Row(
             str(partner_id),
-            name,
-            (
-                int(sent_n),
-                int(answered_n or 0),
-                int(accepted_n or 0),
-                Ratio(int(accepted_n or 0), int(answered_n or 0)),
-            ),
+            names.get(partner_id, str(partner_id)),
+            (n, answered_n, accepted_n, Ratio(accepted_n, answered_n)),
         )
-        for partner_id, name, sent_n, answered_n, accepted_n in session.execute(
-            select(Partner.id, Partner.name, func.count(), func.sum(answered), func.sum(facts.c.accepted))
-            .join(facts, facts.c.partner_id == Partner.id)
-            .where(facts.c.sent_at.is_not(None))
-            .group_by(Partner.id, Partner.name)
-            .order_by(func.count().desc(), Partner.name, Partner.id)
+        for partner_id, (n, answered_n, accepted_n) in sorted(
+            by_partner.items(), key=lambda item: (-item[1][0], names.get(item[0], ""), item[0])
         )
     )
 
