@@ -5,6 +5,7 @@ the number of people (definitions: `definitions.DEFINITIONS["activity"]`)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
 
@@ -45,32 +46,32 @@ def activity(ctx: Context) -> list[Table]:
     last_day = case((and_(Exit.id.is_not(None), Exit.exited_on < end), Exit.exited_on), else_=ctx.end())
     past_24 = ctx.days(Participant.entered_on, last_day) > PATH_PAST_DAYS
 
-    def counts(group: bool) -> dict[str, tuple[int, ...]]:
-        columns = [
-            func.count(distinct(ctx.person_key())),
-            func.count(Participant.id),
-            func.sum(case((entered, 1), else_=0)),
-            func.sum(case((exited, 1), else_=0)),
-            func.sum(case((past_24, 1), else_=0)),
+    # One scan for every programme and for both: a person is counted once in « Ensemble » even
+    # with a path in each programme.
+    person = ctx.person_key()
+    aggregates: list[Any] = []
+    for programme in Programme:
+        mine = Participant.programme == programme
+        aggregates += [
+            func.count(distinct(case((mine, person)))),
+            func.sum(case((mine, 1), else_=0)),
+            func.sum(case((and_(mine, entered), 1), else_=0)),
+            func.sum(case((and_(mine, exited), 1), else_=0)),
+            func.sum(case((and_(mine, past_24), 1), else_=0)),
         ]
-        query = (
-            select(*([Participant.programme] if group else []), *columns)
-            .select_from(Participant)
-            .outerjoin(Exit, Exit.participant_id == Participant.id)
-            .where(ctx.paths(), active_in_period(ctx))
-        )
-        if group:
-            query = query.group_by(Participant.programme).order_by(Participant.programme)
-            return {
-                programme.value: tuple(int(v or 0) for v in values)
-                for programme, *values in ctx.session.execute(query)
-            }
-        row = session.execute(query).one()
-        return {TOTAL: tuple(int(v or 0) for v in row)}
-
-    by_programme = counts(group=True)
-    if ctx.programme is None:
-        by_programme.update(counts(group=False))
+    aggregates.append(func.count(distinct(person)))
+    values = session.execute(
+        select(*aggregates)
+        .select_from(Participant)
+        .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .where(ctx.paths(), active_in_period(ctx))
+    ).one()
+    numbers = [int(v or 0) for v in values]
+    by_programme: dict[str, tuple[int, ...]] = {}
+    for index, programme in enumerate(Programme):
+        by_programme[programme.value] = tuple(numbers[5 * index : 5 * index + 5])
+    parts = list(by_programme.values())
+    by_programme[TOTAL] = (numbers[-1], *(sum(part[i] for part in parts) for i in range(1, 5)))
 
     # Path lengths of the exits of the period: a histogram of days per programme.
     lengths: dict[str, list[tuple[float, int]]] = defaultdict(list)

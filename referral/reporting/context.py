@@ -142,6 +142,10 @@ class Context:
         see two bound parameters as the same expression."""
         return case((condition, literal_column("1")), else_=literal_column("0"))
 
+    def epoch(self) -> ColumnElement[Any]:
+        """A fixed day written in the statement (1 January 2000), to count days from."""
+        return literal_column("'2000-01-01'" if self.sqlite else "DATE '2000-01-01'")
+
     def end(self) -> ColumnElement[Any]:
         return literal(self.period.end, Date)
 

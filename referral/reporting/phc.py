@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
 
 from referral.cases.models import Contract, ContractKind, Exit, Participant
 from referral.reporting.activity import active_in_period
@@ -48,7 +48,12 @@ def phc(ctx: Context) -> list[Table]:
     per_person = (
         select(
             Contract.participant_id.label("participant_id"),
-            func.min(Contract.starts_on).label("first_start"),
+            # The first contract's hours, read in the same pass: the smallest (day, tenths of an
+            # hour) packed in one integer, unpacked by `% 1000` below.
+            func.min(
+                ctx.days(ctx.epoch(), Contract.starts_on) * literal_column("1000")
+                + cast(Contract.weekly_hours * literal_column("10"), Integer)
+            ).label("first_key"),
             func.max(Contract.weekly_hours).label("max_hours"),
             func.min(case((reached, Contract.starts_on))).label("reached_on"),
         )
@@ -63,21 +68,7 @@ def phc(ctx: Context) -> list[Table]:
         .group_by(Contract.participant_id)
         .subquery()
     )
-    first = (
-        select(
-            Contract.participant_id.label("participant_id"), func.min(Contract.weekly_hours).label("hours")
-        )
-        .join(
-            per_person,
-            and_(
-                per_person.c.participant_id == Contract.participant_id,
-                Contract.starts_on == per_person.c.first_start,
-            ),
-        )
-        .where(Contract.kind.in_(INSERTION))
-        .group_by(Contract.participant_id)
-        .subquery()
-    )
+    first_tenths = per_person.c.first_key.op("%")(literal_column("1000"))
     # Whole weeks: integer division in both databases (SQLAlchemy's `//` is FLOOR(), a Python
     # function on SQLite).
     weeks = ctx.days(Participant.entered_on, per_person.c.reached_on).op("/")(literal_column("7"))
@@ -87,14 +78,14 @@ def phc(ctx: Context) -> list[Table]:
     weeks_histogram: list[tuple[float, int]] = []
     total = reached_count = 0
     for first_hours, max_hours, weeks_to, count in session.execute(
-        select(first.c.hours, per_person.c.max_hours, weeks, func.count())
+        select(first_tenths, per_person.c.max_hours, weeks, func.count())
         .select_from(Participant)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
         .outerjoin(per_person, per_person.c.participant_id == Participant.id)
-        .outerjoin(first, first.c.participant_id == Participant.id)
         .where(phc_paths)
-        .group_by(first.c.hours, per_person.c.max_hours, weeks)
+        .group_by(first_tenths, per_person.c.max_hours, weeks)
     ):
+        first_hours = None if first_hours is None else int(first_hours) / 10
         count = int(count)
         total += count
         start_bands[band(first_hours)] += count

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql import Subquery
 
 from referral.cases.models import Exit, Need, Participant
@@ -196,21 +196,27 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
     person, and with no published offer of their domain in the person's territory today."""
     session, end = ctx.session, ctx.period.end
     _start, end_bound = ctx.period.bounds()
-    referred = exists(
-        select(Referral.id)
+    # The (person, domain) pairs with a referral before the end, grouped once and joined: one
+    # pass over the referrals rather than a lookup per need.
+    referred = (
+        select(Referral.participant_id.label("participant_id"), Opportunity.domain_code.label("domain"))
         .join(Opportunity, Opportunity.id == Referral.opportunity_id)
-        .where(
-            Referral.participant_id == Need.participant_id,
-            Opportunity.domain_code == Need.domain_code,
-            Referral.created_at < end_bound,
-        )
+        .join(Participant, Participant.id == Referral.participant_id)
+        .where(ctx.paths(), Referral.created_at < end_bound)
+        .group_by(Referral.participant_id, Opportunity.domain_code)
+        .subquery()
     )
+    referred_flag = Context.flag(referred.c.participant_id.is_not(None))
     counts: dict[tuple[int | None, str, bool], int] = defaultdict(int)
-    for territory_id, domain, has_referral, count in session.execute(
-        select(Structure.territory_id, Need.domain_code, Context.flag(referred), func.count())
+    for territory_id, domain, flag, count in session.execute(
+        select(Structure.territory_id, Need.domain_code, referred_flag, func.count())
         .join(Participant, Participant.id == Need.participant_id)
         .join(Structure, Structure.id == Participant.structure_id)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .outerjoin(
+            referred,
+            and_(referred.c.participant_id == Need.participant_id, referred.c.domain == Need.domain_code),
+        )
         .where(
             ctx.paths(),
             Need.opened_on <= end,
@@ -218,9 +224,9 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
             Participant.entered_on <= end,
             or_(Exit.id.is_(None), Exit.exited_on > end),
         )
-        .group_by(Structure.territory_id, Need.domain_code, Context.flag(referred))
+        .group_by(Structure.territory_id, Need.domain_code, referred_flag)
     ):
-        counts[(territory_id, domain, bool(has_referral))] += int(count)
+        counts[(territory_id, domain, bool(flag))] += int(count)
     # Where each domain has a published offer today: a few hundred (territory, domain) pairs.
     local = select(Opportunity.territory_id, Opportunity.domain_code).where(
         Opportunity.status == OpportunityStatus.PUBLISHED, Opportunity.territory_id.is_not(None)
