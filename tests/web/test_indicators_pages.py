@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral.audit.models import AuditEntry
 from referral.cases.models import Participant
 from referral.reporting.figures import Column, display
 from tests.helpers import DEMO, login
@@ -70,7 +71,7 @@ def test_the_coordinator_sees_lyon_protected_and_a_cip_exact(client: FlaskClient
     assert all(c in ("0", "< 5") or int(c.replace("\u202f", "")) % 5 == 0 for c in counts)
 
 
-def test_the_xlsx_opens_and_equals_the_page(client: FlaskClient) -> None:
+def test_the_xlsx_opens_and_equals_the_page(client: FlaskClient, session: Session) -> None:
     login(client, DEMO["coordinator"])
     html = client.get("/indicateurs/", query_string=PERIOD).get_data(as_text=True)
     shown = page_tables(html)
@@ -80,6 +81,8 @@ def test_the_xlsx_opens_and_equals_the_page(client: FlaskClient) -> None:
     assert ".xlsx" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames[0] == "Lisez-moi"
+    logged = session.scalars(select(AuditEntry).where(AuditEntry.entity == "indicators")).all()
+    assert [entry.details["format"] for entry in logged] == ["xlsx"]
     assert workbook.sheetnames[-1] == "Définitions"
     titles = {
         html_lib.unescape(t): k for k, t in re.findall(r'<h3 id="titre-([a-z_0-9]+)"[^>]*>(.*?)</h3>', html)
