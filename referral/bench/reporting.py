@@ -144,6 +144,7 @@ def key_figures(report: Report) -> dict[str, Any]:
         "answer_days_median": v("referrals_by_domain", "total", "answer_days"),
         "open_needs": v("needs_without_answer", "total", "open"),
         "needs_without_referral": v("needs_without_answer", "total", "without_referral"),
+        "needs_without_offer": v("needs_without_answer", "total", "without_offer"),
     }
 
 
@@ -156,6 +157,8 @@ def frames(dataset: synthetic.Dataset, paths: PathRows) -> dict[str, pd.DataFram
     people = pd.DataFrame(
         {
             "id": [p.id for p in dataset.participants],
+            "structure_id": [p.structure_id for p in dataset.participants],
+            "territory_id": [p.territory_id for p in dataset.participants],
             "programme": [p.programme for p in dataset.participants],
             "entered_on": pd.to_datetime([p.entered_on for p in dataset.participants]),
             # The bench's people have distinct names (« Prénom », « Nom<id> »).
@@ -188,11 +191,20 @@ def frames(dataset: synthetic.Dataset, paths: PathRows) -> dict[str, pd.DataFram
     renewals["decided_on"] = pd.to_datetime(renewals["decided_on"])
     referrals = pd.DataFrame(paths.referrals)
     referrals["domain"] = referrals["opportunity_id"].map(lambda o: offers[o].domain)
+    referrals["partner_id"] = referrals["opportunity_id"].map(lambda o: offers[o].partner_id)
     transitions = pd.DataFrame(paths.transitions)
     needs = pd.DataFrame(
         [{"participant_id": p.id, "domain": n.domain} for p in dataset.participants for n in p.needs]
     )
+    covered = pd.DataFrame(
+        sorted(
+            {(t, o.domain) for o in dataset.opportunities if o.status == "published" for t in o.territory_ids}
+        ),
+        columns=["territory_id", "domain"],
+    )
+    covered["covered"] = True
     return {
+        "covered": covered,
         "people": people,
         "contracts": contracts,
         "exits": exits,

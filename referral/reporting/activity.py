@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from referral.cases.models import Exit, Participant, RenewalDecision, RenewalOutcome
 from referral.reporting.context import Context, month_label
@@ -46,32 +46,48 @@ def activity(ctx: Context) -> list[Table]:
     last_day = case((and_(Exit.id.is_not(None), Exit.exited_on < end), Exit.exited_on), else_=ctx.end())
     past_24 = ctx.days(Participant.entered_on, last_day) > PATH_PAST_DAYS
 
-    # One scan for every programme and for both: a person is counted once in « Ensemble » even
-    # with a path in each programme.
-    person = ctx.person_key()
+    # Paths per programme in one scan; then the people: paths less the extra paths of people
+    # with several (a person who left and came back), found by grouping on who they are — one
+    # sort instead of a DISTINCT per programme. A person is counted once in « Ensemble » even with
+    # a path in each programme.
     aggregates: list[Any] = []
     for programme in Programme:
         mine = Participant.programme == programme
         aggregates += [
-            func.count(distinct(case((mine, person)))),
             func.sum(case((mine, 1), else_=0)),
             func.sum(case((and_(mine, entered), 1), else_=0)),
             func.sum(case((and_(mine, exited), 1), else_=0)),
             func.sum(case((and_(mine, past_24), 1), else_=0)),
         ]
-    aggregates.append(func.count(distinct(person)))
+    in_period = (ctx.paths(), active_in_period(ctx))
     values = session.execute(
         select(*aggregates)
         .select_from(Participant)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
-        .where(ctx.paths(), active_in_period(ctx))
+        .where(*in_period)
     ).one()
     numbers = [int(v or 0) for v in values]
+    extra: dict[str, int] = defaultdict(int)
+    person = ctx.person_key()
+    per_programme = [func.sum(case((Participant.programme == p, 1), else_=0)) for p in Programme]
+    for paths_of_person, *in_programme in session.execute(
+        select(func.count(), *per_programme)
+        .select_from(Participant)
+        .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .where(*in_period)
+        .group_by(person)
+        .having(func.count() > 1)
+    ):
+        extra[TOTAL] += int(paths_of_person) - 1
+        for programme, count in zip(Programme, in_programme, strict=True):
+            extra[programme.value] += max(int(count or 0) - 1, 0)
     by_programme: dict[str, tuple[int, ...]] = {}
     for index, programme in enumerate(Programme):
-        by_programme[programme.value] = tuple(numbers[5 * index : 5 * index + 5])
+        paths, entries, exits, past = numbers[4 * index : 4 * index + 4]
+        by_programme[programme.value] = (paths - extra[programme.value], paths, entries, exits, past)
     parts = list(by_programme.values())
-    by_programme[TOTAL] = (numbers[-1], *(sum(part[i] for part in parts) for i in range(1, 5)))
+    totals = [sum(part[i] for part in parts) for i in range(1, 5)]
+    by_programme[TOTAL] = (totals[0] - extra[TOTAL], *totals)
 
     # Path lengths of the exits of the period: a histogram of days per programme.
     lengths: dict[str, list[tuple[float, int]]] = defaultdict(list)

@@ -198,14 +198,16 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
     _start, end_bound = ctx.period.bounds()
     # The (person, domain) pairs with a referral before the end, grouped once and joined: one
     # pass over the referrals rather than a lookup per need.
-    referred = (
+    pairs = (
         select(Referral.participant_id.label("participant_id"), Opportunity.domain_code.label("domain"))
         .join(Opportunity, Opportunity.id == Referral.opportunity_id)
-        .join(Participant, Participant.id == Referral.participant_id)
-        .where(ctx.paths(), Referral.created_at < end_bound)
+        .where(Referral.created_at < end_bound)
         .group_by(Referral.participant_id, Opportunity.domain_code)
-        .subquery()
     )
+    if ctx.scope.kind != "all":
+        # Only the scope's people: a territory's page does not group the country's referrals.
+        pairs = pairs.join(Participant, Participant.id == Referral.participant_id).where(ctx.paths())
+    referred = pairs.subquery()
     referred_flag = Context.flag(referred.c.participant_id.is_not(None))
     counts: dict[tuple[int | None, str, bool], int] = defaultdict(int)
     for territory_id, domain, flag, count in session.execute(
