@@ -291,7 +291,80 @@ def pandas_figures(
     out["needs_without_referral"] = int(
         sum((p, d) not in referred for p, d in zip(needs.participant_id, needs.domain, strict=True))
     )
+    located = needs.merge(f["people"][["id", "territory_id"]], left_on="participant_id", right_on="id")
+    located = located.merge(f["covered"], how="left", on=["territory_id", "domain"])
+    out["needs_without_offer"] = int(located.covered.isna().sum())
+    out["tables"] = _pandas_tables(f, people, active, left, r, tr, located, s, e, t)
     return out
+
+
+def _pandas_tables(
+    f: dict[str, pd.DataFrame],
+    people: pd.DataFrame,
+    active: pd.DataFrame,
+    left: pd.DataFrame,
+    r: pd.DataFrame,
+    tr: pd.DataFrame,
+    located: pd.DataFrame,
+    s: pd.Timestamp,
+    e: pd.Timestamp,
+    t: pd.Timestamp,
+) -> dict[str, int]:
+    """The rest of the report's tables, so that pandas does the work SQL does: by programme,
+    monthly series, types, flows, bands, worksites, outcomes, states, partners, reasons, gaps.
+    Returned as the number of cells each gave (the key figures are compared apart)."""
+    tables: dict[str, Any] = {}
+    entered = (active.entered_on >= s) & (active.entered_on <= e)
+    tables["by_programme"] = (
+        active.assign(entered=entered)
+        .groupby("programme")
+        .agg(people=("person", "nunique"), paths=("id", "size"), entries=("entered", "sum"))
+    )
+    lengths = (left.exited_on - left.entered_on).dt.days / DAYS_PER_MONTH
+    tables["lengths"] = lengths.groupby(left.programme).agg(["mean", "median"])
+    tables["renewals"] = f["renewals"].groupby("outcome").size()
+    month_entries = active.loc[entered, "entered_on"].dt.strftime("%Y-%m").value_counts()
+    month_exits = left.exited_on.dt.strftime("%Y-%m").value_counts()
+    tables["monthly"] = pd.concat([month_entries, month_exits], axis=1)
+    tables["exit_types"] = left.exit_type.value_counts()
+    tables["housing_flows"] = pd.crosstab(
+        left.housing.map(HOUSING_GROUP_OF).fillna("non_renseigne"),
+        left.housing_status.map(HOUSING_GROUP_OF).fillna("non_renseigne"),
+    )
+    tables["coverage_flows"] = pd.crosstab(left.coverage, left.health_coverage.fillna("non_renseigne"))
+    c = f["contracts"]
+    c = c[c.kind.isin(["cddi", "cddi_cvg", "cddi_phc"]) & (c.starts_on <= e)]
+    c = c.sort_values(["participant_id", "starts_on", "weekly_hours"])
+    first_hours = c.groupby("participant_id").weekly_hours.first()
+    top_hours = c.groupby("participant_id").weekly_hours.max()
+    phc = active[active.programme == "PHC"]
+    bins = [0, 4, 8, 12, 19.99, 99]
+    tables["phc_start"] = pd.cut(phc.id.map(first_hours), bins).value_counts()
+    tables["phc_top"] = pd.cut(phc.id.map(top_hours), bins).value_counts()
+    tables["phc_by_structure"] = phc.groupby("structure_id").size()
+    fu = f["follow_ups"]
+    due = fu[(fu.due_on >= s) & (fu.due_on <= e)]
+    status = pd.Series("upcoming", index=due.index)
+    status[due.done_on.isna() & (due.due_on < t)] = "late"
+    status[due.done_on.notna()] = "done"
+    tables["follow_ups"] = pd.crosstab(due.kind, status)
+    tables["follow_up_outcomes"] = due[due.done_on.notna()].groupby(["kind", "outcome"]).size()
+    tables["states"] = r.state.value_counts()
+    sent = tr[tr.to_state == "sent"].groupby("referral_id").at.min()
+    answered = tr[tr.to_state.isin(["accepted", "refused"])].groupby("referral_id").size()
+    accepted = tr[tr.to_state == "accepted"].groupby("referral_id").size()
+    facts = r.set_index("id")
+    facts = facts.assign(
+        sent=facts.index.isin(sent.index),
+        answered=facts.index.isin(answered.index),
+        accepted=facts.index.isin(accepted.index),
+    )
+    tables["by_domain"] = facts.groupby("domain")[["sent", "answered", "accepted"]].sum()
+    tables["by_partner"] = facts[facts.sent].groupby("partner_id")[["answered", "accepted"]].sum()
+    reasons = tr[tr.action.isin(["decline", "partner_refuse", "abandon"])]
+    tables["reasons"] = reasons.groupby(["action", "reason"]).size()
+    tables["needs_by_domain"] = located.groupby(["domain", located.covered.isna()]).size()
+    return {name: int(table.size) for name, table in tables.items()}
 
 
 # ---------------------------------------------------------------------------------------------
