@@ -34,7 +34,7 @@ def active_in_period(ctx: Context) -> ColumnElement[bool]:
     starts (`Exit` outer-joined)."""
     return and_(
         Participant.entered_on <= ctx.period.end,
-        or_(Exit.id.is_(None), Exit.exited_on >= ctx.period.start),
+        Context.out_on(Exit.exited_on) >= ctx.period.start,
     )
 
 

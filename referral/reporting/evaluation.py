@@ -56,6 +56,7 @@ from referral.cases.models import (
 from referral.partners.models import Opportunity
 from referral.reference import queries as reference
 from referral.referrals.models import Referral, ReferralState
+from referral.reporting.context import Context
 from referral.reporting.exceptions import EvaluationExportRefused, InvalidReportRequest
 from referral.reporting.phc import INSERTION, NEXT_STEP
 from referral.territories.models import Role, Structure, Territory, User
@@ -366,7 +367,7 @@ def evaluation_export(
         raise InvalidReportRequest(
             "La fin de la période précède son début.", errors={"to": ["La fin précède le début."]}
         )
-    active = and_(Participant.entered_on <= end, or_(Exit.id.is_(None), Exit.exited_on >= start))
+    active = and_(Participant.entered_on <= end, Context.out_on(Exit.exited_on) >= start)
     excluded = int(
         session.scalar(
             select(func.count(Participant.id))

@@ -27,6 +27,7 @@ from referral.reporting.context import Context
 from referral.reporting.figures import Column, Ratio, Row, Stat, Table, histogram_stats
 from referral.territories.models import Structure
 
+MANY_PARTNERS = 500
 ANSWERS = (ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED)
 REASON_ACTIONS = {
     "decline": ("referral_decline_reason", "Refusée par le ou la CP"),
@@ -127,9 +128,12 @@ def referrals(ctx: Context) -> list[Table]:
     totals = [sum(figures[i] for figures in by_domain.values()) for i in range(4)]
     domain_rows.append(line("total", "Toutes les orientations", totals, total=True))
 
-    names = dict(
-        session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(list(by_partner)))).all()
-    )
+    # A page's few partners by id; the country's many in one read of the table (tens of thousands
+    # of bound parameters would cost more than the rows).
+    named = select(Partner.id, Partner.name)
+    if len(by_partner) <= MANY_PARTNERS:
+        named = named.where(Partner.id.in_(list(by_partner)))
+    names = {pid: name for pid, name in session.execute(named) if pid in by_partner}
     partner_rows = tuple(
         Row(
             str(partner_id),
@@ -207,7 +211,9 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
     if ctx.scope.kind != "all":
         # Only the scope's people: a territory's page does not group the country's referrals.
         pairs = pairs.join(Participant, Participant.id == Referral.participant_id).where(ctx.paths())
-    referred = pairs.subquery()
+    # Grouped once (MATERIALIZED on PostgreSQL, which would otherwise be free to rerun it per
+    # need when it misjudges how many needs there are).
+    referred = pairs.cte("referred").prefix_with("MATERIALIZED", dialect="postgresql")
     referred_flag = Context.flag(referred.c.participant_id.is_not(None))
     counts: dict[tuple[int | None, str, bool], int] = defaultdict(int)
     for territory_id, domain, flag, count in session.execute(
@@ -222,9 +228,9 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
         .where(
             ctx.paths(),
             Need.opened_on <= end,
-            or_(Need.resolved_on.is_(None), Need.resolved_on > end),
+            Context.out_on(Need.resolved_on) > end,
             Participant.entered_on <= end,
-            or_(Exit.id.is_(None), Exit.exited_on > end),
+            Context.out_on(Exit.exited_on) > end,
         )
         .group_by(Structure.territory_id, Need.domain_code, referred_flag)
     ):
