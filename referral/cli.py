@@ -10,8 +10,9 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,8 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 
-from referral.audit.services import Actor, set_actor
+from referral.audit.models import AuditAction
+from referral.audit.services import Actor, record, set_actor
 from referral.cases.models import Participant
 from referral.config import ConfigurationError
 from referral.db import Database
@@ -30,6 +32,8 @@ from referral.partners.datainclusion import OUTCOME_LABELS, import_datainclusion
 from referral.partners.datainclusion_export import export_datainclusion
 from referral.partners.datainclusion_schema import read_document
 from referral.referrals.matching_index import proposals
+from referral.reporting import evaluation, exports
+from referral.reporting import services as reporting
 from referral.scheduling.jobs import JOBS_BY_NAME, run_job
 from referral.scheduling.lease import release
 from referral.scheduling.runtime import holder_name, serve
@@ -327,6 +331,7 @@ BENCHMARKS = {
     "network": "referral.bench.network",
     "search": "referral.bench.search",
     "http": "referral.bench.http",
+    "reporting": "referral.bench.reporting",
 }
 
 
@@ -350,7 +355,8 @@ BENCHMARKS = {
     "--database-url",
     default=None,
     help="Base PostgreSQL des bancs qui en utilisent une (matching : l'appel du service, http : la base "
-    "servie), dans un schéma temporaire supprimé à la fin. Sans elle : SQLite seulement. Par exemple "
+    "servie, reporting : la base mesurée), dans un schéma temporaire supprimé à la fin. "
+    "Sans elle : SQLite seulement. Par exemple "
     "la base `test` du serveur local : postgresql+psycopg://postgres@127.0.0.1:5432/test, ou une base "
     "à soi (createdb -h 127.0.0.1 -U postgres bench_http).",
 )
@@ -443,7 +449,10 @@ def bench(
         module.run(path, settings, echo=click.echo)
         click.echo(f"Résultats écrits dans {path}")
         return
-    module.run(path, scale=scale, seed=seed, echo=click.echo)
+    if name == "reporting":
+        module.run(path, scale=scale, seed=seed, echo=click.echo, database_url=database_url)
+    else:
+        module.run(path, scale=scale, seed=seed, echo=click.echo)
     if name == "matching":
         # (b) needs the database: measured by bench/matching_service.py, into the same file.
         # Benchmarks load (with their generators and NumPy) only when one is run, like `module`.
@@ -622,3 +631,125 @@ def export_network(
     with open(path, "wb") as handle:
         handle.write(exported.content)
     click.echo(f"Écosystème de « {territory_slug} » écrit dans {path} ({len(exported.content)} octets).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators and the evaluation export (issue 17)
+# ---------------------------------------------------------------------------------------------
+
+
+def _acting_account(session: Session, email: str | None) -> User:
+    """The account a reporting command acts as: `--as`, or else the first national-team account
+    (what the command prints is what that account would see, and the audit log names it)."""
+    if email:
+        actor = user_by_email(session, email)
+    else:
+        actor = session.scalar(
+            select(User).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id)
+        )
+    if actor is None or not actor.is_active:
+        raise click.ClickException(
+            "Aucun compte actif pour agir : donnez --as avec l'adresse d'un compte (équipe nationale "
+            "pour tous les territoires)."
+        )
+    set_actor(session, Actor(actor.id, actor.email, actor.role.value, "ligne de commande"))
+    return actor
+
+
+@main.command("report")
+@click.option(
+    "--scope", default=None, help="« territory:lyon », « structure:12 » ou « all » (défaut : le sien)."
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Début (AAAA-MM-JJ).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Fin (AAAA-MM-JJ).")
+@click.option("--programme", type=click.Choice(["CVG", "PHC"]), default=None, help="Un seul programme.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv", "json"]), default="xlsx", show_default=True
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option(
+    "--as", "as_email", default=None, help="Agir en tant que ce compte (défaut : l'équipe nationale)."
+)
+def report(
+    scope: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    programme: str | None,
+    fmt: str,
+    output: str | None,
+    as_email: str | None,
+) -> None:
+    """Write the indicators of a scope and period (the « Indicateurs » page) as XLSX, CSV or JSON,
+    with the same protection of small counts as the page for that account."""
+    try:
+        with _database().atomic() as session:
+            actor = _acting_account(session, as_email)
+            request = reporting.report_request(
+                session,
+                actor,
+                scope=scope,
+                start=start.date() if start else None,
+                end=end.date() if end else None,
+                programme=programme,
+            )
+            result = reporting.indicators_report(session, actor, request)
+            if fmt == "xlsx":
+                content = exports.to_xlsx(result)
+            elif fmt == "csv":
+                content = exports.to_csv(result)
+            else:
+                content = json.dumps(exports.to_data(result), ensure_ascii=False, indent=2).encode()
+            record(
+                session,
+                AuditAction.EXPORT,
+                entity="indicators",
+                details={"scope": request.scope.code, "period": result.period_label, "format": fmt},
+            )
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    path = output or exports.filename(request.scope.code, request.period, request.programme, fmt)
+    with open(path, "wb") as handle:
+        handle.write(content)
+    click.echo(f"Indicateurs ({result.scope_label}, {result.period_label}) écrits dans {path}.")
+
+
+@export_group.command("evaluation")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Début (AAAA-MM-JJ).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Fin (AAAA-MM-JJ).")
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help=f"Fichier de la clé de pseudonymisation (sinon : {evaluation.KEY_ENVIRONMENT_VARIABLE}).",
+)
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None)
+@click.option("--as", "as_email", default=None, help="Compte de l'équipe nationale (défaut : le premier).")
+def export_evaluation(
+    start: datetime, end: datetime, key_file: str | None, fmt: str, output: str | None, as_email: str | None
+) -> None:
+    """The evaluation export (one pseudonymised row per path, no name, no free text), for external
+    evaluators. The key is the national team's: given in a file or in the environment variable
+    REFERRAL_EVALUATION_KEY, never on the command line (it would stay in the shell's history)."""
+    key = (
+        Path(key_file).read_text().strip()
+        if key_file
+        else os.environ.get(evaluation.KEY_ENVIRONMENT_VARIABLE)
+    )
+    try:
+        with _database().atomic() as session:
+            actor = _acting_account(session, as_email)
+            exported = evaluation.evaluation_export(
+                session, actor, key, start=start.date(), end=end.date(), today=date.today()
+            )
+    except DomainError as refusal:
+        raise click.ClickException(_explain(refusal)) from None
+    path = Path(output or f"evaluation-{start.date().isoformat()}-{end.date().isoformat()}.{fmt}")
+    if fmt == "xlsx":
+        path.write_bytes(exported.to_xlsx())
+    else:
+        path.write_bytes(exported.to_csv())
+        path.with_name(path.stem + "-dictionnaire.csv").write_bytes(exported.dictionary_csv())
+    for name, value in exported.summary():
+        click.echo(f"  {name} : {value}")
+    click.echo(f"Export pour l'évaluation écrit dans {path}.")

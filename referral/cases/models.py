@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -116,6 +117,9 @@ class Participant(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set when the record is anonymised after the retention period; names are then replaced.
     anonymised_at: Mapped[datetime | None]
+    # « Opposition à l'utilisation pour l'évaluation »: the person refused that their record feed
+    # the external evaluations (`reporting.evaluation` leaves them out).
+    objects_to_evaluation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     structure: Mapped[Structure] = relationship()
     referent: Mapped[User | None] = relationship()

@@ -67,6 +67,7 @@ PARTICIPANT_FIELDS = (
     "household_size",
     "children",
     "monthly_resources",
+    "objects_to_evaluation",
 )
 # Residence statuses that come with a permit whose end date matters.
 PERMIT_STATUSES = frozenset({"titre_valide", "recepisse"})

@@ -12,6 +12,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("referral_pages.index", "Mes orientations"),
         ("partner_pages.index", "Réseau"),
         ("partner_pages.office_hours", "Permanences"),
+        ("indicator_pages.index", "Indicateurs"),
         ("account_pages.index", "Comptes"),
     ],
     Role.CP: [
@@ -22,6 +23,7 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.office_hours", "Permanences"),
         ("partner_pages.workshops", "Ateliers"),
         ("network_pages.index", "Écosystème"),
+        ("indicator_pages.index", "Indicateurs"),
     ],
     Role.COORDINATOR: [
         ("pages.home", "Vue d'ensemble"),
@@ -29,11 +31,13 @@ NAVIGATION: dict[Role, list[tuple[str, str]]] = {
         ("partner_pages.index", "Réseau"),
         ("partner_pages.meetings", "Réunions"),
         ("partner_pages.workshops", "Ateliers"),
+        ("indicator_pages.index", "Indicateurs"),
         ("account_pages.index", "Comptes"),
     ],
     Role.ADMIN: [
         ("pages.home", "Territoires"),
         ("network_pages.index", "Écosystème"),
+        ("indicator_pages.index", "Indicateurs"),
         ("account_pages.index", "Comptes"),
         ("account_pages.new_territory", "Nouveau territoire"),
         ("audit_pages.index", "Journal des accès"),

@@ -40,6 +40,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> ProblemApi:
     from referral.web.api import (
         accounts,
         audit,
+        indicators,
         me,
         meetings,
         network,
@@ -61,6 +62,7 @@ def init_app(app: Flask, csrf: CSRFProtect) -> ProblemApi:
         network,
         accounts,
         audit,
+        indicators,
     ):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
         # The API authenticates with bearer tokens (or the page session plus an X-CSRFToken

@@ -39,6 +39,9 @@ class ParticipantSchema(BaseSchema):
     household_size = fields.Integer()
     children = fields.Integer()
     monthly_resources = fields.Integer(allow_none=True)
+    objects_to_evaluation = fields.Boolean(
+        metadata={"description": "Opposition à l'utilisation du dossier pour l'évaluation du programme."}
+    )
 
 
 CODE: dict[str, Any] = {"validate": length(minimum=1, maximum=60)}
@@ -60,6 +63,10 @@ class ParticipantCreateSchema(BaseSchema):
     children = fields.Integer(load_default=0, strict=True, validate=number_range(minimum=0, maximum=29))
     monthly_resources = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=number_range(minimum=0, maximum=100_000)
+    )
+    objects_to_evaluation = fields.Boolean(
+        load_default=False,
+        metadata={"description": "La personne s'oppose à l'utilisation de son dossier pour l'évaluation."},
     )
     confirm_new = fields.Boolean(load_default=False)
 

@@ -23,6 +23,7 @@ MODULES = [
     "referral.web.views.health",
     "referral.web.views.accounts",
     "referral.web.views.audit",
+    "referral.web.views.indicators",
 ]
 
 

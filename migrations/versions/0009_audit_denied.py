@@ -1,7 +1,7 @@
 """audit: refused attempts on records out of scope are logged as « accès refusé » (action denied)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 09:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import referral.db
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ A partner deployed in several territories has one identity (name, SIRET, nationa
 edited by the national team; each territory's CPs edit their deployment: its status, local
 contacts and local notes.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 10:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

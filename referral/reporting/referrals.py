@@ -1,0 +1,274 @@
+"""Point 6 — referrals: by domain, partner and state, the acceptance rate, the median days to the
+partner's answer, the reasons for refusals and abandons, and the needs nothing answers.
+
+Each referral is first reduced by the database to a few facts (its domain, partner, when it was
+first sent, when the partner first answered, whether it was accepted or refused) from its
+transitions; the tables group those facts. Medians come from a histogram of whole days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
+from sqlalchemy.sql import Subquery
+
+from referral.cases.models import Exit, Need, Participant
+from referral.partners.models import (
+    DeploymentStatus,
+    Opportunity,
+    OpportunityStatus,
+    Partner,
+    PartnerTerritory,
+)
+from referral.reference import queries as reference
+from referral.referrals.models import Referral, ReferralState, ReferralTransition
+from referral.reporting.context import Context
+from referral.reporting.figures import Column, Ratio, Row, Stat, Table, histogram_stats
+from referral.territories.models import Structure
+
+MANY_PARTNERS = 500
+ANSWERS = (ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED)
+REASON_ACTIONS = {
+    "decline": ("referral_decline_reason", "Refusée par le ou la CP"),
+    "partner_refuse": ("referral_refusal_reason", "Refusée par le partenaire"),
+    "abandon": ("referral_abandon_reason", "Abandonnée"),
+}
+
+
+def _created_in_period(ctx: Context) -> ColumnElement[bool]:
+    start, end = ctx.period.bounds()
+    return and_(Referral.created_at >= start, Referral.created_at < end)
+
+
+def _facts(ctx: Context) -> Subquery:
+    """One row per referral of the scope created in the period, with its facts."""
+    state = ReferralTransition.to_state
+    return (
+        select(
+            Referral.id.label("referral_id"),
+            Opportunity.domain_code.label("domain"),
+            Opportunity.partner_id.label("partner_id"),
+            func.min(case((state == ReferralState.SENT, ReferralTransition.at))).label("sent_at"),
+            func.min(case((state.in_(ANSWERS), ReferralTransition.at))).label("answer_at"),
+            func.max(case((state == ReferralState.ACCEPTED, 1), else_=0)).label("accepted"),
+            func.max(case((state == ReferralState.REFUSED, 1), else_=0)).label("refused"),
+        )
+        .select_from(Referral)
+        .join(Participant, Participant.id == Referral.participant_id)
+        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
+        .outerjoin(ReferralTransition, ReferralTransition.referral_id == Referral.id)
+        .where(ctx.paths(), _created_in_period(ctx))
+        .group_by(Referral.id, Opportunity.domain_code, Opportunity.partner_id)
+        .subquery()
+    )
+
+
+def referrals(ctx: Context) -> list[Table]:
+    session = ctx.session
+    facts = _facts(ctx)
+    sent = Context.flag(facts.c.sent_at.is_not(None))
+    # An acceptance later refused (or the reverse) cannot happen in the lifecycle; accepted wins.
+    answered = Context.flag(
+        or_(facts.c.accepted == literal_column("1"), facts.c.refused == literal_column("1"))
+    )
+    days = func.round(ctx.days_between_times(facts.c.sent_at, facts.c.answer_at))
+    domains = {d.code: d.label for d in reference.domains(session)}
+
+    # One grouped statement over the referrals' facts, read three ways: by domain, by partner,
+    # and the histogram of answer delays.
+    by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    by_partner: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    delays: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for domain, partner_id, is_sent, is_answered, is_accepted, day_count, count in session.execute(
+        select(
+            facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days, func.count()
+        ).group_by(facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days)
+    ):
+        count = int(count)
+        figures = by_domain[domain]
+        figures[0] += count
+        figures[1] += count * int(is_sent)
+        figures[2] += count * int(is_answered)
+        figures[3] += count * int(is_accepted)
+        if is_sent:
+            partner = by_partner[partner_id]
+            partner[0] += count
+            partner[1] += count * int(is_answered)
+            partner[2] += count * int(is_accepted)
+        if is_sent and day_count is not None:
+            delays[domain].append((float(day_count), count))
+            delays["total"].append((float(day_count), count))
+
+    columns = (
+        Column("referrals", "Orientations"),
+        Column("sent", "Transmises"),
+        Column("answered", "Réponses"),
+        Column("accepted", "Acceptées"),
+        Column("acceptance", "Taux d'acceptation", "share"),
+        Column("answer_days", "Délai médian de réponse (jours)", "days"),
+    )
+
+    def line(key: str, label: str, figures: list[int], *, total: bool = False) -> Row:
+        _mean, median, n = histogram_stats(delays.get(key, []))
+        count, sent_n, answered_n, accepted_n = figures
+        return Row(
+            key,
+            label,
+            (count, sent_n, answered_n, accepted_n, Ratio(accepted_n, answered_n), Stat(median, n)),
+            total=total,
+        )
+
+    domain_rows = [
+        line(code, domains.get(code, code), by_domain[code]) for code in domains if code in by_domain
+    ]
+    domain_rows += [
+        line(code, code, figures) for code, figures in sorted(by_domain.items()) if code not in domains
+    ]
+    totals = [sum(figures[i] for figures in by_domain.values()) for i in range(4)]
+    domain_rows.append(line("total", "Toutes les orientations", totals, total=True))
+
+    # A page's few partners by id; the country's many in one read of the table (tens of thousands
+    # of bound parameters would cost more than the rows).
+    named = select(Partner.id, Partner.name)
+    if len(by_partner) <= MANY_PARTNERS:
+        named = named.where(Partner.id.in_(list(by_partner)))
+    names = {pid: name for pid, name in session.execute(named) if pid in by_partner}
+    partner_rows = tuple(
+        Row(
+            str(partner_id),
+            names.get(partner_id, str(partner_id)),
+            (n, answered_n, accepted_n, Ratio(accepted_n, answered_n)),
+        )
+        for partner_id, (n, answered_n, accepted_n) in sorted(
+            by_partner.items(), key=lambda item: (-item[1][0], names.get(item[0], ""), item[0])
+        )
+    )
+
+    states = dict(
+        session.execute(
+            select(Referral.state, func.count())
+            .join(Participant, Participant.id == Referral.participant_id)
+            .where(ctx.paths(), _created_in_period(ctx))
+            .group_by(Referral.state)
+        ).all()
+    )
+    state_rows = tuple(
+        Row(state.value, state.label, (int(states[state]),)) for state in ReferralState if states.get(state)
+    )
+
+    reasons: dict[tuple[str, str | None], int] = {}
+    for action, reason, count in session.execute(
+        select(ReferralTransition.action, ReferralTransition.reason, func.count())
+        .join(Referral, Referral.id == ReferralTransition.referral_id)
+        .join(Participant, Participant.id == Referral.participant_id)
+        .where(ctx.paths(), _created_in_period(ctx), ReferralTransition.action.in_(list(REASON_ACTIONS)))
+        .group_by(ReferralTransition.action, ReferralTransition.reason)
+    ):
+        reasons[(action, reason)] = int(count)
+    reason_rows = []
+    for action, (list_name, action_label) in REASON_ACTIONS.items():
+        labels = reference.labels(session, list_name)
+        for code, label in [*labels.items(), (None, "Motif non précisé")]:
+            count = reasons.get((action, code), 0)
+            if count:
+                reason_rows.append(Row(f"{action}:{code or ''}", f"{action_label} — {label}", (count,)))
+    return [
+        Table("referrals_by_domain", "Orientations par domaine", columns, tuple(domain_rows)),
+        Table(
+            "referrals_by_state", "Orientations par état", (Column("referrals", "Orientations"),), state_rows
+        ),
+        Table(
+            "referrals_by_partner",
+            "Orientations par partenaire",
+            (columns[1], columns[2], columns[3], columns[4]),
+            partner_rows,
+            chart="none",
+        ),
+        Table(
+            "referral_reasons",
+            "Motifs de refus et d'abandon",
+            (Column("referrals", "Orientations"),),
+            tuple(reason_rows),
+        ),
+        needs_without_answer(ctx, domains),
+    ]
+
+
+def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
+    """Needs still open at the end of the period, with no referral in their domain for the
+    person, and with no published offer of their domain in the person's territory today."""
+    session, end = ctx.session, ctx.period.end
+    _start, end_bound = ctx.period.bounds()
+    # The (person, domain) pairs with a referral before the end, grouped once and joined: one
+    # pass over the referrals rather than a lookup per need.
+    pairs = (
+        select(Referral.participant_id.label("participant_id"), Opportunity.domain_code.label("domain"))
+        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
+        .where(Referral.created_at < end_bound)
+        .group_by(Referral.participant_id, Opportunity.domain_code)
+    )
+    if ctx.scope.kind != "all":
+        # Only the scope's people: a territory's page does not group the country's referrals.
+        pairs = pairs.join(Participant, Participant.id == Referral.participant_id).where(ctx.paths())
+    # Grouped once (MATERIALIZED on PostgreSQL, which would otherwise be free to rerun it per
+    # need when it misjudges how many needs there are).
+    referred = pairs.cte("referred").prefix_with("MATERIALIZED", dialect="postgresql")
+    referred_flag = Context.flag(referred.c.participant_id.is_not(None))
+    counts: dict[tuple[int | None, str, bool], int] = defaultdict(int)
+    for territory_id, domain, flag, count in session.execute(
+        select(Structure.territory_id, Need.domain_code, referred_flag, func.count())
+        .join(Participant, Participant.id == Need.participant_id)
+        .join(Structure, Structure.id == Participant.structure_id)
+        .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .outerjoin(
+            referred,
+            and_(referred.c.participant_id == Need.participant_id, referred.c.domain == Need.domain_code),
+        )
+        .where(
+            ctx.paths(),
+            Need.opened_on <= end,
+            Context.out_on(Need.resolved_on) > end,
+            Participant.entered_on <= end,
+            Context.out_on(Exit.exited_on) > end,
+        )
+        .group_by(Structure.territory_id, Need.domain_code, referred_flag)
+    ):
+        counts[(territory_id, domain, bool(flag))] += int(count)
+    # Where each domain has a published offer today: a few hundred (territory, domain) pairs.
+    local = select(Opportunity.territory_id, Opportunity.domain_code).where(
+        Opportunity.status == OpportunityStatus.PUBLISHED, Opportunity.territory_id.is_not(None)
+    )
+    national = (
+        select(PartnerTerritory.territory_id, Opportunity.domain_code)
+        .join(Opportunity, Opportunity.partner_id == PartnerTerritory.partner_id)
+        .where(
+            Opportunity.status == OpportunityStatus.PUBLISHED,
+            Opportunity.territory_id.is_(None),
+            PartnerTerritory.status == DeploymentStatus.DEPLOYED,
+        )
+    )
+    covered = {(t, d) for t, d in session.execute(local.union(national)).all()}
+    per_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (territory_id, domain, has_referral), count in counts.items():
+        figures = per_domain[domain]
+        figures[0] += count
+        if not has_referral:
+            figures[1] += count
+        if (territory_id, domain) not in covered:
+            figures[2] += count
+    rows = [
+        Row(code, label, tuple(per_domain[code])) for code, label in domains.items() if code in per_domain
+    ]
+    total = tuple(sum(figures[i] for figures in per_domain.values()) for i in range(3))
+    rows.append(Row("total", "Tous les domaines", total, total=True))
+    return Table(
+        "needs_without_answer",
+        "Besoins sans réponse",
+        (
+            Column("open", "Freins ouverts"),
+            Column("without_referral", "Sans orientation"),
+            Column("without_offer", "Sans offre sur le territoire"),
+        ),
+        tuple(rows),
+    )
