@@ -83,8 +83,10 @@ def _drop_test_schemas() -> Iterator[None]:
     if not (TEST_DATABASE_URL and _created_schemas):
         return
     admin = make_engine(TEST_DATABASE_URL)
-    with admin.begin() as connection:
-        for schema in _created_schemas:
+    # One transaction a schema: dropping them all at once takes a lock per object of every schema
+    # and runs out of the server's lock table (« out of shared memory »).
+    for schema in _created_schemas:
+        with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     admin.dispose()
 

@@ -109,6 +109,7 @@ def cancel_invitation(invitation_id: int) -> Any:
 @blp.route("/invitations/accept", methods=["POST"])
 @blp.arguments(LinkPasswordSchema)
 @blp.response(201, AccountSchema)
+@blp.alt_response(410, description="Lien d'invitation expiré, déjà utilisé, annulé ou inconnu.")
 def accept_invitation(payload: dict[str, Any]) -> Any:
     """Ouvrir son compte avec le jeton du lien d'invitation et le mot de passe choisi (sans
     authentification)."""
@@ -130,6 +131,7 @@ def request_password_reset(payload: dict[str, Any]) -> Any:
 @blp.route("/password-resets/confirm", methods=["POST"])
 @blp.arguments(LinkPasswordSchema)
 @blp.response(200, DetailSchema)
+@blp.alt_response(410, description="Lien de réinitialisation expiré, déjà utilisé ou inconnu.")
 def confirm_password_reset(payload: dict[str, Any]) -> Any:
     """Choisir un nouveau mot de passe avec le jeton du lien (valable une heure, une fois) ; toutes
     les sessions du compte se ferment."""
