@@ -22,7 +22,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("partner_territories", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("local_contacts", sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
+        batch_op.add_column(
+            sa.Column("local_contacts", sa.JSON(), server_default=sa.text("'[]'"), nullable=False)
+        )
         batch_op.add_column(sa.Column("local_notes", sa.Text(), nullable=True))
 
 

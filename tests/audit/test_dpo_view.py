@@ -139,3 +139,12 @@ def test_the_page(client: FlaskClient, person: int) -> None:
     assert "Journalisée" not in html  # the log names accounts and ids, not the people
     refused = client.get("/journal/?participant_id=abc")
     assert refused.status_code == 422
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_a_period_beyond_any_log_is_refused_not_a_500(client: FlaskClient, bearer, day: str) -> None:
+    """Found by the fuzzing: Paris midnight of year 1 (or the day after 9999-12-31) is no UTC time."""
+    for path in ("/api/v1/audit-log", "/api/v1/audit-log.csv"):
+        response = client.get(f"{path}?participant_id=1&since={day}&until={day}", headers=bearer("admin"))
+        assert response.status_code == 422, path
+        assert set(response.get_json()["errors"]) == {"since", "until"}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import fields
+from datetime import date
+
+from marshmallow import fields, validate
 
 from referral.audit.models import AuditAction
 from referral.territories.audit_log import describe
 from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range
+
+# The log has nothing before the service existed, and Paris midnight of year 1 is no UTC time.
+PERIOD = validate.Range(
+    min=date(2000, 1, 1), max=date(2999, 12, 31), error="Date entre le 01/01/2000 et le 31/12/2999."
+)
 
 
 class AuditQuerySchema(BaseSchema):
@@ -16,8 +23,8 @@ class AuditQuerySchema(BaseSchema):
     participant_id = Id(strict=False)  # query arguments arrive as text
     user_id = Id(strict=False)
     user_email = fields.String(validate=length(maximum=254))
-    since = fields.Date()
-    until = fields.Date()
+    since = fields.Date(validate=PERIOD)
+    until = fields.Date(validate=PERIOD)
     page = fields.Integer(load_default=1, validate=number_range(minimum=1, maximum=100_000))
 
 
