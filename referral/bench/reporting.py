@@ -196,12 +196,18 @@ def frames(dataset: synthetic.Dataset, paths: PathRows) -> dict[str, pd.DataFram
     needs = pd.DataFrame(
         [{"participant_id": p.id, "domain": n.domain} for p in dataset.participants for n in p.needs]
     )
-    covered = pd.DataFrame(
-        sorted(
-            {(t, o.domain) for o in dataset.opportunities if o.status == "published" for t in o.territory_ids}
-        ),
-        columns=["territory_id", "domain"],
-    )
+    # Where each domain has a published offer, as the service reads it: a local offer in its
+    # territory; a national one (the loader writes an offer of several territories as national)
+    # wherever its partner is deployed — every territory of any of that partner's offers.
+    deployed: dict[int, set[int]] = {}
+    for o in dataset.opportunities:
+        deployed.setdefault(o.partner_id, set()).update(o.territory_ids)
+    pairs: set[tuple[int, str]] = set()
+    for o in dataset.opportunities:
+        if o.status == "published":
+            where = deployed[o.partner_id] if len(o.territory_ids) > 1 else o.territory_ids
+            pairs.update((t, o.domain) for t in where)
+    covered = pd.DataFrame(sorted(pairs), columns=["territory_id", "domain"])
     covered["covered"] = True
     return {
         "covered": covered,
