@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -17,7 +18,9 @@ from referral.audit.models import AuditAction, AuditEntry
 from tests import factories
 from tests.helpers import DEMO, login
 
-TODAY = date.today()
+# The log is filtered by Paris days (between midnight and 1–2 a.m. Paris time the UTC day is
+# the day before); the one clock of issue 16 will give this.
+TODAY = datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 @pytest.fixture
