@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
+from referral import clock
 from referral.cases.models import Exit, Need, NeedStatus, Participant
 from referral.network.snapshot import (
     CPInfo,
@@ -88,7 +89,7 @@ ANSWER_STATES = frozenset({ReferralState.ACCEPTED, ReferralState.WAITLISTED, Ref
 
 def paris_today() -> date:
     """Today as people in France count days (the server may run in UTC)."""
-    return datetime.now(PARIS).date()
+    return clock.today()
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Participant
 from referral.territories.models import Programme, Structure
 
@@ -48,7 +49,7 @@ MONTHS_FR = (
 
 def paris_today() -> date:
     """Today as people in France count days (the server may run in UTC)."""
-    return datetime.now(PARIS).date()
+    return clock.today()
 
 
 @dataclass(frozen=True)
