@@ -44,6 +44,7 @@ from referral.matching.index import EXCLUDED, NEAR_MISS_MAX, opportunity_blocker
 from referral.matching.scoring import (
     COVERAGE_DOMAINS,
     HOUSING_DOMAINS,
+    NO_ANSWER,
     PRIORITY_WEIGHT,
     QUALITY_DOMAIN,
     QUALITY_OTHER_SUBTYPE,
@@ -52,6 +53,8 @@ from referral.matching.scoring import (
     W_NEED,
     W_SOFT,
     W_URGENCY,
+    relevance,
+    relevance_rank,
     score_pair,
     static_contributions,
 )
@@ -85,7 +88,7 @@ class DoubleLoop:
     def match(self, participant: ParticipantSnapshot, today: date, k: int = TOP_K) -> tuple[Top, int, int]:
         """(top k (id, score) eligible, number eligible, number of near misses)."""
         facts = facts_for(participant, self.reference, today)
-        ranked: list[tuple[float, int]] = []
+        ranked: list[tuple[int, float, int]] = []
         near = 0
         for opportunity, criteria in self.by_territory.get(participant.territory_id, ()):
             blockers = opportunity_blockers(opportunity, today)
@@ -103,11 +106,12 @@ class DoubleLoop:
                         met += criterion.weight_milli
             if blockers == 0:
                 score, _ = score_pair(facts, opportunity, met, total, today)
-                ranked.append((-score, opportunity.id))
+                rank, _ = relevance(participant.needs, opportunity)
+                ranked.append((rank, -score, opportunity.id))
             elif blockers <= NEAR_MISS_MAX:
                 near += 1
         ranked.sort()
-        return [(oid, -negative) for negative, oid in ranked[:k]], len(ranked), near
+        return [(oid, -negative) for _, negative, oid in ranked[:k]], len(ranked), near
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,6 +324,7 @@ class NumpyReference:
         subtype = np.array([self.subtype_vocabulary.get(k[1], -1) if k[1] else -1 for k in keys] + [-1])
         has_subtype = np.array([k[1] is not None for k in keys] + [False])
         priority = np.array([PRIORITY_WEIGHT[k[2]] for k in keys] + [0.0])
+        level = np.array([k[2] for k in keys] + [0])
         return {
             "numeric": numeric,
             "codes": codes,
@@ -328,13 +333,17 @@ class NumpyReference:
             "need_subtype": subtype[table.need_keys],
             "need_has_subtype": has_subtype[table.need_keys],
             "need_priority": priority[table.need_keys],
+            "need_level": level[table.need_keys],
             "precarity": table.precarity.astype(np.float64),
             "covered": table.covered,
             "permit": table.permit,
         }
 
-    def _scores(self, t: _RefTerritory, cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(blockers, score), each (participants × opportunities), for the participants in `cols`."""
+    def _scores(
+        self, t: _RefTerritory, cols: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(blockers, score, relevance), each (participants × opportunities), for the participants in
+        `cols`."""
         p = cols["numeric"].shape[0]
         ok = np.ones((p, len(t.row_opportunity)), dtype=bool)
         x = cols["numeric"][:, t.interval_column]
@@ -352,6 +361,7 @@ class NumpyReference:
         soft = np.where(t.soft_total > 0, met / np.where(t.soft_total > 0, t.soft_total, 1.0), 0.5) * W_SOFT
 
         need = np.zeros((p, t.size))
+        rank = np.full((p, t.size), NO_ANSWER, dtype=np.int64)
         for j in range(cols["need_domain"].shape[1]):
             same_domain = t.domain[None, :] == cols["need_domain"][:, j : j + 1]
             subtype = cols["need_subtype"][:, j]
@@ -363,13 +373,18 @@ class NumpyReference:
                 0.0,
             )
             need = np.maximum(need, cols["need_priority"][:, j : j + 1] * quality)
+            # Answers: the exact subtype (kind 0) or the whole domain (kind 1); another subtype does not.
+            kind = np.where(same_domain & exact, 0, np.where(same_domain & broad, 1, -1))
+            base = np.array([relevance_rank(int(level), j, 0) for level in cols["need_level"][:, j]])
+            answered = np.where(kind >= 0, base[:, None] + kind, NO_ANSWER)
+            rank = np.minimum(rank, answered)
         precarity = cols["precarity"][:, None]
         housing = np.where(precarity >= 0, precarity / 3, 0.0) * t.housing
         coverage = (cols["covered"] == 0).astype(np.float64)[:, None] * t.coverage
         permit = cols["permit"][:, None] * t.residence
         urgency = np.maximum(np.maximum(housing, coverage), permit)
         score = (((W_NEED * need) + (W_URGENCY * urgency)) + soft) + t.static
-        return blockers, score
+        return blockers, score, rank
 
     def match_one(
         self, table: ParticipantTable, cols: dict[str, np.ndarray], row: int
@@ -379,12 +394,12 @@ class NumpyReference:
         if t is None:
             return [], []
         one = {key: value[row : row + 1] for key, value in cols.items()}
-        blockers, score = self._scores(t, one)
-        blockers, score = blockers[0], score[0]
+        blockers, score, rank = self._scores(t, one)
+        blockers, score, rank = blockers[0], score[0], rank[0]
         eligible = np.flatnonzero(blockers == 0)
-        eligible = eligible[np.lexsort((eligible, -score[eligible]))]
+        eligible = eligible[np.lexsort((eligible, -score[eligible], rank[eligible]))]
         near = np.flatnonzero((blockers >= 1) & (blockers <= NEAR_MISS_MAX))
-        near = near[np.lexsort((near, -score[near], blockers[near]))]
+        near = near[np.lexsort((near, -score[near], rank[near], blockers[near]))]
         top = eligible[:TOP_K]
         return list(zip(t.ids[top].tolist(), score[top].tolist(), strict=True)), t.ids[near].tolist()
 
@@ -412,9 +427,12 @@ class NumpyReference:
                 continue
             for start in range(0, len(positions_all), block):
                 positions = positions_all[start : start + block]
-                blockers, score = self._scores(t, {key: value[positions] for key, value in cols.items()})
-                key = np.where(blockers == 0, -score, np.inf)
-                order = np.argsort(key, axis=1, kind="stable")[:, :TOP_K]
+                blockers, score, rank = self._scores(
+                    t, {key: value[positions] for key, value in cols.items()}
+                )
+                eligible = blockers == 0
+                key = np.where(eligible, -score, np.inf)
+                order = np.lexsort((key, np.where(eligible, rank, NO_ANSWER + 1)), axis=1)[:, :TOP_K]
                 ok = np.take_along_axis(key, order, axis=1) < np.inf
                 width = order.shape[1]
                 top_ids[positions, :width] = np.where(ok, t.ids[order], -1)

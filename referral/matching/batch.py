@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from referral.matching.index import NEAR_MISS_MAX, WEIGHT_MASK, FieldClasses, MatchingIndex, TerritoryIndex
-from referral.matching.scoring import W_SOFT, W_URGENCY
+from referral.matching.scoring import NO_ANSWER, W_SOFT, W_URGENCY, relevance_rank
 from referral.matching.table import ParticipantTable
 
 # Participants per block: the (participants × opportunities) int64 matrices of a block should stay in
@@ -115,6 +115,34 @@ def top_k(key: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(positions, order, axis=1)
 
 
+def ranking_key(eligible: np.ndarray, relevance: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """One integer key per cell ordering eligible cells by (relevance, best score) exactly and every
+    other cell last: the scores of the block are replaced by their rank among the block's distinct
+    scores, so that no float precision is lost when both are packed into one int64."""
+    distinct, inverse = np.unique(score, return_inverse=True)
+    worse = (len(distinct) - 1) - inverse.reshape(score.shape)
+    key = relevance.astype(np.int64) * np.int64(len(distinct)) + worse
+    return np.where(eligible, key, np.iinfo(np.int64).max)
+
+
+def block_relevance(
+    territory: TerritoryIndex, table: ParticipantTable, keys: np.ndarray, answers: np.ndarray
+) -> np.ndarray:
+    """`TerritoryIndex.relevance` for a block: `keys` are the block's need-key indices (-1 padded),
+    `answers` the answer kinds of each need key (last row: no need, answers nothing)."""
+    vocabulary = table.need_key_vocabulary
+    relevance = np.full((keys.shape[0], territory.size), NO_ANSWER, dtype=np.int64)
+    for column in range(keys.shape[1]):
+        column_keys = keys[:, column]
+        base = np.array(
+            [relevance_rank(priority, column, 0) for _, _, priority in vocabulary] + [NO_ANSWER],
+            dtype=np.int64,
+        )[column_keys]
+        kinds = answers[column_keys]
+        np.minimum(relevance, np.where(kinds >= 0, base[:, None] + kinds, NO_ANSWER), out=relevance)
+    return relevance
+
+
 def match_batch(
     index: MatchingIndex,
     table: ParticipantTable,
@@ -145,6 +173,10 @@ def match_batch(
         need_table = np.vstack(
             [territory.need_contribution(*key) for key in table.need_key_vocabulary] + [territory.zeros]
         )
+        answer_table = np.vstack(
+            [territory.answer_kinds(domain, subtype) for domain, subtype, _ in table.need_key_vocabulary]
+            + [np.full(territory.size, -1, dtype=np.int64)]
+        )
         urgency_table = np.vstack(
             [
                 territory.urgency_contribution(None if p < 0 else p, None if c < 0 else bool(c))
@@ -171,7 +203,8 @@ def match_batch(
             score = ((need + urgency) + soft) + statics.static
 
             eligible = blockers == 0
-            chosen = top_k(np.where(eligible, -score, np.inf), k)
+            relevance = block_relevance(territory, table, keys, answer_table)
+            chosen = top_k(ranking_key(eligible, relevance, score), k)
             chosen_eligible = np.take_along_axis(eligible, chosen, axis=1)
             width = chosen.shape[1]
             result.top_ids[positions, :width] = np.where(chosen_eligible, territory.ids[chosen], -1)

@@ -168,8 +168,12 @@ def criterion_sentence(
 # -- the factors, in words -------------------------------------------------------------------
 
 
-def _need_label(need: OpenNeed, reference: ReferenceTables) -> str:
+def need_label(need: OpenNeed, reference: ReferenceTables) -> str:
+    """The need's French label: its subtype's when it names one, else its domain's."""
     return reference.label("need", need.subtype or need.domain)
+
+
+_need_label = need_label
 
 
 def need_reason(need: OpenNeed | None, opportunity: OpportunitySnapshot, reference: ReferenceTables) -> str:

@@ -49,8 +49,11 @@ from referral.matching.explain import Wording, wording
 from referral.matching.proposals import ProposalSet
 from referral.matching.registry import FIELDS, ValueKind
 from referral.matching.scoring import (
+    ANSWER_DOMAIN,
+    ANSWER_EXACT,
     COVERAGE_DOMAINS,
     HOUSING_DOMAINS,
+    NO_ANSWER,
     PRIORITY_WEIGHT,
     QUALITY_DOMAIN,
     QUALITY_OTHER_SUBTYPE,
@@ -59,6 +62,7 @@ from referral.matching.scoring import (
     W_NEED,
     W_SOFT,
     W_URGENCY,
+    relevance_rank,
     static_contributions,
 )
 from referral.matching.snapshot import (
@@ -182,6 +186,7 @@ class TerritoryIndex:
         self._criterion_wordings = {} if criterion_wordings is None else criterion_wordings
         self._texts: tuple[tuple[str, ...], ...] | None = None
         self._urgency_cache: dict[tuple[int, int], np.ndarray] = {}
+        self._answer_cache: dict[tuple[str, str | None], np.ndarray] = {}
 
     # -- compilation ---------------------------------------------------------------------------
 
@@ -329,6 +334,38 @@ class TerritoryIndex:
         self._need_cache[key] = contribution
         return contribution
 
+    def answer_kinds(self, domain: str, subtype: str | None) -> np.ndarray:
+        """How each opportunity answers a need of this domain and subtype: `ANSWER_EXACT`,
+        `ANSWER_DOMAIN`, or -1 when it does not answer it (see `scoring.answer_kind`; cached)."""
+        key = (domain, subtype)
+        cached = self._answer_cache.get(key)
+        if cached is not None:
+            return cached
+        kinds = np.full(self.size, -1, dtype=np.int64)
+        positions = self._by_domain.get(domain)
+        if positions is not None:
+            if subtype is None:
+                kinds[positions] = ANSWER_DOMAIN
+            else:
+                whole = self._whole_domain.get(domain)
+                if whole is not None:
+                    kinds[whole] = ANSWER_DOMAIN
+                exact = self._by_subtype.get((domain, subtype))
+                if exact is not None:
+                    kinds[exact] = ANSWER_EXACT
+        kinds.flags.writeable = False
+        self._answer_cache[key] = kinds
+        return kinds
+
+    def relevance(self, needs: Sequence[Any]) -> np.ndarray:
+        """Each opportunity's relevance rank for these open needs (`scoring.relevance`, vectorised)."""
+        rank = np.full(self.size, NO_ANSWER, dtype=np.int64)
+        for position, need in enumerate(needs):
+            kinds = self.answer_kinds(need.domain, need.subtype)
+            base = relevance_rank(need.priority, position, 0)
+            np.minimum(rank, np.where(kinds >= 0, base + kinds, NO_ANSWER), out=rank)
+        return rank
+
     def urgency_contribution(self, precarity: int | None, covered: bool | None) -> np.ndarray:
         """W_URGENCY × the housing or coverage urgency of each opportunity for this situation (cached)."""
         key = (-1 if precarity is None else precarity, -1 if covered is None else int(covered))
@@ -456,11 +493,13 @@ class TerritoryIndex:
             urgency = np.maximum(urgency, W_URGENCY * (self.residence_mask * facts.permit_urgency))
         score = ((need + urgency) + soft) + statics.static
 
-        # One sort for both lists: by blockers (0 = eligible, then near misses), best score
-        # first, then position — i.e. opportunity id, since the index is sorted by id.
+        relevance = self.relevance(needs)
+        # One sort for both lists: by blockers (0 = eligible, then near misses), then relevance to
+        # the open needs (DESIGN §6: the need first), best score next, then position — i.e.
+        # opportunity id, since the index is sorted by id.
         candidates = np.flatnonzero(blockers <= NEAR_MISS_MAX)
         candidate_blockers = blockers[candidates]
-        ranked = candidates[np.lexsort((-score[candidates], candidate_blockers))]
+        ranked = candidates[np.lexsort((-score[candidates], relevance[candidates], candidate_blockers))]
         split = int(np.count_nonzero(candidate_blockers == 0))
         eligible, near = ranked[:split], ranked[split:]
         return ProposalSet(
@@ -474,6 +513,7 @@ class TerritoryIndex:
             urgency=urgency,
             soft=soft,
             blockers=blockers,
+            relevance=relevance,
             eligible_positions=eligible,
             near_positions=near,
         )

@@ -7,7 +7,9 @@ for ten explanations, not for every opportunity of the territory.
 
 `Proposal.to_dict()` is the API contract of DESIGN §9: ``{opportunity_id, opportunity_title,
 partner_id, partner_name, domain, score, breakdown: {factor: contribution}, reasons: [French],
-flags: [code], eligible_on?}``, plus ``blocking`` and ``criteria`` (added, never renamed).
+flags: [code], eligible_on?}``, plus ``blocking``, ``criteria`` and ``answers_need`` (added, never
+renamed). `ProposalSet.to_dict` adds ``by_need``, ``others`` and ``gaps`` beside ``eligible`` and
+``near_misses``: the proposals grouped by open need, in the need's priority order (DESIGN §6).
 
 Pure module: no Flask, no session.
 """
@@ -22,11 +24,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from referral.matching import explain, tags
+from referral.matching import explain, gaps, tags
 from referral.matching.criteria import CompiledCriterion, ParticipantFacts, eligible_on, holds
 from referral.matching.dates import add_months
-from referral.matching.scoring import FACTORS, best_need, urgency_value
-from referral.matching.snapshot import OpportunitySnapshot, ReferralHistory
+from referral.matching.scoring import FACTORS, NO_ANSWER, best_need, relevance, urgency_value
+from referral.matching.snapshot import OpenNeed, OpportunitySnapshot, ReferralHistory
 
 if TYPE_CHECKING:
     from referral.matching.index import DayStatics, TerritoryIndex
@@ -86,6 +88,17 @@ class Proposal:
     blocking: tuple[str, ...] = ()
     criteria: tuple[CriterionOutcome, ...] = ()
     eligible_on: date | None = None
+    # The open need this opportunity answers best (None: it answers none), and its French label.
+    answers_need: OpenNeed | None = None
+    answers_need_label: str | None = None
+
+    @property
+    def answers_need_text(self) -> str | None:
+        """« Répond au frein : Logement social, priorité 1 » (None when it answers no need)."""
+        need = self.answers_need
+        if need is None:
+            return None
+        return f"Répond au frein : {self.answers_need_label}, priorité {need.priority}"
 
     def to_dict(self) -> dict[str, Any]:
         """The API shape (DESIGN §9); ``eligible_on`` only on near misses, ISO 8601 or null."""
@@ -104,7 +117,45 @@ class Proposal:
             data["eligible_on"] = self.eligible_on.isoformat() if self.eligible_on else None
         data["blocking"] = list(self.blocking)
         data["criteria"] = [outcome.to_dict() for outcome in self.criteria]
+        need = self.answers_need
+        data["answers_need"] = (
+            None
+            if need is None
+            else {
+                "id": need.id,
+                "domain": need.domain,
+                "subtype": need.subtype,
+                "priority": need.priority,
+                "label": self.answers_need_label,
+            }
+        )
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class NeedGroup:
+    """One open need and what answers it: eligible proposals, near misses, and when no eligible
+    opportunity answers it, the sentence that says so and what is missing (`gap`)."""
+
+    need: OpenNeed
+    label: str
+    eligible: list[Proposal]
+    near_misses: list[Proposal]
+    gap: gaps.Gap | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "need": {
+                "id": self.need.id,
+                "domain": self.need.domain,
+                "subtype": self.need.subtype,
+                "priority": self.need.priority,
+                "label": self.label,
+            },
+            "eligible": [proposal.to_dict() for proposal in self.eligible],
+            "near_misses": [proposal.to_dict() for proposal in self.near_misses],
+            "gap": None if self.gap is None else self.gap.sentence,
+        }
 
 
 def flags_for(opportunity: OpportunitySnapshot, history: ReferralHistory, today: date) -> tuple[str, ...]:
@@ -163,6 +214,7 @@ class ProposalSet:
         "urgency",
         "soft",
         "blockers",
+        "relevance",
         "eligible_positions",
         "near_positions",
         "_actual",
@@ -183,6 +235,7 @@ class ProposalSet:
         blockers: np.ndarray,
         eligible_positions: np.ndarray,
         near_positions: np.ndarray,
+        relevance: np.ndarray | None = None,
     ) -> None:
         self.index = index
         self.facts = facts
@@ -194,6 +247,7 @@ class ProposalSet:
         self.urgency = urgency
         self.soft = soft
         self.blockers = blockers
+        self.relevance = relevance if relevance is not None else index.relevance(facts.participant.needs)
         self.eligible_positions = eligible_positions
         self.near_positions = near_positions
         self._actual: dict[str, str] = {}
@@ -239,11 +293,69 @@ class ProposalSet:
         ]
         return self.proposals(np.array(found[:limit] if limit is not None else found, dtype=np.intp))
 
-    def to_dict(self, limit: int | None = None) -> dict[str, list[dict[str, Any]]]:
-        """``{eligible: [...], near_misses: [...]}`` as `GET /participants/{id}/proposals` answers."""
+    @property
+    def needs(self) -> tuple[OpenNeed, ...]:
+        return self.facts.participant.needs
+
+    def first_answers_need(self) -> bool | None:
+        """Whether the first eligible proposal answers an open need (None: nothing is eligible)."""
+        if not len(self.eligible_positions):
+            return None
+        return int(self.relevance[self.eligible_positions[0]]) < NO_ANSWER
+
+    def by_need(self, limit: int | None = None) -> list[NeedGroup]:
+        """For each open need, in priority order: the eligible opportunities answering it (an exact
+        answer before a whole-domain one, then by score), its near misses, and the gap sentence when
+        nothing eligible answers it. `limit` applies to each list."""
+        groups = []
+        for need in self.needs:
+            kinds = self.index.answer_kinds(need.domain, need.subtype)
+            lists = []
+            for positions in (self.eligible_positions, self.near_positions):
+                answering = positions[kinds[positions] >= 0]
+                # Eligible: exact first, then score; near misses: fewest blockers, exact first, score.
+                order = np.lexsort((-self.score[answering], kinds[answering], self.blockers[answering]))
+                answering = answering[order]
+                lists.append(answering if limit is None else answering[:limit])
+            eligible, near = lists
+            gap = None
+            if not len(eligible):
+                gap = gaps.gap_for(
+                    need,
+                    self.index,
+                    self.statics,
+                    self.near_misses_answering(kinds),
+                )
+            groups.append(
+                NeedGroup(
+                    need=need,
+                    label=explain.need_label(need, self.index.reference),
+                    eligible=self.proposals(eligible),
+                    near_misses=self.proposals(near),
+                    gap=gap,
+                )
+            )
+        return groups
+
+    def near_misses_answering(self, kinds: np.ndarray) -> list[Proposal]:
+        """Every near miss answering the need whose answer kinds are `kinds` (for its gap sentence)."""
+        return self.proposals(self.near_positions[kinds[self.near_positions] >= 0])
+
+    def others(self, limit: int | None = None) -> list[Proposal]:
+        """Eligible opportunities answering no open need (« Autres opportunités »), best first."""
+        positions = self.eligible_positions[self.relevance[self.eligible_positions] >= NO_ANSWER]
+        return self.proposals(positions if limit is None else positions[:limit])
+
+    def to_dict(self, limit: int | None = None) -> dict[str, Any]:
+        """``{eligible, near_misses, by_need, others, gaps}`` as `GET /participants/{id}/proposals`
+        answers (the last three added to the contract)."""
+        groups = self.by_need(limit)
         return {
             "eligible": [proposal.to_dict() for proposal in self.eligible(limit)],
             "near_misses": [proposal.to_dict() for proposal in self.near_misses(limit)],
+            "by_need": [group.to_dict() for group in groups],
+            "others": [proposal.to_dict() for proposal in self.others(limit)],
+            "gaps": [group.gap.to_dict() for group in groups if group.gap is not None],
         }
 
     def proposal(self, position: int) -> Proposal:
@@ -319,6 +431,7 @@ class ProposalSet:
             when = eligible_on(failing, hard, facts, opens_on=opens_on, closes_on=opportunity.valid_until)
         flags = _flags(opportunity, self.history, since, today)
         soft_words = explain.soft_counts_reason(soft_met, soft_count)
+        _, answered = relevance(facts.participant.needs, opportunity)
         return Proposal(
             opportunity_id=opportunity.id,
             opportunity_title=opportunity.title,
@@ -327,26 +440,30 @@ class ProposalSet:
             domain=opportunity.domain,
             score=score,
             breakdown=breakdown,
-            reasons=self._reasons(position, opportunity, breakdown, soft_words, flags, since),
+            reasons=self._reasons(opportunity, answered, breakdown, soft_words, flags, since, position),
             flags=flags,
             eligible=is_eligible,
             blocking=tuple(blocking),
             criteria=tuple(criteria),
             eligible_on=when,
+            answers_need=answered,
+            answers_need_label=None if answered is None else explain.need_label(answered, index.reference),
         )
 
     def _reasons(
         self,
-        position: int,
         opportunity: OpportunitySnapshot,
+        answered: OpenNeed | None,
         breakdown: Mapping[str, float],
         soft_words: str | None,
         flags: tuple[str, ...],
         since: date,
+        position: int,
     ) -> tuple[str, ...]:
         """The breakdown in words, the largest contributions first, then the flags."""
         facts, reference, today = self.facts, self.index.reference, self.today
-        _, need = best_need(facts.participant.needs, opportunity)
+        # The need it answers; else the need of its domain it only comes close to (another subtype).
+        need = answered if answered is not None else best_need(facts.participant.needs, opportunity)[1]
         _, urgency_kind = urgency_value(facts, opportunity)
         words: dict[str, str | None] = {
             "need_match": explain.need_reason(need, opportunity, reference),

@@ -98,6 +98,50 @@ def need_quality(need: OpenNeed, domain: str, subtypes: Iterable[str]) -> float:
     return QUALITY_OTHER_SUBTYPE
 
 
+# Relevance (DESIGN §6, « le frein d'abord »): an opportunity ANSWERS a need when it is in the need's
+# domain and, if the need names a subtype, offers that subtype (exact) or covers the whole domain.
+# Another subtype of the same domain scores a little (`QUALITY_OTHER_SUBTYPE`) but answers nothing.
+# Proposals are ranked by relevance first — answers to the most urgent need first, an exact answer
+# before a whole-domain one, then answers to the next need, and opportunities answering no need
+# last — and only then by score: capacity, answer rate, freshness and fair share order offers of
+# equal relevance, they never lift an offer above a better answer to a need.
+ANSWER_EXACT = 0
+ANSWER_DOMAIN = 1
+NO_ANSWER = 1 << 20
+# Needs are ordered by (priority, position in the snapshot); the rank packs that order in one int.
+MAX_NEEDS = 64
+
+
+def answer_kind(need: OpenNeed, domain: str, subtypes: Iterable[str]) -> int | None:
+    """`ANSWER_EXACT`, `ANSWER_DOMAIN`, or None when the opportunity does not answer `need`."""
+    if need.domain != domain:
+        return None
+    subtypes = tuple(subtypes)
+    if need.subtype is not None and need.subtype in subtypes:
+        return ANSWER_EXACT
+    if need.subtype is None or not subtypes:
+        return ANSWER_DOMAIN
+    return None
+
+
+def relevance_rank(priority: int, position: int, kind: int) -> int:
+    """The relevance of answering the need at `position` (of `priority`) this way: smaller is better."""
+    return (priority * MAX_NEEDS + min(position, MAX_NEEDS - 1)) * 2 + kind
+
+
+def relevance(needs: Iterable[OpenNeed], opportunity: OpportunitySnapshot) -> tuple[int, OpenNeed | None]:
+    """The opportunity's relevance rank (`NO_ANSWER` when it answers no need) and the need it answers
+    best — the scalar definition the index, the batch and the baselines all follow."""
+    best, chosen = NO_ANSWER, None
+    for position, need in enumerate(needs):
+        kind = answer_kind(need, opportunity.domain, opportunity.subtypes)
+        if kind is not None:
+            rank = relevance_rank(need.priority, position, kind)
+            if rank < best:
+                best, chosen = rank, need
+    return best, chosen
+
+
 def need_value(need: OpenNeed, domain: str, subtypes: Iterable[str]) -> float:
     return PRIORITY_WEIGHT[need.priority] * need_quality(need, domain, subtypes)
 

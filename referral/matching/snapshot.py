@@ -27,6 +27,9 @@ class OpenNeed(NamedTuple):
     domain: str
     subtype: str | None = None
     priority: int = 2
+    # The record's need id, when the snapshot comes from the database (the API names it in
+    # `answers_need`); engines never read it.
+    id: int | None = None
 
 
 class CriterionSnapshot(NamedTuple):

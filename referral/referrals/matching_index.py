@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Date, Select, bindparam, case, event, func, select, true
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.access import participant_filter, readable_records_structure
 from referral.audit.services import ReadEntry, record_read, record_reads
 from referral.cases import services as cases
@@ -246,7 +247,7 @@ def participant_snapshot(person: Participant, territory_id: int, today: date) ->
         # Best priority first, as the request's snapshot reads them: the first of equally well
         # answered needs is the one the reasons name.
         needs=tuple(
-            OpenNeed(n.domain_code, n.subtype_code, n.priority)
+            OpenNeed(n.domain_code, n.subtype_code, n.priority, n.id)
             for n in sorted(person.needs, key=lambda need: (need.priority, need.id))
             if n.status is NeedStatus.OPEN
         ),
@@ -574,6 +575,7 @@ def _snapshot_statement() -> Select[Any]:
             Need.domain_code.label("need_domain"),
             Need.subtype_code.label("need_subtype"),
             Need.priority.label("need_priority"),
+            Need.id.label("need_id"),
         )
         .outerjoin(Need, (Need.participant_id == Participant.id) & (Need.status == NeedStatus.OPEN))
         .where(
@@ -607,7 +609,7 @@ def load_participant_snapshot(
     return _record_snapshot(
         rows[0],
         tuple(
-            OpenNeed(row.need_domain, row.need_subtype, row.need_priority)
+            OpenNeed(row.need_domain, row.need_subtype, row.need_priority, row.need_id)
             for row in rows
             if row.need_domain is not None
         ),
@@ -616,7 +618,7 @@ def load_participant_snapshot(
 
 def proposals(session: Session, actor: User, participant_id: int, today: date | None = None) -> ProposalSet:
     """Ranked, explained proposals for one person the actor (their CIP) follows."""
-    today = today or date.today()
+    today = today or clock.today()
     if actor.role is not Role.CIP:
         raise RecordsNotVisible()
     snapshot = load_participant_snapshot(session, actor, participant_id, today)
@@ -679,15 +681,15 @@ def participant_snapshots(
         .order_by(Participant.id)
     ).all()
     needs: dict[int, list[OpenNeed]] = defaultdict(list)
-    for participant_id, domain, subtype, priority in connection.execute(
-        select(Need.participant_id, Need.domain_code, Need.subtype_code, Need.priority)
+    for participant_id, domain, subtype, priority, need_id in connection.execute(
+        select(Need.participant_id, Need.domain_code, Need.subtype_code, Need.priority, Need.id)
         .join(Participant, Participant.id == Need.participant_id)
         .join(Structure, Structure.id == Participant.structure_id)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
         .where(Need.status == NeedStatus.OPEN, *followed)
         .order_by(Need.participant_id, Need.priority, Need.id)
     ):
-        needs[participant_id].append(OpenNeed(domain, subtype, priority))
+        needs[participant_id].append(OpenNeed(domain, subtype, priority, need_id))
     return [_record_snapshot(person, tuple(needs.get(person.id, ()))) for person in people]
 
 
@@ -696,7 +698,7 @@ def reverse_matches(
 ) -> ReverseMatchView:
     """Who fits a published opportunity: counts per structure for CPs and coordinators, and for
     a CIP their own fitting people (never another structure's: only theirs are read)."""
-    today = today or date.today()
+    today = today or clock.today()
     opportunity = get_opportunity(session, actor, opportunity_id)
     is_cip = actor.role is Role.CIP
     index = matching_index(session, today)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from referral import clock
 from referral.cases import export, retention, timeline
 from referral.cases.export import SYSTEM_NAME, ExportPart, Names, coded, iso, labelled
 from referral.cases.models import Participant
@@ -37,15 +38,27 @@ def timeline_events(session: Session, person: Participant) -> list[TimelineEvent
         .options(selectinload(Referral.transitions))
         .order_by(Referral.id)
     ).all()
+    lists = {name: reference.labels(session, name) for name in EXPORT_LISTS} if referrals else {}
     events = []
     for referral in referrals:
         for move in referral.transitions:
+            transition = TRANSITIONS.get(move.action)
+            reasons = lists[transition.reason_list] if transition and transition.reason_list else {}
+            # The refusal's reason, by its French label (the CIP reads why, never a code).
+            detail = " · ".join(
+                part
+                for part in (
+                    f"Motif : {reasons.get(move.reason, move.reason)}" if move.reason else "",
+                    move.comment or "",
+                )
+                if part
+            )
             events.append(
                 TimelineEvent(
-                    move.at.date(),
+                    clock.paris_day(move.at),
                     "referral",
                     f"Orientation « {referral.opportunity.title} » : {move.to_state.label}",
-                    move.comment or "",
+                    detail,
                 )
             )
     return events

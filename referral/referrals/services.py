@@ -451,6 +451,14 @@ def grouped_referrals(session: Session, actor: User) -> list[tuple[str, list[Ref
     return [(title, members) for title, members in groups if members]
 
 
+def reason_labels(session: Session) -> dict[str, str]:
+    """The French label of every refusal, decline and abandon reason (the history shows them)."""
+    labels: dict[str, str] = {}
+    for name in ("referral_decline_reason", "referral_refusal_reason", "referral_abandon_reason"):
+        labels.update(reference.labels(session, name))
+    return labels
+
+
 def may_edit_record(actor: User) -> bool:
     """Only a CIP opens and changes the case record a referral comes from."""
     return actor.role is Role.CIP

@@ -13,12 +13,77 @@ from sqlalchemy.orm import Session
 
 from referral.cases import consents as consent_book
 from referral.cases import services as cases
-from referral.cases.models import ConsentRecipient, DataCategory, NeedStatus
+from referral.cases.models import Consent, ConsentRecipient, DataCategory, NeedStatus
+from referral.partners.models import Opportunity
 from referral.reference import queries as reference
 from referral.referrals.models import Referral
 
 # Domains where a referral may carry health details (with the person's consent).
 HEALTH_DOMAINS = frozenset({"sante", "sante_mentale", "acces_droits"})
+
+
+@dataclass(frozen=True)
+class NeededConsent:
+    """One consent a referral to an opportunity needs: a recipient (the CPs, or the partner by
+    name) and a data category, and whether one in force covers it on the day asked."""
+
+    recipient: ConsentRecipient
+    category: DataCategory
+    partner_id: int | None
+    partner_name: str | None
+    given: bool
+
+    @property
+    def key(self) -> str:
+        """The form's value for this consent: « cp:situation », « partner:resources »."""
+        return f"{self.recipient.value}:{self.category.value}"
+
+    @property
+    def recipient_label(self) -> str:
+        return (
+            "chargé·es de partenariats" if self.recipient is ConsentRecipient.CP else str(self.partner_name)
+        )
+
+    @property
+    def label(self) -> str:
+        """« Ressources → CHRS Horizon Saône »."""
+        return f"{self.category.label} → {self.recipient_label}"
+
+
+def shared_categories(opportunity: Opportunity) -> list[DataCategory]:
+    """The categories a referral to `opportunity` shares: identity and situation always, and what
+    the opportunity asks for."""
+    categories = {DataCategory.SITUATION} | {DataCategory(code) for code in opportunity.shared_categories}
+    return sorted(categories, key=lambda c: c.value)
+
+
+def needed_consents(consents: Sequence[Consent], opportunity: Opportunity, on: date) -> list[NeededConsent]:
+    """Exactly the consents a referral to `opportunity` needs (DESIGN §8): each category to the CPs
+    and to the partner by name, with those already in force among `consents` marked `given`."""
+    needed = []
+    for category in shared_categories(opportunity):
+        for recipient, partner_id in (
+            (ConsentRecipient.CP, None),
+            (ConsentRecipient.PARTNER, opportunity.partner_id),
+        ):
+            needed.append(
+                NeededConsent(
+                    recipient=recipient,
+                    category=category,
+                    partner_id=partner_id,
+                    partner_name=opportunity.partner.name if partner_id is not None else None,
+                    given=consent_book.covers(
+                        consents, recipient=recipient, category=category, partner_id=partner_id, on=on
+                    ),
+                )
+            )
+    return needed
+
+
+def referral_consents(session: Session, referral: Referral, on: date) -> list[NeededConsent]:
+    """The consents this referral needs, given or not on `on`."""
+    book = consent_book.consents_of(session, [referral.participant_id])
+    return needed_consents(book[referral.participant_id], referral.opportunity, on)
 
 
 def missing_consents(session: Session, referral: Referral, on: date) -> list[str]:
@@ -27,24 +92,7 @@ def missing_consents(session: Session, referral: Referral, on: date) -> list[str
     The CP always receives identity and situation; the partner receives the categories the
     opportunity asks for. Both must be covered before the referral leaves the structure.
     """
-    opportunity = referral.opportunity
-    categories = {DataCategory.SITUATION} | {DataCategory(code) for code in opportunity.shared_categories}
-    missing: list[str] = []
-    for category in sorted(categories, key=lambda c: c.value):
-        if not cases.may_share(
-            session, referral.participant_id, recipient=ConsentRecipient.CP, category=category, on=on
-        ):
-            missing.append(f"{category.label} → chargé·es de partenariats")
-        if not cases.may_share(
-            session,
-            referral.participant_id,
-            recipient=ConsentRecipient.PARTNER,
-            category=category,
-            partner_id=opportunity.partner_id,
-            on=on,
-        ):
-            missing.append(f"{category.label} → {opportunity.partner.name}")
-    return missing
+    return [needed.label for needed in referral_consents(session, referral, on) if not needed.given]
 
 
 def build_dossier(session: Session, referral: Referral, on: date) -> dict[str, Any]:

@@ -107,7 +107,10 @@ def test_nobody_and_nothing_are_ordinary_cases():
     assert reverse_match(OPPORTUNITY, empty_table).participant_ids == ()
     assert match_batch(MatchingIndex([OPPORTUNITY], reference()), empty_table).top_ids.shape == (0, 10)
     nothing = MatchingIndex([], reference())
-    assert nothing.match(participant(), TODAY).to_dict() == {"eligible": [], "near_misses": []}
+    answer = nothing.match(participant(), TODAY).to_dict()
+    assert (answer["eligible"], answer["near_misses"], answer["others"]) == ([], [], [])
+    assert [group["eligible"] for group in answer["by_need"]] == [[] for _ in answer["by_need"]]
+    assert all("aucun partenaire ne propose cela" in gap["sentence"] for gap in answer["gaps"])
     one = ParticipantTable([participant()], reference(), TODAY)
     assert match_batch(nothing, one).top(1) == []
     assert reverse_match(opportunity(criteria=()), one).participant_ids == (1,)

@@ -27,6 +27,20 @@ class TransitionInSchema(BaseSchema):
     outcome = fields.String(load_default=None, allow_none=True, validate=length(maximum=60))
 
 
+class DraftConsentsSchema(BaseSchema):
+    """The consents recorded from a draft (« Enregistrer et soumettre »): the needed consents ticked
+    (« cp:situation », « partner:resources »), the person's agreement and its date."""
+
+    version = fields.Integer(required=True, strict=True, validate=number_range(minimum=1, maximum=ID_MAX))
+    consents = fields.List(
+        fields.String(validate=length(minimum=1, maximum=40)), load_default=list, validate=length(maximum=20)
+    )
+    agreed = fields.Boolean(load_default=False)
+    given_on = fields.Date(load_default=None, allow_none=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=5000))
+    submit = fields.Boolean(load_default=True, metadata={"description": "Soumettre aussitôt (défaut : oui)."})
+
+
 class StateSchema(BaseSchema):
     id = Id()
     state = fields.Function(lambda r: r.state.value, metadata=enum_of(ReferralState))

@@ -9,18 +9,19 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from referral import clock
 from referral.cases import services as cases
 from referral.exceptions import DomainError, PermissionDenied
 from referral.matching.proposals import FLAG_LABELS
 from referral.matching.scoring import FACTOR_LABELS
 from referral.reference import queries as reference
-from referral.referrals import matching_index, services, sharing
+from referral.referrals import drafts, matching_index, services, sharing
 from referral.referrals.lifecycle import available
 from referral.referrals.models import ReferralState
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.request_session import db_session
-from referral.web.schemas.referrals import ReferralCreateSchema, TransitionInSchema
+from referral.web.schemas.referrals import DraftConsentsSchema, ReferralCreateSchema, TransitionInSchema
 
 bp = Blueprint("referral_pages", __name__, url_prefix="/orientations")
 
@@ -107,12 +108,53 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
         name=services.display_name(user, referral, shared),
         edits_record=services.may_edit_record(user),
         reasons=reasons,
+        reason_labels=services.reason_labels(session),
         message=message,
         errors=errors or {},
-        missing=sharing.missing_consents(session, referral, date.today())
+        needed=sharing.referral_consents(session, referral, clock.today())
         if referral.state in (ReferralState.DRAFT, ReferralState.NEEDS_INFO)
         else [],
+        today=clock.today(),
     )
+
+
+@bp.post("/<int:referral_id>/consentements")
+@login_required
+def record_consents(referral_id: int) -> Any:
+    """« Enregistrer et soumettre »: the consents ticked on the draft, then the submission, in one
+    request and without JavaScript; a refusal rolls both back (the error status does)."""
+    session, user = db_session(), current_user()
+    try:
+        payload = load_form(DraftConsentsSchema(), request.form)
+        if payload["submit"]:
+            referral = drafts.record_consents_and_submit(
+                session,
+                user,
+                referral_id,
+                version=payload["version"],
+                keys=payload["consents"],
+                agreed=payload["agreed"],
+                given_on=payload["given_on"],
+                comment=payload["comment"],
+            )
+        else:
+            referral = drafts.record_consents(
+                session,
+                user,
+                referral_id,
+                keys=payload["consents"],
+                agreed=payload["agreed"],
+                given_on=payload["given_on"],
+            )
+    except DomainError as refusal:
+        if refusal.status == 404:
+            raise
+        return _render(referral_id, message=refusal.message, errors=refusal.errors), refusal.status
+    if payload["submit"]:
+        flash(f"Consentements enregistrés. Orientation : {referral.state.label}.", "success")
+    else:
+        flash("Consentements enregistrés.", "success")
+    return redirect(url_for("referral_pages.show", referral_id=referral_id))
 
 
 @bp.post("/<int:referral_id>/transitions")
