@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from referral.bench import matching_quality
 from referral.bench.baselines import TOP_K, DoubleLoop, NumpyReference, Top
 from referral.bench.synthetic import Dataset, generate
 from referral.matching.batch import BatchResult, match_batch
@@ -371,6 +372,12 @@ def _measure(
     batch_ratio = results["national_batch"]["ratio_engine_to_numpy_total"]
     speedup = results["national_batch"]["speedup_engine_vs_double_loop"]
     identical = results["top10_check"]["identical"]
+    echo("Qualité du classement (le frein d'abord)…")
+    quality = matching_quality.measure(
+        index, data.participants, data.opportunities, today, histories=data.histories, loop=loop
+    )
+    results["quality"] = quality
+    share = quality["share_first_proposal_answers_need"]
     results["targets_apply_at_scale"] = 1.0
     results["targets"] = {
         "one_participant_median_ms": _target(
@@ -384,12 +391,19 @@ def _measure(
             "met": speedup >= TARGETS["batch_speedup_vs_double_loop_min"],
         },
         "top10_identical": {"target": "identical", "value": identical, "met": identical},
+        "first_proposal_answers_need": {
+            "target": "100 %",
+            "value": share,
+            "met": share is None or share == 1.0,
+        },
         "service_call_sqlite_p95_ms": {"target": "<= 5", "value": None, "met": None},
         "service_call_postgresql_p95_ms": {"target": "<= 10", "value": None, "met": None},
     }
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _print_table(results, echo)
+    for line in matching_quality.quality_lines(quality):
+        echo(line)
     return results
 
 

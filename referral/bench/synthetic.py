@@ -61,6 +61,12 @@ TAGS = [
 ]
 
 
+# As the demo seed draws a need's priority and status (`referral.cases.demo._needs`; a test keeps
+# the two equal): only open needs reach the engine.
+NEED_PRIORITIES = (1, 1, 2, 2, 3)
+NEED_STATUS = {"open": 60.0, "in_progress": 25.0, "resolved": 15.0}
+
+
 @dataclass(frozen=True)
 class Seeds:
     """What the generators draw from, as `seeds/` says it.
@@ -371,11 +377,9 @@ class _Builder:
         elif residence == "titre_expire":
             permit = today - timedelta(days=rng.randint(1, 400))
         household = 1 if chance() < 0.6 else rng.randint(2, 5)
-        needs: dict[tuple[str, str | None], int] = {}
-        for _ in range(rng.randint(1, 5)):
-            domain = _pick(rng, self.seeds.need_chance)
-            subtype = rng.choice(self.subtypes[domain]) if chance() < 0.7 else None
-            needs.setdefault((domain, subtype), rng.randint(1, 3))
+        housing = _pick(rng, demo["housing_status"])
+        coverage = None if chance() < 0.03 else _pick(rng, demo["health_coverage"])
+        needs = self.open_needs(housing, coverage)
         return ParticipantSnapshot(
             id=pid,
             structure_id=structure,
@@ -386,16 +390,43 @@ class _Builder:
             weekly_hours=hours,
             residence_status=residence,
             residence_permit_expires_on=permit,
-            housing_status=_pick(rng, demo["housing_status"]),
-            health_coverage=None if chance() < 0.03 else _pick(rng, demo["health_coverage"]),
+            housing_status=housing,
+            health_coverage=coverage,
             household_size=household,
             children=rng.randint(0, household - 1),
             monthly_resources=None if chance() < 0.1 else rng.randrange(0, 2200, 10),
             language_level=None if chance() < 0.05 else _pick(rng, demo["language_level"]),
             driving_licence=None if chance() < 0.03 else chance() < 0.25,
             rqth=None if chance() < 0.1 else chance() < 0.08,
-            needs=tuple(OpenNeed(d, s, p) for (d, s), p in needs.items()),
+            needs=needs,
         )
+
+    def open_needs(self, housing: str | None, coverage: str | None) -> tuple[OpenNeed, ...]:
+        """A person's open needs, drawn as the demo seed draws them (`cases.demo._needs`, from
+        seeds/demo.toml): each domain with its chance, housing for precarious housing, rights
+        without coverage, at least one, at most five; the subtype when the domain has some; the
+        priorities and the share still open (`NEED_PRIORITIES`, `NEED_STATUS`) as the demo's.
+        Best priority first, as the loader reads them."""
+        rng, seeds = self.rng, self.seeds
+        chances = seeds.need_chance
+        total = sum(chances.values()) or 1
+        domains = [
+            code for code in sorted(chances) if chances[code] and rng.random() < 2.5 * chances[code] / total
+        ]
+        if seeds.precarity.get(housing or "", 0) >= 2 and "logement" not in domains:
+            domains.append("logement")
+        if coverage == "aucune" and "acces_droits" not in domains:
+            domains.append("acces_droits")
+        if not domains:
+            domains.append(_pick(rng, chances))
+        drawn = []
+        for domain in domains[:5]:
+            subtypes = self.subtypes.get(domain, [])
+            subtype = rng.choice(subtypes) if subtypes else None
+            priority = rng.choice(NEED_PRIORITIES)
+            if _pick(rng, NEED_STATUS) == "open":
+                drawn.append(OpenNeed(domain, subtype, priority))
+        return tuple(sorted(drawn, key=lambda need: need.priority))
 
     def opportunities(
         self, open_count: int, territories: tuple[tuple[int, str, str], ...], weights: list[float]

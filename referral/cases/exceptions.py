@@ -38,10 +38,18 @@ class LikelyDuplicate(Conflict):
     """Another structure of the territory probably follows this person: transfer, don't copy."""
 
     def __init__(self, candidates: Sequence[Any]) -> None:
-        super().__init__(
-            "Cette personne semble déjà suivie par une autre structure du territoire. Demandez plutôt "
-            "le transfert de son dossier (avec son accord), ou confirmez qu'il s'agit d'une autre personne.",
-        )
+        if any(c.same_structure for c in candidates):
+            message = (
+                "Cette personne semble déjà avoir un dossier dans votre structure. Ouvrez ce dossier "
+                "plutôt que d'en créer un second, ou confirmez qu'il s'agit d'une autre personne."
+            )
+        else:
+            message = (
+                "Cette personne semble déjà suivie par une autre structure du territoire. Demandez "
+                "plutôt le transfert de son dossier (avec son accord), ou confirmez qu'il s'agit d'une "
+                "autre personne."
+            )
+        super().__init__(message)
         self.candidates = list(candidates)
         self.extra = {
             "candidates": [
@@ -52,6 +60,9 @@ class LikelyDuplicate(Conflict):
                     "structure_name": c.structure_name,
                     "score": round(c.score, 1),
                     "reason": c.reason,
+                    # Within the CIP's own structure the record is theirs to open: its id is given.
+                    "same_structure": c.same_structure,
+                    "participant_id": c.participant_id if c.same_structure else None,
                 }
                 for c in self.candidates
             ]

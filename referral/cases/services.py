@@ -225,6 +225,39 @@ class DuplicateCandidate:
     structure_name: str
     score: float
     reason: str
+    # The actor's own structure already has a record for them: open it rather than a second one.
+    same_structure: bool = False
+
+
+def find_in_structure(
+    session: Session, actor: User, *, first_name: str, last_name: str, birth_date: date
+) -> list[DuplicateCandidate]:
+    """Records of the actor's own structure that are probably the same person (same birth date,
+    close name): the warning applies within the structure as across the territory (issue 15)."""
+    structure = actor.structure
+    if structure is None:
+        return []
+    rows = session.execute(
+        select(Participant.id, Participant.first_name, Participant.last_name, Participant.birth_date)
+        .where(
+            Participant.structure_id == structure.id,
+            Participant.birth_date == birth_date,
+            Participant.anonymised_at.is_(None),
+        )
+        .order_by(Participant.id)
+    ).all()
+    people = [PersonRecord(row.id, row.first_name, row.last_name, row.birth_date) for row in rows]
+    return [
+        DuplicateCandidate(
+            match.id,
+            structure.id,
+            structure.name,
+            score=match.score,
+            reason=match.reason,
+            same_structure=True,
+        )
+        for match in person_duplicates(first_name, last_name, birth_date, people)
+    ]
 
 
 def find_followed_elsewhere(
@@ -266,22 +299,23 @@ def create_participant(
 ) -> Participant:
     """Open a record in the actor's structure.
 
-    When another structure of the territory probably follows the same person, refuse with the
-    candidates (`LikelyDuplicate`) so the CIP asks for a transfer instead — unless they confirm
-    it is someone else.
+    When the structure itself already has a record for the same person (close name, same birth
+    date), or another structure of the territory probably follows them, refuse with the candidates
+    (`LikelyDuplicate`) so the CIP opens that record or asks for a transfer instead — unless they
+    confirm it is someone else.
     """
     require_cip(actor)
     structure = actor.structure
     assert structure is not None  # a CIP always has one (database constraint)
     _check_participant_values(session, values, structure)
     if not confirm_new:
-        candidates = find_followed_elsewhere(
-            session,
-            actor,
-            first_name=values["first_name"],
-            last_name=values["last_name"],
-            birth_date=values["birth_date"],
-        )
+        identity = {
+            "first_name": values["first_name"],
+            "last_name": values["last_name"],
+            "birth_date": values["birth_date"],
+        }
+        candidates = find_in_structure(session, actor, **identity)
+        candidates += find_followed_elsewhere(session, actor, **identity)
         if candidates:
             raise LikelyDuplicate(candidates)
     data = {field: values[field] for field in PARTICIPANT_FIELDS if field in values}

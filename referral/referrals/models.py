@@ -12,7 +12,7 @@ from referral.db import Base, LabelledEnum, enum_type, utcnow
 from referral.territories.models import Role
 
 if TYPE_CHECKING:
-    from referral.cases.models import Participant
+    from referral.cases.models import Need, Participant
     from referral.partners.models import Opportunity
     from referral.territories.models import User
 
@@ -76,6 +76,9 @@ class Referral(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
     opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunities.id", ondelete="RESTRICT"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The open need the referral answers (« frein »), from the proposal the CIP accepted: the CP
+    # sees why the person is sent. None for referrals made before it was recorded, or answering none.
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id", ondelete="SET NULL"), index=True)
     state: Mapped[ReferralState] = mapped_column(
         enum_type(ReferralState, "referral_state"), default=ReferralState.DRAFT
     )
@@ -95,6 +98,7 @@ class Referral(Base):
     participant: Mapped[Participant] = relationship()
     opportunity: Mapped[Opportunity] = relationship()
     created_by: Mapped[User | None] = relationship()
+    need: Mapped[Need | None] = relationship()
     transitions: Mapped[list[ReferralTransition]] = relationship(
         back_populates="referral", order_by="ReferralTransition.id", passive_deletes=True
     )

@@ -14,12 +14,15 @@ from sqlalchemy import ColumnElement, Select, exists, false, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from referral import clock
 from referral.access import offered_in_territory, opportunity_filter
 from referral.audit.services import ReadEntry, record_reads, record_refusal
 from referral.cases import services as cases
-from referral.cases.models import Participant
+from referral.cases.models import Need, NeedStatus, Participant
 from referral.db import on_commit, rowcount, utcnow
 from referral.exceptions import InvalidInput
+from referral.matching.scoring import answer_kind, relevance_rank
+from referral.matching.snapshot import OpenNeed
 from referral.paging import Page, PageRequest, page_of
 from referral.partners.models import Opportunity
 from referral.reference import queries as reference
@@ -43,6 +46,7 @@ from referral.referrals.models import (
     ReferralTransition,
 )
 from referral.referrals.sharing import SECTION_CATEGORIES, SharedToday, build_dossier, dossiers_on
+from referral.referrals.wording import need_labels, need_text, sender_text
 from referral.tasks import services as tasks
 from referral.territories.models import Role, User
 from referral.territories.queries import territory_by_slug
@@ -173,14 +177,17 @@ def create_referral(
     participant_id: int,
     opportunity_id: int,
     comment: str | None = None,
+    need_id: int | None = None,
     today: date | None = None,
 ) -> Referral:
-    """The CIP accepts a proposal: a draft referral, if the person is still eligible."""
+    """The CIP accepts a proposal: a draft referral, if the person is still eligible. It records the
+    open need it answers (`need_id`, from the proposal; by default the need the opportunity answers
+    best, as the ranking decides)."""
     if actor.role is not Role.CIP:
         raise TransitionNotAllowed(
             "Seul·e la ou le CIP de la personne accepte une proposition d'orientation."
         )
-    today = today or date.today()
+    today = today or clock.today()
     person = cases.get_participant(session, actor, participant_id)
     opportunity = session.scalar(
         select(Opportunity).where(Opportunity.id == opportunity_id, opportunity_filter(actor))
@@ -204,9 +211,11 @@ def create_referral(
     reasons = eligibility_blockers(session, person, opportunity, today)
     if reasons:
         raise NotEligible(reasons)
+    need = answered_need(person, opportunity, need_id)
     referral = Referral(
         participant_id=person.id,
         opportunity_id=opportunity.id,
+        need_id=need.id if need is not None else None,
         created_by_id=actor.id,
         state=ReferralState.DRAFT,
         comment=comment,
@@ -229,6 +238,33 @@ def create_referral(
 
 
 # --- Moving through the lifecycle ----------------------------------------------------------
+
+
+def answered_need(person: Participant, opportunity: Opportunity, need_id: int | None) -> Need | None:
+    """The person's open need a referral to `opportunity` answers: `need_id` when given (it must be
+    an open need of theirs that the opportunity answers), else the one the ranking names
+    (`scoring.relevance`: the most urgent need answered, an exact answer first)."""
+    open_needs = sorted(
+        (need for need in person.needs if need.status is NeedStatus.OPEN),
+        key=lambda need: (need.priority, need.id),
+    )
+    subtypes = tuple(subtype.code for subtype in opportunity.subtypes)
+    ranked = []
+    for position, need in enumerate(open_needs):
+        kind = answer_kind(
+            OpenNeed(need.domain_code, need.subtype_code, need.priority), opportunity.domain_code, subtypes
+        )
+        if kind is not None:
+            ranked.append((relevance_rank(need.priority, position, kind), need))
+    if need_id is not None:
+        chosen = next((need for _, need in ranked if need.id == need_id), None)
+        if chosen is None:
+            raise InvalidInput(
+                "Ce frein n'est pas un frein ouvert de la personne auquel cette opportunité répond.",
+                errors={"need_id": ["Frein inconnu ou sans rapport avec l'opportunité."]},
+            )
+        return chosen
+    return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
 def _check_reason(session: Session, transition: Transition, reason: str | None, outcome: str | None) -> None:
@@ -359,10 +395,14 @@ def _tell_the_cps(session: Session, referral: Referral, *, direct: bool) -> None
     opportunity needs no validation — because it went straight to the partner (DESIGN §4)."""
     opportunity = referral.opportunity
     territories = opportunity.offered_territory_ids
+    # Why and from whom, never who: a stored notification outlives the consent (DESIGN §8).
+    need = need_text(referral, need_labels(session))
+    about = f" Frein : {need}." if need else ""
+    about += f" Envoyée par {sender_text(referral)}."
     message = (
-        f"Orientation transmise directement au partenaire : « {opportunity.title} »."
+        f"Orientation transmise directement au partenaire : « {opportunity.title} ».{about}"
         if direct
-        else f"Orientation à valider : « {opportunity.title} »."
+        else f"Orientation à valider : « {opportunity.title} ».{about}"
     )
     for user_id in tasks.cps_for(session, territories, opportunity.domain_code):
         tasks.notify(

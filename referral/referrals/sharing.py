@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
 
 from referral.cases import consents as consent_book
 from referral.cases import services as cases
@@ -84,6 +85,23 @@ def referral_consents(session: Session, referral: Referral, on: date) -> list[Ne
     """The consents this referral needs, given or not on `on`."""
     book = consent_book.consents_of(session, [referral.participant_id])
     return needed_consents(book[referral.participant_id], referral.opportunity, on)
+
+
+def proposal_consents(
+    session: Session, participant_id: int, opportunity_ids: Sequence[int], on: date
+) -> dict[int, list[NeededConsent]]:
+    """For a proposals page: the consents each opportunity would need, given or not (two queries)."""
+    ids = sorted(set(opportunity_ids))
+    if not ids:
+        return {}
+    opportunities = session.scalars(
+        select(Opportunity)
+        .where(Opportunity.id.in_(ids))
+        .options(joinedload(Opportunity.partner))
+        .order_by(Opportunity.id)
+    ).all()
+    consents = consent_book.consents_of(session, [participant_id])[participant_id]
+    return {opportunity.id: needed_consents(consents, opportunity, on) for opportunity in opportunities}
 
 
 def missing_consents(session: Session, referral: Referral, on: date) -> list[str]:

@@ -68,7 +68,11 @@ def list_participants(query: dict[str, Any]) -> Any:
 @blp.route("/participants", methods=["POST"])
 @blp.arguments(ParticipantCreateSchema)
 @blp.response(201, ParticipantDetailSchema)
-@blp.alt_response(409, description="Personne probablement suivie par une autre structure : `candidates`.")
+@blp.alt_response(
+    409,
+    description="Personne probablement déjà suivie, dans sa propre structure (`same_structure`, avec "
+    "`participant_id`) ou par une autre : `candidates`, sauf avec `confirm_new`.",
+)
 @blp.doc(security=SECURITY)
 @login_required
 def create_participant(payload: dict[str, Any]) -> Any:

@@ -8,13 +8,14 @@ from flask import jsonify
 from flask_smorest import Blueprint
 
 from referral.exceptions import InvalidInput
-from referral.referrals import matching_index, services
+from referral.referrals import drafts, matching_index, services
 from referral.referrals.models import ReferralState
 from referral.referrals.sharing import SharedToday
 from referral.web.auth import current_user, login_required
 from referral.web.paging import PAGE_HEADERS, page_headers, page_request
 from referral.web.request_session import db_session
 from referral.web.schemas.referrals import (
+    DraftConsentsSchema,
     ProposalQuerySchema,
     ReferralCreateSchema,
     ReferralQuerySchema,
@@ -119,13 +120,40 @@ def move(payload: dict[str, Any], referral_id: int) -> Any:
     return services.transition(db_session(), current_user(), referral_id, **payload)
 
 
+@blp.route("/referrals/<int:referral_id>/consents", methods=["POST"])
+@blp.arguments(DraftConsentsSchema)
+@blp.response(200, StateSchema)
+@blp.alt_response(
+    409, description="État, rôle ou version ne permettent pas de soumettre : rien n'est enregistré."
+)
+@blp.alt_response(
+    422, description="Accord de la personne manquant, ou consentement non demandé par l'orientation."
+)
+@blp.doc(security=SECURITY)
+@login_required
+def record_consents(payload: dict[str, Any], referral_id: int) -> Any:
+    """Enregistrer, depuis le brouillon, les consentements que l'orientation demande
+    (`consents`: « cp:situation », « partner:resources »…, avec `agreed` et `given_on`), puis la
+    soumettre (`submit`, par défaut) : tout ou rien."""
+    session, user = db_session(), current_user()
+    values = {"keys": payload["consents"], "agreed": payload["agreed"], "given_on": payload["given_on"]}
+    if payload["submit"]:
+        return drafts.record_consents_and_submit(
+            session, user, referral_id, version=payload["version"], comment=payload["comment"], **values
+        )
+    return drafts.record_consents(session, user, referral_id, **values)
+
+
 @blp.route("/participants/<int:participant_id>/proposals", methods=["GET"])
 @blp.arguments(ProposalQuerySchema, location="query")
 @blp.doc(security=SECURITY)
 @blp.response(200)
 @login_required
 def participant_proposals(query: dict[str, Any], participant_id: int) -> Any:
-    """Propositions d'orientation classées et expliquées : `{eligible: [...], near_misses: [...]}`."""
+    """Propositions d'orientation classées et expliquées : `{eligible: [...], near_misses: [...]}`,
+    et, frein par frein dans l'ordre de priorité, `by_need` (avec la phrase `gap` quand rien
+    d'éligible n'y répond), `others` (ce qui ne répond à aucun frein) et `gaps`. Chaque proposition
+    nomme le frein auquel elle répond : `answers_need: {id, domain, subtype, priority, label}`."""
     ranked = matching_index.proposals(db_session(), current_user(), participant_id)
     return ranked.to_dict(limit=query["limit"])
 

@@ -17,6 +17,13 @@ class ReferralCreateSchema(BaseSchema):
     participant_id = Id(required=True)
     opportunity_id = Id(required=True)
     comment = fields.String(load_default=None, allow_none=True, validate=length(maximum=5000))
+    need_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Le frein ouvert auquel l'orientation répond (par défaut : celui du classement)."
+        },
+    )
 
 
 class TransitionInSchema(BaseSchema):
@@ -69,6 +76,8 @@ class ReferralSchema(BaseSchema):
     partner_id = fields.Function(lambda r: r.opportunity.partner_id, metadata=ID_METADATA)
     partner_name = fields.Function(lambda r: r.opportunity.partner.name)
     domain = fields.Function(lambda r: r.opportunity.domain_code)
+    # The open need the referral answers (added by issue 15; null when none was recorded).
+    need_id = fields.Integer(allow_none=True, metadata={"minimum": 1, "maximum": ID_MAX})
     state = fields.Function(lambda r: r.state.value, metadata=enum_of(ReferralState))
     state_label = fields.Function(lambda r: r.state.label)
     version = fields.Integer()

@@ -26,6 +26,7 @@ from referral.cases.models import ConsentRecipient, ContractKind, DataCategory, 
 from referral.exceptions import DomainError, InvalidInput
 from referral.paging import PageRequest
 from referral.reference import queries as reference
+from referral.referrals import summaries
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.paging import page_link, page_number
@@ -139,6 +140,7 @@ def _render_record(
         message=message,
         values=request.form if form else {},
         today=date.today(),
+        referrals_under_way=summaries.under_way(session, current_user(), person.id),
         **_choices(),
     )
 

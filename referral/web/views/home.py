@@ -17,6 +17,7 @@ from referral.exceptions import DomainError
 from referral.paging import FIRST_PAGE
 from referral.partners import opportunities
 from referral.referrals import services as referrals
+from referral.referrals import summaries
 from referral.reporting.overview import territories_overview, territory_overview
 from referral.tasks import queries as tasks
 from referral.territories import queries as territory_queries
@@ -108,6 +109,9 @@ def home() -> str:
         context["to_validate"] = referrals.list_referrals(session, user, states=referrals.CP_TO_ACT_ON)
         context["waiting_on_partner"] = referrals.list_referrals(
             session, user, states=referrals.CP_WAITING_ON_PARTNER
+        )
+        context["summary"] = summaries.summaries(
+            session, user, [*context["to_validate"], *context["waiting_on_partner"]]
         )
     elif user.role is Role.COORDINATOR:
         assert user.territory_id is not None  # the users table's CHECK: a coordinator has a territory

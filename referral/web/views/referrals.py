@@ -3,7 +3,6 @@ its moves, and the printable dossier for the partner."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from referral.exceptions import DomainError, PermissionDenied
 from referral.matching.proposals import FLAG_LABELS
 from referral.matching.scoring import FACTOR_LABELS
 from referral.reference import queries as reference
-from referral.referrals import drafts, matching_index, services, sharing
+from referral.referrals import drafts, matching_index, services, sharing, summaries
 from referral.referrals.lifecycle import available
 from referral.referrals.models import ReferralState
 from referral.web.auth import current_user, login_required
@@ -32,11 +31,18 @@ def participant_proposals(participant_id: int) -> str:
     session = db_session()
     person = cases.get_participant(session, current_user(), participant_id)
     ranked = matching_index.proposals(session, current_user(), participant_id)
+    groups = ranked.by_need(limit=10)
+    others = ranked.others(limit=20)
+    shown = [p.opportunity_id for group in groups for p in group.eligible] + [
+        p.opportunity_id for p in others
+    ]
     return render_template(
         "referrals/proposals.html",
         person=person,
-        eligible=ranked.eligible(limit=30),
-        near_misses=ranked.near_misses(limit=15),
+        groups=groups,
+        others=others,
+        eligible_count=len(ranked.eligible_positions),
+        consents=sharing.proposal_consents(session, participant_id, shown, clock.today()),
         factor_labels=FACTOR_LABELS,
         flag_labels=FLAG_LABELS,
         domain_labels={domain.code: domain.label for domain in reference.domains(session)},
@@ -64,18 +70,13 @@ def index() -> str:
     session = db_session()
     user = current_user()
     groups = services.grouped_referrals(session, user)
-    shared = services.shared_dossiers(
-        session,
-        user,
-        [referral for _title, members in groups for referral in members],
-        what="nom (orientations)",
-    )
+    listed = [referral for _title, members in groups for referral in members]
+    summary = summaries.summaries(session, user, listed)
     return render_template(
         "referrals/index.html",
         groups=groups,
         own_referrals=services.may_edit_record(user),
-        today=date.today(),
-        name_of=lambda referral: services.display_name(user, referral, shared.get(referral.id)),
+        summary=summary,
     )
 
 
@@ -106,6 +107,9 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
         dossier=shared.dossier if shared else None,
         withdrawn=shared.withdrawn if shared else [],
         name=services.display_name(user, referral, shared),
+        summary=summaries.summaries(
+            session, user, [referral], shared={referral.id: shared} if shared else {}
+        )[referral.id],
         edits_record=services.may_edit_record(user),
         reasons=reasons,
         reason_labels=services.reason_labels(session),
