@@ -60,9 +60,9 @@ class LikelyDuplicate(Conflict):
                     "structure_name": c.structure_name,
                     "score": round(c.score, 1),
                     "reason": c.reason,
-                    # Within the CIP's own structure the record is theirs to open: its id is given.
                     "same_structure": c.same_structure,
-                    "participant_id": c.participant_id if c.same_structure else None,
+                    # Within the CIP's own structure the record is theirs to open: its id is given.
+                    **({"participant_id": c.participant_id} if c.same_structure else {}),
                 }
                 for c in self.candidates
             ]
