@@ -7,7 +7,7 @@ Services take the acting user, check role and scope, apply the guards of DESIGN 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, false, select, update
@@ -491,12 +491,23 @@ def grouped_referrals(session: Session, actor: User) -> list[tuple[str, list[Ref
     return [(title, members) for title, members in groups if members]
 
 
-def reason_labels(session: Session) -> dict[str, str]:
-    """The French label of every refusal, decline and abandon reason (the history shows them)."""
-    labels: dict[str, str] = {}
-    for name in ("referral_decline_reason", "referral_refusal_reason", "referral_abandon_reason"):
-        labels.update(reference.labels(session, name))
-    return labels
+def reason_labels(session: Session) -> Callable[[ReferralTransition], str | None]:
+    """The French label of a move's reason, read in the list of its own transition (the lists
+    share codes with different labels: « pas_de_place » is not said the same by the CP and the
+    partner). The history shows it; None for a move without reason."""
+    lists: dict[str, dict[str, str]] = {}
+
+    def label(move: ReferralTransition) -> str | None:
+        if not move.reason:
+            return None
+        transition = TRANSITIONS.get(move.action)
+        if transition is None or transition.reason_list is None:
+            return move.reason
+        if transition.reason_list not in lists:
+            lists[transition.reason_list] = reference.labels(session, transition.reason_list)
+        return lists[transition.reason_list].get(move.reason, move.reason)
+
+    return label
 
 
 def may_edit_record(actor: User) -> bool:

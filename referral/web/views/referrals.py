@@ -112,7 +112,7 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
         )[referral.id],
         edits_record=services.may_edit_record(user),
         reasons=reasons,
-        reason_labels=services.reason_labels(session),
+        reason_label=services.reason_labels(session),
         message=message,
         errors=errors or {},
         needed=sharing.referral_consents(session, referral, clock.today())
