@@ -68,7 +68,7 @@ def test_the_history_and_the_timeline_show_the_reason_label(
     assert declined.status_code == 200, declined.get_json()
     login(client, DEMO["cp_logement"])
     history = client.get(f"/orientations/{referral_id}").get_data(as_text=True)
-    assert f"motif : {DECLINE_LABEL}" in history, history[history.find("historique"):][:1200]
+    assert f"motif : {DECLINE_LABEL}" in history, history[history.find("historique") :][:1200]
     assert "motif : pas_de_place" not in history
     client.post("/deconnexion", data={"csrf_token": csrf_token(history)})
     login(client, DEMO["cip"])
