@@ -108,3 +108,22 @@ def test_generated_data_is_deterministic():
     assert first.participants == second.participants
     assert first.opportunities == second.opportunities
     assert generate(0.002, seed=10).participants != first.participants
+
+
+def test_the_quality_part_measures_the_need_first(tmp_path):
+    """Issue 15, point 4: the share of people whose first proposal answers a need (100 %), the gap
+    figure per domain, and the double loop's first proposal on a sample — figures that add up."""
+    written = bench.run(tmp_path / "matching.json", scale=SCALE, seed=SEED, echo=lambda _: None)
+    quality = written["quality"]
+    assert quality["people"] == len(generate(SCALE, SEED).participants)
+    assert 0 < quality["people_with_eligible_need_answer"] <= quality["people"]
+    assert quality["first_proposal_answers_need"] == quality["people_with_eligible_need_answer"]
+    assert quality["share_first_proposal_answers_need"] == 1.0
+    assert quality["score_only_first_proposal_answers_need"] <= quality["first_proposal_answers_need"]
+    domains = quality["gaps_by_domain"]
+    assert sum(row["needs"] for row in domains.values()) == quality["open_needs"]
+    assert sum(row["unanswered"] for row in domains.values()) == quality["needs_without_eligible_answer"]
+    check = quality["first_proposal_vs_double_loop"]
+    assert check["checked"] > 0
+    assert check["agree"] == check["checked"]
+    assert written["targets"]["first_proposal_answers_need"]["met"] is True
