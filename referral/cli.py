@@ -298,10 +298,14 @@ def match(participant_id: int, limit: int) -> None:
                 f"{rank:>2}. {round(proposal.score * 100):>3}/100  {proposal.opportunity_title} — "
                 f"{proposal.partner_name}{flags}"
             )
+            click.echo(f"      {proposal.answers_need_text or 'Ne répond à aucun frein ouvert'}")
             for reason in proposal.reasons:
                 click.echo(f"      · {reason}")
         if not eligible:
             click.echo("  Aucune opportunité ouverte ne correspond aujourd'hui.")
+        for group in ranked.by_need(limit=1):
+            if group.gap is not None:
+                click.echo(f"  ! {group.gap.sentence}")
         if near:
             click.echo("Presque éligible :")
             for proposal in near:
