@@ -308,7 +308,8 @@ class ProposalSet:
         answer before a whole-domain one, then by score), its near misses, and the gap sentence when
         nothing eligible answers it. `limit` applies to each list."""
         groups = []
-        for need in self.needs:
+        # Priority order; the snapshot's order among equals (the loader's: by need id).
+        for need in sorted(self.needs, key=lambda need: need.priority):
             kinds = self.index.answer_kinds(need.domain, need.subtype)
             lists = []
             for positions in (self.eligible_positions, self.near_positions):
