@@ -102,7 +102,11 @@ def list_referrals(
     session: Session, actor: User, *, states: Iterable[ReferralState] = (), territory_slug: str | None = None
 ) -> list[Referral]:
     query = _referrals_in_scope(session, actor, states=states, territory_slug=territory_slug).options(
-        joinedload(Referral.opportunity).joinedload(Opportunity.partner), joinedload(Referral.participant)
+        joinedload(Referral.opportunity).joinedload(Opportunity.partner),
+        # What the lists' summaries show (sender and structure, need): read with the list, not per row.
+        joinedload(Referral.participant).joinedload(Participant.structure),
+        joinedload(Referral.need),
+        joinedload(Referral.created_by),
     )
     return list(session.scalars(query))
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from referral import clock
+from referral.cases.models import Participant
 from referral.partners.models import Opportunity
 from referral.referrals import services
 from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState
@@ -103,6 +104,7 @@ def under_way(session: Session, actor: User, participant_id: int) -> list[Referr
             joinedload(Referral.opportunity).joinedload(Opportunity.partner),
             joinedload(Referral.need),
             joinedload(Referral.created_by),
+            joinedload(Referral.participant).joinedload(Participant.structure),
         )
         .order_by(Referral.created_at, Referral.id)
     ).all()
