@@ -81,13 +81,15 @@ def campaign(
     examples: int,
     isolated: Callable[[], AbstractContextManager[object]],
     modes: tuple[GenerationMode, ...] = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+    progress: Callable[[str], None] = lambda _line: None,
 ) -> Report:
     """Fuzz every operation; each generated request is sent once as each role.
 
     `headers_by_role` makes each role's headers (a fresh bearer token) once per campaign, before
     the first example, so that the tokens outlive every example's undoing. `isolated()` wraps
     each request (one example sent as one role) and undoes what it wrote: every request meets the
-    same database, and a failure's curl command reproduces it on a fresh one.
+    same database, and a failure's curl command reproduces it on a fresh one. `progress` hears
+    of each operation done and each failure found.
     Generation is derandomised: the same requests every run, on every machine.
     """
     started = time.monotonic()
@@ -99,8 +101,16 @@ def campaign(
         if (operation.method.upper(), operation.path) in SKIPPED:
             continue
         report.operations += 1
+        failures, requests = len(report.failures), report.requests
         for mode in modes:
             _fuzz(operation, mode, roles, examples, isolated, report)
+        # A long campaign runs for an hour: say where it is, and each failure as soon as found.
+        progress(
+            f"{report.operations:3} {operation.method.upper()} {operation.path}: "
+            f"{report.requests - requests} requests, {time.monotonic() - started:.0f} s"
+        )
+        for failure in report.failures[failures:]:
+            progress(f"    FAILURE {failure}")
     report.seconds = time.monotonic() - started
     return report
 

@@ -52,6 +52,7 @@ def test_every_answer_is_one_the_document_describes(
         {role: (lambda role=role: bearer(role)) for role in ROLES},
         examples=FUZZ_EXAMPLES,
         isolated=rolled_back,
+        progress=lambda line: print(line, flush=True),
     )
     print(f"\nschemathesis on {backend}, {FUZZ_EXAMPLES} examples per operation and mode: {report.summary()}")
     assert report.operations >= 60  # the whole document, not a part of it
