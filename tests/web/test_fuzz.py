@@ -19,8 +19,10 @@ from contextlib import contextmanager
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from referral.db import Base
 from referral.ecosystem import cache as ecosystem_cache
 from referral.referrals import matching_index
 from tests.web.fuzzing import campaign
@@ -47,9 +49,11 @@ def test_every_answer_is_one_the_document_describes(
             matching_index.forget_index()
             ecosystem_cache.forget()
 
+    headers = {role: bearer(role) for role in ROLES}  # before the snapshot: the tokens stay
+    before = _row_counts(demo_connection)
     report = campaign(
         app,
-        {role: (lambda role=role: bearer(role)) for role in ROLES},
+        {role: (lambda role=role: headers[role]) for role in ROLES},
         examples=FUZZ_EXAMPLES,
         isolated=rolled_back,
         progress=lambda line: print(line, flush=True),
@@ -64,3 +68,11 @@ def test_every_answer_is_one_the_document_describes(
             "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'transactionid'"
         ).scalar_one()
         assert held <= 2
+    assert _row_counts(demo_connection) == before  # every request's writes were undone
+
+
+def _row_counts(connection: Connection) -> dict[str, int]:
+    return {
+        table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+        for table in Base.metadata.sorted_tables
+    }
