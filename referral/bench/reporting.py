@@ -7,13 +7,15 @@ referrals and their moves) are written into each database with Core inserts. The
 
 - the national report (every indicator, all territories, the year of the data's « today »),
   repeated, median — `indicators.compute`, exactly what the page and the exports call;
-- a territory's page for its coordinator, over sampled territories: the report, its protection
-  and its pictures (`services.indicators_report` and `charts.pictures`), p50 and p95 — the page
-  minus HTTP and the template;
+- a territory's page for its coordinator, over sampled territories: the scope checked, the
+  report, its protection and its pictures (`services.shown_report`), p50 and p95 — the page minus
+  HTTP and the template — twice: the first views, with nothing kept (as after any change of the
+  data: every territory computed and drawn), then the same territories again, as the worker's
+  cache (`reporting/cache.py`) serves the next readers;
 
 and, once, pandas computing the same figures from the same rows held in DataFrames (loading them
 is not timed), with a check that both agree on the key figures. Targets: SQL within 2× pandas for
-the national report; a territory's page p95 ≤ 300 ms.
+the national report; a territory's page p95 ≤ 300 ms (first views and views again, each reported).
 
 PostgreSQL is used when `--database-url` names one (a database of its own, e.g. ``createdb -h
 127.0.0.1 -U postgres bench_reporting``): the bench writes into a fresh schema of it and drops the
@@ -43,7 +45,8 @@ from referral.bench.synthetic_reporting import PathRows, generate_paths
 from referral.cases.models import Contract, Exit, FollowUp, RenewalDecision
 from referral.db import Database, make_engine
 from referral.referrals.models import Referral, ReferralTransition
-from referral.reporting import charts, indicators
+from referral.reporting import cache as report_cache
+from referral.reporting import indicators
 from referral.reporting import services as reporting
 from referral.reporting.context import Context, Period, Scope
 from referral.reporting.definitions import (
@@ -421,11 +424,13 @@ def measure(
     rng = random.Random(seed)
     territories = [t for t, _slug, _name in dataset.territories]
     sample = rng.sample(territories, min(TERRITORY_SAMPLES, len(territories)))
-    page_ms: list[float] = []
     with database.atomic() as session:
         slugs = dict(session.execute(select(Territory.id, Territory.slug)).all())
-    # The first call pays for imports and caches a running server has already paid for.
-    for index, territory_id in enumerate([sample[0], *sample]):
+
+    def page(territory_id: int) -> float:
+        """One view of the territory's page by its coordinator: the scope checked, the report
+        (kept by the worker's cache once computed) and its pictures — the page minus HTTP and
+        the template. Milliseconds."""
         with database.atomic() as session:
             actor = session.get_one(User, coordinators[territory_id])
             started = time.perf_counter()
@@ -438,10 +443,16 @@ def measure(
                 programme=None,
                 today=today,
             )
-            shown = reporting.indicators_report(session, actor, request, today=today)
-            charts.pictures(shown.tables())
-            if index:
-                page_ms.append((time.perf_counter() - started) * 1000)
+            reporting.shown_report(session, actor, request, today=today).pictures()
+            return (time.perf_counter() - started) * 1000
+
+    # The first call pays for imports and caches a running server has already paid for.
+    page(sample[0])
+    # First views: nothing kept (as after any change of the data), every territory computed
+    # and drawn. Then the same territories again, as the next readers see them: kept.
+    report_cache.forget()
+    first_ms = [page(territory_id) for territory_id in sample]
+    again_ms = [page(territory_id) for territory_id in sample]
     return {
         "load_seconds": round(loaded, 1),
         "national_report_seconds": {
@@ -449,7 +460,8 @@ def measure(
             "min": round(min(timings), 3),
             "runs": len(timings),
         },
-        "territory_page": _percentiles(page_ms),
+        "territory_page": _percentiles(first_ms),
+        "territory_page_again": _percentiles(again_ms),
         "figures": key_figures(report),
     }
 
@@ -523,15 +535,22 @@ def run(
             "met": ratio is not None and ratio <= TARGET_RATIO,
         }
         p95 = figures["territory_page"]["p95_ms"]
+        p95_again = figures["territory_page_again"]["p95_ms"]
         results["targets"][f"{name}_territory_page_p95_ms"] = {
             "target": f"<= {TARGET_PAGE_P95_MS}",
             "value": p95,
             "met": p95 <= TARGET_PAGE_P95_MS,
         }
+        results["targets"][f"{name}_territory_page_again_p95_ms"] = {
+            "target": f"<= {TARGET_PAGE_P95_MS}",
+            "value": p95_again,
+            "met": p95_again <= TARGET_PAGE_P95_MS,
+        }
         echo(
             f"  rapport national {figures['national_report_seconds']['median']:.2f} s "
-            f"({figures['ratio_to_pandas']}× pandas) ; page d'un territoire p50 "
-            f"{figures['territory_page']['median_ms']} ms, p95 {p95} ms ; "
+            f"({figures['ratio_to_pandas']}× pandas) ; page d'un territoire, première vue p50 "
+            f"{figures['territory_page']['median_ms']} ms, p95 {p95} ms ; vues suivantes p50 "
+            f"{figures['territory_page_again']['median_ms']} ms, p95 {p95_again} ms ; "
             f"accord avec pandas : {'oui' if not disagreements else 'NON ' + ', '.join(disagreements)}"
         )
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))

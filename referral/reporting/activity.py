@@ -190,9 +190,8 @@ def monthly(ctx: Context) -> Table:
     )
     exits: dict[str, int] = dict(
         ctx.session.execute(
-            select(ctx.month(Exit.exited_on), func.count())
-            .join(Participant, Participant.id == Exit.participant_id)
-            .where(ctx.paths(), Exit.exited_on >= start, Exit.exited_on <= end)
+            ctx.scoped(select(ctx.month(Exit.exited_on), func.count()), Exit.participant_id)
+            .where(Exit.exited_on >= start, Exit.exited_on <= end)
             .group_by(ctx.month(Exit.exited_on))
         ).all()
     )

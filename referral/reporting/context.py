@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ from referral.cases.models import Participant
 from referral.territories.models import Programme, Structure
 
 PARIS = ZoneInfo("Europe/Paris")
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 NEVER = date(9999, 12, 31)
 MONTHS_FR = (
     "janvier",
@@ -136,6 +137,20 @@ class Context:
         if self.programme is not None:
             condition = condition & (Participant.programme == self.programme)
         return condition
+
+    @property
+    def everyone(self) -> bool:
+        """Every record counts (all territories, both programmes): no condition on the person."""
+        return self.scope.kind == "all" and self.programme is None
+
+    def scoped(self, query: SelectT, participant_id: Any) -> SelectT:
+        """`query` limited to the records counted, joined to `Participant` through its
+        `participant_id` column — or left alone when every record counts: the national report
+        then reads the follow-ups, exits or referrals alone rather than looking up each one's
+        person (the foreign key already says the person exists)."""
+        if self.everyone:
+            return query
+        return query.join(Participant, Participant.id == participant_id).where(self.paths())
 
     @staticmethod
     def flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:

@@ -45,20 +45,21 @@ def _facts(ctx: Context) -> Subquery:
     """One row per referral of the scope created in the period, with its facts."""
     state = ReferralTransition.to_state
     return (
-        select(
-            Referral.id.label("referral_id"),
-            Opportunity.domain_code.label("domain"),
-            Opportunity.partner_id.label("partner_id"),
-            func.min(case((state == ReferralState.SENT, ReferralTransition.at))).label("sent_at"),
-            func.min(case((state.in_(ANSWERS), ReferralTransition.at))).label("answer_at"),
-            func.max(case((state == ReferralState.ACCEPTED, 1), else_=0)).label("accepted"),
-            func.max(case((state == ReferralState.REFUSED, 1), else_=0)).label("refused"),
+        ctx.scoped(
+            select(
+                Referral.id.label("referral_id"),
+                Opportunity.domain_code.label("domain"),
+                Opportunity.partner_id.label("partner_id"),
+                func.min(case((state == ReferralState.SENT, ReferralTransition.at))).label("sent_at"),
+                func.min(case((state.in_(ANSWERS), ReferralTransition.at))).label("answer_at"),
+                func.max(case((state == ReferralState.ACCEPTED, 1), else_=0)).label("accepted"),
+                func.max(case((state == ReferralState.REFUSED, 1), else_=0)).label("refused"),
+            ).select_from(Referral),
+            Referral.participant_id,
         )
-        .select_from(Referral)
-        .join(Participant, Participant.id == Referral.participant_id)
         .join(Opportunity, Opportunity.id == Referral.opportunity_id)
         .outerjoin(ReferralTransition, ReferralTransition.referral_id == Referral.id)
-        .where(ctx.paths(), _created_in_period(ctx))
+        .where(_created_in_period(ctx))
         .group_by(Referral.id, Opportunity.domain_code, Opportunity.partner_id)
         .subquery()
     )
@@ -147,9 +148,8 @@ def referrals(ctx: Context) -> list[Table]:
 
     states = dict(
         session.execute(
-            select(Referral.state, func.count())
-            .join(Participant, Participant.id == Referral.participant_id)
-            .where(ctx.paths(), _created_in_period(ctx))
+            ctx.scoped(select(Referral.state, func.count()), Referral.participant_id)
+            .where(_created_in_period(ctx))
             .group_by(Referral.state)
         ).all()
     )
@@ -159,10 +159,13 @@ def referrals(ctx: Context) -> list[Table]:
 
     reasons: dict[tuple[str, str | None], int] = {}
     for action, reason, count in session.execute(
-        select(ReferralTransition.action, ReferralTransition.reason, func.count())
-        .join(Referral, Referral.id == ReferralTransition.referral_id)
-        .join(Participant, Participant.id == Referral.participant_id)
-        .where(ctx.paths(), _created_in_period(ctx), ReferralTransition.action.in_(list(REASON_ACTIONS)))
+        ctx.scoped(
+            select(ReferralTransition.action, ReferralTransition.reason, func.count()).join(
+                Referral, Referral.id == ReferralTransition.referral_id
+            ),
+            Referral.participant_id,
+        )
+        .where(_created_in_period(ctx), ReferralTransition.action.in_(list(REASON_ACTIONS)))
         .group_by(ReferralTransition.action, ReferralTransition.reason)
     ):
         reasons[(action, reason)] = int(count)
@@ -208,9 +211,8 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
         .where(Referral.created_at < end_bound)
         .group_by(Referral.participant_id, Opportunity.domain_code)
     )
-    if ctx.scope.kind != "all":
-        # Only the scope's people: a territory's page does not group the country's referrals.
-        pairs = pairs.join(Participant, Participant.id == Referral.participant_id).where(ctx.paths())
+    # Only the scope's people: a territory's page does not group the country's referrals.
+    pairs = ctx.scoped(pairs, Referral.participant_id)
     # Grouped once (MATERIALIZED on PostgreSQL, which would otherwise be free to rerun it per
     # need when it misjudges how many needs there are).
     referred = pairs.cte("referred").prefix_with("MATERIALIZED", dialect="postgresql")
