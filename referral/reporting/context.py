@@ -195,13 +195,10 @@ class Context:
             return func.strftime(literal_column("'%Y-%m'"), day)
         return func.to_char(day, literal_column("'YYYY-MM'"))
 
-    def person_key(self) -> ColumnElement[Any]:
+    @staticmethod
+    def person_columns() -> tuple[Any, ...]:
         """Who the person is across their records (a person who left and came back has two):
-        names folded to lower case and the birth date. Used inside `count(DISTINCT …)` only."""
-        return (
-            func.lower(Participant.first_name)
-            + "|"
-            + func.lower(Participant.last_name)
-            + "|"
-            + cast(Participant.birth_date, Participant.first_name.type)
-        )
+        names folded to lower case and the birth date. To group by (three expressions rather
+        than one concatenated string: nothing to build per row, and no separator a name could
+        contain)."""
+        return (func.lower(Participant.first_name), func.lower(Participant.last_name), Participant.birth_date)

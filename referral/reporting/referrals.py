@@ -42,14 +42,15 @@ def _created_in_period(ctx: Context) -> ColumnElement[bool]:
 
 
 def _facts(ctx: Context) -> Subquery:
-    """One row per referral of the scope created in the period, with its facts."""
+    """One row per referral of the scope created in the period, with its facts. Grouped by the
+    referral alone (its offer is one of its columns), so the database aggregates its moves as it
+    reads them in order; the offer's domain and partner are looked up once per referral after."""
     state = ReferralTransition.to_state
     return (
         ctx.scoped(
             select(
                 Referral.id.label("referral_id"),
-                Opportunity.domain_code.label("domain"),
-                Opportunity.partner_id.label("partner_id"),
+                Referral.opportunity_id.label("opportunity_id"),
                 func.min(case((state == ReferralState.SENT, ReferralTransition.at))).label("sent_at"),
                 func.min(case((state.in_(ANSWERS), ReferralTransition.at))).label("answer_at"),
                 func.max(case((state == ReferralState.ACCEPTED, 1), else_=0)).label("accepted"),
@@ -57,10 +58,9 @@ def _facts(ctx: Context) -> Subquery:
             ).select_from(Referral),
             Referral.participant_id,
         )
-        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
         .outerjoin(ReferralTransition, ReferralTransition.referral_id == Referral.id)
         .where(_created_in_period(ctx))
-        .group_by(Referral.id, Opportunity.domain_code, Opportunity.partner_id)
+        .group_by(Referral.id)
         .subquery()
     )
 
@@ -81,10 +81,12 @@ def referrals(ctx: Context) -> list[Table]:
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     by_partner: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     delays: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    offer_domain, offer_partner = Opportunity.domain_code, Opportunity.partner_id
     for domain, partner_id, is_sent, is_answered, is_accepted, day_count, count in session.execute(
-        select(
-            facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days, func.count()
-        ).group_by(facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days)
+        select(offer_domain, offer_partner, sent, answered, facts.c.accepted, days, func.count())
+        .select_from(facts)
+        .join(Opportunity, Opportunity.id == facts.c.opportunity_id)
+        .group_by(offer_domain, offer_partner, sent, answered, facts.c.accepted, days)
     ):
         count = int(count)
         figures = by_domain[domain]
