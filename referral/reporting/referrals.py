@@ -252,6 +252,11 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
             PartnerTerritory.status == DeploymentStatus.DEPLOYED,
         )
     )
+    if ctx.scope.kind != "all":
+        # Only the scope's territory: a territory's page does not read the country's offers.
+        territory_id = ctx.scope.id if ctx.scope.kind == "territory" else ctx.scope.territory_id
+        local = local.where(Opportunity.territory_id == territory_id)
+        national = national.where(PartnerTerritory.territory_id == territory_id)
     covered = {(t, d) for t, d in session.execute(local.union(national)).all()}
     per_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (territory_id, domain, has_referral), count in counts.items():
