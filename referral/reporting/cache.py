@@ -40,8 +40,9 @@ from referral.versioned_cache import KeptValues, VersionedCache, database_key
 
 T = TypeVar("T")
 
-# Views kept per worker and database: a few filters of the territories people look at.
-MAX_KEPT = 128
+# Views kept per worker and database: a few filters of the territories people look at. A view
+# with its pictures weighs about 250 KB (seven SVGs as data addresses): 16 MB at most.
+MAX_KEPT = 64
 # Another worker's new or removed rows are seen within this delay; this process's own at once.
 CHECK_EVERY_SECONDS = 2.0
 # Another worker's edit in place (no count moves) is seen within this delay.
