@@ -8,6 +8,7 @@ Higher rooms contribute to lower ones without the lower ones importing them (DES
 - a meeting's agenda gets the partners' answers to referrals;
 - a flush tells the caches that track no change (`versioned_cache.install`) to read their
   version key at once.
+- a flush of what the indicators read drops this worker's kept indicators (`reporting/cache.py`);
 - a consent withdrawn tells the CPs of the referrals that shared under it (`cases/consents.py`).
 
 `create_app` calls `install()`, so the web workers, the scheduler and every `referral …` command
@@ -21,6 +22,7 @@ from referral.audit import services as audit
 from referral.partners import record_sources as partner_record_sources
 from referral.referrals import agenda, consent_watch, matching_index
 from referral.referrals import record_sources as referral_record_sources
+from referral.reporting import cache as reporting_cache
 
 
 def install() -> None:
@@ -31,3 +33,4 @@ def install() -> None:
     partner_record_sources.install()
     versioned_cache.install()
     consent_watch.install()
+    reporting_cache.install()

@@ -25,6 +25,7 @@ from referral import hooks
 from referral.db import Database, make_engine
 from referral.ecosystem import cache as ecosystem_cache
 from referral.referrals import matching_index
+from referral.reporting import cache as reporting_cache
 from referral.schema import upgrade
 from referral.seeding import seed_all
 from referral.territories.queries import user_by_email
@@ -75,6 +76,7 @@ def _no_index_from_another_test() -> None:
     that are gone (and SQLite gives their ids again, so a data version could come back equal)."""
     matching_index.forget_index()
     ecosystem_cache.forget()
+    reporting_cache.forget()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,13 +7,17 @@ referrals and their moves) are written into each database with Core inserts. The
 
 - the national report (every indicator, all territories, the year of the data's « today »),
   repeated, median — `indicators.compute`, exactly what the page and the exports call;
-- a territory's page for its coordinator, over sampled territories: the report, its protection
-  and its pictures (`services.indicators_report` and `charts.pictures`), p50 and p95 — the page
-  minus HTTP and the template;
+- a territory's page for its coordinator, over sampled territories: the scope checked, the
+  report, its protection and its pictures (`services.shown_report`), p50 and p95 — the page minus
+  HTTP and the template — twice: the first views, with nothing kept (as after any change of the
+  data: every territory computed and drawn), then the same territories again, as the worker's
+  cache (`reporting/cache.py`) serves the next readers;
 
-and, once, pandas computing the same figures from the same rows held in DataFrames (loading them
-is not timed), with a check that both agree on the key figures. Targets: SQL within 2× pandas for
-the national report; a territory's page p95 ≤ 300 ms.
+and pandas computing the same figures from the same rows held in DataFrames (loading them is not
+timed), with a check that both agree on the key figures: once at the start, then once before each
+run of a database's national report, the ratio taken against those paired runs (the machine's
+load moves over a run of half an hour). Targets: SQL within 2× pandas for
+the national report; a territory's page p95 ≤ 300 ms (first views and views again, each reported).
 
 PostgreSQL is used when `--database-url` names one (a database of its own, e.g. ``createdb -h
 127.0.0.1 -U postgres bench_reporting``): the bench writes into a fresh schema of it and drops the
@@ -43,7 +47,8 @@ from referral.bench.synthetic_reporting import PathRows, generate_paths
 from referral.cases.models import Contract, Exit, FollowUp, RenewalDecision
 from referral.db import Database, make_engine
 from referral.referrals.models import Referral, ReferralTransition
-from referral.reporting import charts, indicators
+from referral.reporting import cache as report_cache
+from referral.reporting import indicators
 from referral.reporting import services as reporting
 from referral.reporting.context import Context, Period, Scope
 from referral.reporting.definitions import (
@@ -402,8 +407,16 @@ def _databases(database_url: str | None, echo: Echo) -> Iterator[tuple[str, Data
 
 
 def measure(
-    database: Database, dataset: synthetic.Dataset, paths: PathRows, seed: int, echo: Echo
+    database: Database,
+    dataset: synthetic.Dataset,
+    paths: PathRows,
+    seed: int,
+    echo: Echo,
+    baseline: Callable[[], object] = lambda: None,
 ) -> dict[str, Any]:
+    """Load `database`, then time its national report, each run paired with a run of
+    `baseline` (pandas) just before it: on a machine whose load moves, the two are then measured
+    under the same load, and their ratio means something."""
     started = time.perf_counter()
     coordinators = load(database, dataset, paths)
     loaded = time.perf_counter() - started
@@ -411,8 +424,11 @@ def measure(
     today = dataset.today
     period = Period(date(today.year, 1, 1), date(today.year, 12, 31))
     national = Scope("all", None, "Tous les territoires", protected=True)
-    timings, report = [], None
+    timings, baseline_timings, report = [], [], None
     for _ in range(NATIONAL_REPEATS):
+        started = time.perf_counter()
+        baseline()
+        baseline_timings.append(time.perf_counter() - started)
         with database.atomic() as session:
             started = time.perf_counter()
             report = indicators.compute(Context(session, national, period, None, today))
@@ -421,11 +437,13 @@ def measure(
     rng = random.Random(seed)
     territories = [t for t, _slug, _name in dataset.territories]
     sample = rng.sample(territories, min(TERRITORY_SAMPLES, len(territories)))
-    page_ms: list[float] = []
     with database.atomic() as session:
         slugs = dict(session.execute(select(Territory.id, Territory.slug)).all())
-    # The first call pays for imports and caches a running server has already paid for.
-    for index, territory_id in enumerate([sample[0], *sample]):
+
+    def page(territory_id: int) -> float:
+        """One view of the territory's page by its coordinator: the scope checked, the report
+        (kept by the worker's cache once computed) and its pictures — the page minus HTTP and
+        the template. Milliseconds."""
         with database.atomic() as session:
             actor = session.get_one(User, coordinators[territory_id])
             started = time.perf_counter()
@@ -438,10 +456,16 @@ def measure(
                 programme=None,
                 today=today,
             )
-            shown = reporting.indicators_report(session, actor, request, today=today)
-            charts.pictures(shown.tables())
-            if index:
-                page_ms.append((time.perf_counter() - started) * 1000)
+            reporting.shown_report(session, actor, request, today=today).pictures()
+            return (time.perf_counter() - started) * 1000
+
+    # The first call pays for imports and caches a running server has already paid for.
+    page(sample[0])
+    # First views: nothing kept (as after any change of the data), every territory computed
+    # and drawn. Then the same territories again, as the next readers see them: kept.
+    report_cache.forget()
+    first_ms = [page(territory_id) for territory_id in sample]
+    again_ms = [page(territory_id) for territory_id in sample]
     return {
         "load_seconds": round(loaded, 1),
         "national_report_seconds": {
@@ -449,7 +473,13 @@ def measure(
             "min": round(min(timings), 3),
             "runs": len(timings),
         },
-        "territory_page": _percentiles(page_ms),
+        "pandas_paired_seconds": {
+            "median": round(statistics.median(baseline_timings), 3),
+            "min": round(min(baseline_timings), 3),
+            "runs": len(baseline_timings),
+        },
+        "territory_page": _percentiles(first_ms),
+        "territory_page_again": _percentiles(again_ms),
         "figures": key_figures(report),
     }
 
@@ -506,7 +536,14 @@ def run(
     }
     for name, database in _databases(database_url, echo):
         echo(f"{name} :")
-        figures = measure(database, dataset, paths, seed, echo)
+        figures = measure(
+            database,
+            dataset,
+            paths,
+            seed,
+            echo,
+            baseline=lambda: pandas_figures(data, start, end, today, families),
+        )
         disagreements = {
             key: {"sql": value, "pandas": expected.get(key)}
             for key, value in figures["figures"].items()
@@ -514,7 +551,9 @@ def run(
         }
         figures["agrees_with_pandas"] = not disagreements
         figures["disagreements"] = disagreements
-        ratio = figures["national_report_seconds"]["median"] / pandas_seconds if pandas_seconds else None
+        # Against the pandas runs paired with this database's (same moment, same load).
+        paired = figures["pandas_paired_seconds"]["median"]
+        ratio = figures["national_report_seconds"]["median"] / paired if paired else None
         figures["ratio_to_pandas"] = round(ratio, 2) if ratio is not None else None
         results["databases"][name] = figures
         results["targets"][f"{name}_national_within_2x_pandas"] = {
@@ -523,15 +562,23 @@ def run(
             "met": ratio is not None and ratio <= TARGET_RATIO,
         }
         p95 = figures["territory_page"]["p95_ms"]
+        p95_again = figures["territory_page_again"]["p95_ms"]
         results["targets"][f"{name}_territory_page_p95_ms"] = {
             "target": f"<= {TARGET_PAGE_P95_MS}",
             "value": p95,
             "met": p95 <= TARGET_PAGE_P95_MS,
         }
+        results["targets"][f"{name}_territory_page_again_p95_ms"] = {
+            "target": f"<= {TARGET_PAGE_P95_MS}",
+            "value": p95_again,
+            "met": p95_again <= TARGET_PAGE_P95_MS,
+        }
         echo(
             f"  rapport national {figures['national_report_seconds']['median']:.2f} s "
-            f"({figures['ratio_to_pandas']}× pandas) ; page d'un territoire p50 "
-            f"{figures['territory_page']['median_ms']} ms, p95 {p95} ms ; "
+            f"({figures['ratio_to_pandas']}× pandas, {paired:.2f} s aux mêmes moments) ; "
+            f"page d'un territoire, première vue p50 "
+            f"{figures['territory_page']['median_ms']} ms, p95 {p95} ms ; vues suivantes p50 "
+            f"{figures['territory_page_again']['median_ms']} ms, p95 {p95_again} ms ; "
             f"accord avec pandas : {'oui' if not disagreements else 'NON ' + ', '.join(disagreements)}"
         )
     output.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))

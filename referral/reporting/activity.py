@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 
 from referral.cases.models import Exit, Participant, RenewalDecision, RenewalOutcome
 from referral.reporting.context import Context, month_label
@@ -46,48 +46,55 @@ def activity(ctx: Context) -> list[Table]:
     last_day = case((and_(Exit.id.is_not(None), Exit.exited_on < end), Exit.exited_on), else_=ctx.end())
     past_24 = ctx.days(Participant.entered_on, last_day) > PATH_PAST_DAYS
 
-    # Paths per programme in one scan; then the people: paths less the extra paths of people
-    # with several (a person who left and came back), found by grouping on who they are — one
-    # sort instead of a DISTINCT per programme. A person is counted once in « Ensemble » even with
+    # One statement: the paths grouped by who they are (a person who left and came back has
+    # several), each group's paths counted per programme, then summed. Paths minus the extra
+    # paths of each person gives the people; a person is counted once in « Ensemble » even with
     # a path in each programme.
-    aggregates: list[Any] = []
+    flags: list[Any] = []
     for programme in Programme:
         mine = Participant.programme == programme
-        aggregates += [
-            func.sum(case((mine, 1), else_=0)),
-            func.sum(case((and_(mine, entered), 1), else_=0)),
-            func.sum(case((and_(mine, exited), 1), else_=0)),
-            func.sum(case((and_(mine, past_24), 1), else_=0)),
+        flags += [
+            func.sum(Context.flag(mine)),
+            func.sum(Context.flag(and_(mine, entered))),
+            func.sum(Context.flag(and_(mine, exited))),
+            func.sum(Context.flag(and_(mine, past_24))),
         ]
-    in_period = (ctx.paths(), active_in_period(ctx))
-    values = session.execute(
-        select(*aggregates)
+    per_person = (
+        select(func.count().label("paths"), *(flag.label(f"f{i}") for i, flag in enumerate(flags)))
         .select_from(Participant)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
-        .where(*in_period)
+        .where(ctx.paths(), active_in_period(ctx))
+        .group_by(*ctx.person_columns())
+        .subquery()
+    )
+    one: ColumnElement[Any] = literal_column("1")
+
+    def extra(column: Any) -> Any:
+        return func.sum(case((column > one, column - one), else_=literal_column("0")))
+
+    values = session.execute(
+        select(
+            extra(per_person.c.paths),
+            *(
+                part
+                for i in range(len(flags))
+                for part in (
+                    (func.sum(per_person.c[f"f{i}"]), extra(per_person.c[f"f{i}"]))
+                    if i % 4 == 0
+                    else (func.sum(per_person.c[f"f{i}"]),)
+                )
+            ),
+        )
     ).one()
     numbers = [int(v or 0) for v in values]
-    extra: dict[str, int] = defaultdict(int)
-    person = ctx.person_key()
-    per_programme = [func.sum(case((Participant.programme == p, 1), else_=0)) for p in Programme]
-    for paths_of_person, *in_programme in session.execute(
-        select(func.count(), *per_programme)
-        .select_from(Participant)
-        .outerjoin(Exit, Exit.participant_id == Participant.id)
-        .where(*in_period)
-        .group_by(person)
-        .having(func.count() > 1)
-    ):
-        extra[TOTAL] += int(paths_of_person) - 1
-        for programme, count in zip(Programme, in_programme, strict=True):
-            extra[programme.value] += max(int(count or 0) - 1, 0)
+    extra_paths = numbers[0]
     by_programme: dict[str, tuple[int, ...]] = {}
     for index, programme in enumerate(Programme):
-        paths, entries, exits, past = numbers[4 * index : 4 * index + 4]
-        by_programme[programme.value] = (paths - extra[programme.value], paths, entries, exits, past)
+        paths, extra_mine, entries, exits, past = numbers[1 + 5 * index : 6 + 5 * index]
+        by_programme[programme.value] = (paths - extra_mine, paths, entries, exits, past)
     parts = list(by_programme.values())
     totals = [sum(part[i] for part in parts) for i in range(1, 5)]
-    by_programme[TOTAL] = (totals[0] - extra[TOTAL], *totals)
+    by_programme[TOTAL] = (totals[0] - extra_paths, *totals)
 
     # Path lengths of the exits of the period: a histogram of days per programme.
     lengths: dict[str, list[tuple[float, int]]] = defaultdict(list)
@@ -190,9 +197,8 @@ def monthly(ctx: Context) -> Table:
     )
     exits: dict[str, int] = dict(
         ctx.session.execute(
-            select(ctx.month(Exit.exited_on), func.count())
-            .join(Participant, Participant.id == Exit.participant_id)
-            .where(ctx.paths(), Exit.exited_on >= start, Exit.exited_on <= end)
+            ctx.scoped(select(ctx.month(Exit.exited_on), func.count()), Exit.participant_id)
+            .where(Exit.exited_on >= start, Exit.exited_on <= end)
             .group_by(ctx.month(Exit.exited_on))
         ).all()
     )

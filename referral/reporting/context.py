@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -30,6 +30,7 @@ from referral.cases.models import Participant
 from referral.territories.models import Programme, Structure
 
 PARIS = ZoneInfo("Europe/Paris")
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 NEVER = date(9999, 12, 31)
 MONTHS_FR = (
     "janvier",
@@ -137,6 +138,20 @@ class Context:
             condition = condition & (Participant.programme == self.programme)
         return condition
 
+    @property
+    def everyone(self) -> bool:
+        """Every record counts (all territories, both programmes): no condition on the person."""
+        return self.scope.kind == "all" and self.programme is None
+
+    def scoped(self, query: SelectT, participant_id: Any) -> SelectT:
+        """`query` limited to the records counted, joined to `Participant` through its
+        `participant_id` column — or left alone when every record counts: the national report
+        then reads the follow-ups, exits or referrals alone rather than looking up each one's
+        person (the foreign key already says the person exists)."""
+        if self.everyone:
+            return query
+        return query.join(Participant, Participant.id == participant_id).where(self.paths())
+
     @staticmethod
     def flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
         """1 when `condition` holds, else 0, with the constants written in the statement: a
@@ -180,13 +195,10 @@ class Context:
             return func.strftime(literal_column("'%Y-%m'"), day)
         return func.to_char(day, literal_column("'YYYY-MM'"))
 
-    def person_key(self) -> ColumnElement[Any]:
+    @staticmethod
+    def person_columns() -> tuple[Any, ...]:
         """Who the person is across their records (a person who left and came back has two):
-        names folded to lower case and the birth date. Used inside `count(DISTINCT …)` only."""
-        return (
-            func.lower(Participant.first_name)
-            + "|"
-            + func.lower(Participant.last_name)
-            + "|"
-            + cast(Participant.birth_date, Participant.first_name.type)
-        )
+        names folded to lower case and the birth date. To group by (three expressions rather
+        than one concatenated string: nothing to build per row, and no separator a name could
+        contain)."""
+        return (func.lower(Participant.first_name), func.lower(Participant.last_name), Participant.birth_date)

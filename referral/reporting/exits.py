@@ -30,9 +30,8 @@ def exits(ctx: Context) -> list[Table]:
     by_type: dict[str, int] = {
         code: int(count)
         for code, count in ctx.session.execute(
-            select(Exit.exit_type, func.count())
-            .join(Participant, Participant.id == Exit.participant_id)
-            .where(ctx.paths(), _exits_in_period(ctx))
+            ctx.scoped(select(Exit.exit_type, func.count()), Exit.participant_id)
+            .where(_exits_in_period(ctx))
             .group_by(Exit.exit_type)
             .order_by(Exit.exit_type)
         )

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 from sqlalchemy import func, select
 
-from referral.cases.models import Exit, FollowUp, FollowUpKind, Participant
+from referral.cases.models import Exit, FollowUp, FollowUpKind
 from referral.reporting.context import Context
 from referral.reporting.definitions import FOLLOW_UP_GROUPS
 from referral.reporting.figures import Column, Ratio, Row, Table
@@ -22,9 +22,11 @@ def follow_ups(ctx: Context) -> list[Table]:
     counts: dict[tuple[str, str], int] = defaultdict(int)
     outcomes: dict[tuple[str, str], int] = defaultdict(int)
     for kind, is_done, is_late, outcome, count in session.execute(
-        select(FollowUp.kind, Context.flag(done), Context.flag(late), FollowUp.outcome, func.count())
-        .join(Participant, Participant.id == FollowUp.participant_id)
-        .where(ctx.paths(), FollowUp.due_on >= start, FollowUp.due_on <= end)
+        ctx.scoped(
+            select(FollowUp.kind, Context.flag(done), Context.flag(late), FollowUp.outcome, func.count()),
+            FollowUp.participant_id,
+        )
+        .where(FollowUp.due_on >= start, FollowUp.due_on <= end)
         .group_by(FollowUp.kind, Context.flag(done), Context.flag(late), FollowUp.outcome)
     ):
         count = int(count)
@@ -40,12 +42,10 @@ def follow_ups(ctx: Context) -> list[Table]:
     # Exits of the period whose first follow-up falls after it: counted apart, not as due.
     not_yet = int(
         session.scalar(
-            select(func.count())
-            .select_from(FollowUp)
-            .join(Exit, Exit.id == FollowUp.exit_id)
-            .join(Participant, Participant.id == FollowUp.participant_id)
-            .where(
-                ctx.paths(),
+            ctx.scoped(
+                select(func.count()).select_from(FollowUp).join(Exit, Exit.id == FollowUp.exit_id),
+                FollowUp.participant_id,
+            ).where(
                 FollowUp.kind == FollowUpKind.SIX_MONTHS,
                 Exit.exited_on >= start,
                 Exit.exited_on <= end,

@@ -42,24 +42,25 @@ def _created_in_period(ctx: Context) -> ColumnElement[bool]:
 
 
 def _facts(ctx: Context) -> Subquery:
-    """One row per referral of the scope created in the period, with its facts."""
+    """One row per referral of the scope created in the period, with its facts. Grouped by the
+    referral alone (its offer is one of its columns), so the database aggregates its moves as it
+    reads them in order; the offer's domain and partner are looked up once per referral after."""
     state = ReferralTransition.to_state
     return (
-        select(
-            Referral.id.label("referral_id"),
-            Opportunity.domain_code.label("domain"),
-            Opportunity.partner_id.label("partner_id"),
-            func.min(case((state == ReferralState.SENT, ReferralTransition.at))).label("sent_at"),
-            func.min(case((state.in_(ANSWERS), ReferralTransition.at))).label("answer_at"),
-            func.max(case((state == ReferralState.ACCEPTED, 1), else_=0)).label("accepted"),
-            func.max(case((state == ReferralState.REFUSED, 1), else_=0)).label("refused"),
+        ctx.scoped(
+            select(
+                Referral.id.label("referral_id"),
+                Referral.opportunity_id.label("opportunity_id"),
+                func.min(case((state == ReferralState.SENT, ReferralTransition.at))).label("sent_at"),
+                func.min(case((state.in_(ANSWERS), ReferralTransition.at))).label("answer_at"),
+                func.max(case((state == ReferralState.ACCEPTED, 1), else_=0)).label("accepted"),
+                func.max(case((state == ReferralState.REFUSED, 1), else_=0)).label("refused"),
+            ).select_from(Referral),
+            Referral.participant_id,
         )
-        .select_from(Referral)
-        .join(Participant, Participant.id == Referral.participant_id)
-        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
         .outerjoin(ReferralTransition, ReferralTransition.referral_id == Referral.id)
-        .where(ctx.paths(), _created_in_period(ctx))
-        .group_by(Referral.id, Opportunity.domain_code, Opportunity.partner_id)
+        .where(_created_in_period(ctx))
+        .group_by(Referral.id)
         .subquery()
     )
 
@@ -80,10 +81,12 @@ def referrals(ctx: Context) -> list[Table]:
     by_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     by_partner: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     delays: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    offer_domain, offer_partner = Opportunity.domain_code, Opportunity.partner_id
     for domain, partner_id, is_sent, is_answered, is_accepted, day_count, count in session.execute(
-        select(
-            facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days, func.count()
-        ).group_by(facts.c.domain, facts.c.partner_id, sent, answered, facts.c.accepted, days)
+        select(offer_domain, offer_partner, sent, answered, facts.c.accepted, days, func.count())
+        .select_from(facts)
+        .join(Opportunity, Opportunity.id == facts.c.opportunity_id)
+        .group_by(offer_domain, offer_partner, sent, answered, facts.c.accepted, days)
     ):
         count = int(count)
         figures = by_domain[domain]
@@ -147,9 +150,8 @@ def referrals(ctx: Context) -> list[Table]:
 
     states = dict(
         session.execute(
-            select(Referral.state, func.count())
-            .join(Participant, Participant.id == Referral.participant_id)
-            .where(ctx.paths(), _created_in_period(ctx))
+            ctx.scoped(select(Referral.state, func.count()), Referral.participant_id)
+            .where(_created_in_period(ctx))
             .group_by(Referral.state)
         ).all()
     )
@@ -159,10 +161,13 @@ def referrals(ctx: Context) -> list[Table]:
 
     reasons: dict[tuple[str, str | None], int] = {}
     for action, reason, count in session.execute(
-        select(ReferralTransition.action, ReferralTransition.reason, func.count())
-        .join(Referral, Referral.id == ReferralTransition.referral_id)
-        .join(Participant, Participant.id == Referral.participant_id)
-        .where(ctx.paths(), _created_in_period(ctx), ReferralTransition.action.in_(list(REASON_ACTIONS)))
+        ctx.scoped(
+            select(ReferralTransition.action, ReferralTransition.reason, func.count()).join(
+                Referral, Referral.id == ReferralTransition.referral_id
+            ),
+            Referral.participant_id,
+        )
+        .where(_created_in_period(ctx), ReferralTransition.action.in_(list(REASON_ACTIONS)))
         .group_by(ReferralTransition.action, ReferralTransition.reason)
     ):
         reasons[(action, reason)] = int(count)
@@ -208,9 +213,8 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
         .where(Referral.created_at < end_bound)
         .group_by(Referral.participant_id, Opportunity.domain_code)
     )
-    if ctx.scope.kind != "all":
-        # Only the scope's people: a territory's page does not group the country's referrals.
-        pairs = pairs.join(Participant, Participant.id == Referral.participant_id).where(ctx.paths())
+    # Only the scope's people: a territory's page does not group the country's referrals.
+    pairs = ctx.scoped(pairs, Referral.participant_id)
     # Grouped once (MATERIALIZED on PostgreSQL, which would otherwise be free to rerun it per
     # need when it misjudges how many needs there are).
     referred = pairs.cte("referred").prefix_with("MATERIALIZED", dialect="postgresql")
@@ -248,6 +252,11 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
             PartnerTerritory.status == DeploymentStatus.DEPLOYED,
         )
     )
+    if ctx.scope.kind != "all":
+        # Only the scope's territory: a territory's page does not read the country's offers.
+        territory_id = ctx.scope.id if ctx.scope.kind == "territory" else ctx.scope.territory_id
+        local = local.where(Opportunity.territory_id == territory_id)
+        national = national.where(PartnerTerritory.territory_id == territory_id)
     covered = {(t, d) for t, d in session.execute(local.union(national)).all()}
     per_domain: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for (territory_id, domain, has_referral), count in counts.items():

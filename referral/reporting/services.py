@@ -8,13 +8,13 @@ Everyone but a CIP looking at their own structure sees protected figures (`figur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referral.reporting import indicators
+from referral.reporting import cache, charts, indicators
 from referral.reporting.context import Context, Period, Scope, paris_today
 from referral.reporting.exceptions import InvalidReportRequest, ScopeNotFound, ScopeRefused
 from referral.reporting.figures import Report, protect
@@ -133,17 +133,45 @@ def report_request(
     )
 
 
-def indicators_report(
+@dataclass
+class ShownReport:
+    """A report as its reader sees it, and its pictures, drawn the first time they are asked for
+    (the API and the exports never ask)."""
+
+    report: Report
+    _pictures: dict[str, str] | None = field(default=None, repr=False)
+
+    def pictures(self) -> dict[str, str]:
+        if self._pictures is None:
+            self._pictures = charts.pictures(self.report.tables())
+        return self._pictures
+
+
+def shown_report(
     session: Session, actor: User, request: ReportRequest, *, today: date | None = None
-) -> Report:
+) -> ShownReport:
     """The indicators of `request` as `actor` may see them: exact for a CIP's own structure,
-    protected for everyone else (`figures.protect`)."""
+    protected for everyone else (`figures.protect`); kept by this worker while the records stay
+    the same (`cache`), with their pictures."""
     # The scope was resolved for this actor; checked again so a request built for someone else
     # cannot be replayed (the CLI builds requests for the national team only).
     resolve_scope(session, actor, request.scope.code)
-    ctx = Context(session, request.scope, request.period, request.programme, today or paris_today())
-    report = indicators.compute(ctx)
-    return protect(report) if request.scope.protected else report
+    day = today or paris_today()
+
+    def compute() -> ShownReport:
+        ctx = Context(session, request.scope, request.period, request.programme, day)
+        report = indicators.compute(ctx)
+        return ShownReport(protect(report) if request.scope.protected else report)
+
+    key = (request.scope.code, request.scope.protected, request.period, request.programme)
+    return cache.kept(session, key, day, compute)
+
+
+def indicators_report(
+    session: Session, actor: User, request: ReportRequest, *, today: date | None = None
+) -> Report:
+    """The indicators of `request` as `actor` may see them (`shown_report`)."""
+    return shown_report(session, actor, request, today=today).report
 
 
 def scope_options(session: Session, actor: User) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral.db import utcnow
+from referral.paging import Page, PageRequest, page_of
 from referral.tasks.models import Notification, Task, TaskStatus
 from referral.territories.models import User
 
@@ -42,3 +43,13 @@ def notifications_of(session: Session, user: User, *, unread_only: bool = False)
     return list(
         session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(50))
     )
+
+
+def notification_page(session: Session, user: User, request: PageRequest) -> Page[Notification]:
+    """One page of `user`'s notifications, the latest first (the API's list)."""
+    query = (
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+    return page_of(session, query, request)

@@ -6,8 +6,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from referral.paging import FIRST_PAGE
 from referral.tasks import queries, services
 from referral.web.auth import current_user, login_required
+from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.tasks import MarkReadSchema, NotificationSchema, TaskListSchema
 
@@ -25,18 +27,22 @@ def my_tasks() -> Any:
 
 
 @blp.route("/me/notifications", methods=["GET"])
-@blp.response(200, NotificationSchema(many=True))
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, NotificationSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
-def my_notifications() -> Any:
-    return queries.notifications_of(db_session(), current_user())
+def my_notifications(query: dict[str, Any]) -> Any:
+    """Mes notifications, les plus récentes d'abord ; une page à la fois (`limit`, `page`,
+    en-têtes `Link` et `X-Total-Count`)."""
+    return paged(queries.notification_page(db_session(), current_user(), page_request(query)))
 
 
 @blp.route("/me/notifications/read", methods=["POST"])
 @blp.arguments(MarkReadSchema)
-@blp.response(200, NotificationSchema(many=True))
+@blp.response(200, NotificationSchema(many=True), headers=PAGE_HEADERS)
 @blp.doc(security=SECURITY)
 @login_required
 def mark_read(payload: dict[str, Any]) -> Any:
+    """Marquer des notifications comme lues ; répond la première page, comme la liste."""
     services.mark_read(db_session(), current_user(), payload["ids"])
-    return queries.notifications_of(db_session(), current_user())
+    return paged(queries.notification_page(db_session(), current_user(), FIRST_PAGE))

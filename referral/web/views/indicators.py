@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 
 from referral.audit import services as audit
 from referral.audit.models import AuditAction
-from referral.reporting import charts, evaluation, exports, services
+from referral.reporting import evaluation, exports, services
 from referral.reporting.context import paris_today
 from referral.reporting.definitions import DEFINITIONS, definition
 from referral.reporting.exceptions import InvalidReportRequest
@@ -72,7 +72,8 @@ def index() -> Any:
         return _form(values, flatten_messages(error.messages), None), 422
     except InvalidReportRequest as refusal:
         return _form(values, refusal.errors, None), 422
-    report = services.indicators_report(db_session(), current_user(), report_request)
+    shown = services.shown_report(db_session(), current_user(), report_request)
+    report = shown.report
     # The form shows what was computed (defaults filled in).
     values = {
         "scope": report_request.scope.code,
@@ -84,7 +85,7 @@ def index() -> Any:
         values,
         {},
         report,
-        pictures=charts.pictures(report.tables()),
+        pictures=shown.pictures(),
         query=values,
         evaluation_link=evaluation.may_export(current_user()),
     )
