@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 
+from referral import clock
 from referral.audit.models import AuditAction
 from referral.audit.services import Actor, record, set_actor
 from referral.cases.models import Participant
@@ -740,7 +741,7 @@ def export_evaluation(
         with _database().atomic() as session:
             actor = _acting_account(session, as_email)
             exported = evaluation.evaluation_export(
-                session, actor, key, start=start.date(), end=end.date(), today=date.today()
+                session, actor, key, start=start.date(), end=end.date(), today=clock.today()
             )
     except DomainError as refusal:
         raise click.ClickException(_explain(refusal)) from None

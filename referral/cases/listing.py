@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.access import participant_filter
 from referral.audit.services import record_read
 from referral.cases import rules
@@ -137,7 +138,7 @@ def case_lines(
     renewals, follow-ups and open needs of those whose line is computed.
     """
     require_cip(actor)
-    today = today or date.today()
+    today = today or clock.today()
     people = (
         select(
             Participant.id,

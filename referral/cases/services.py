@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from referral import clock
 from referral.access import participant_filter
 from referral.audit.services import record_read, record_refusal
 from referral.cases import consents, rules
@@ -200,7 +201,7 @@ def _check_participant_values(session: Session, values: Mapping[str, Any], struc
     birth, entry = values.get("birth_date"), values.get("entered_on")
     if birth and entry and birth >= entry:
         errors["birth_date"] = ["La date de naissance doit précéder l'entrée dans le parcours."]
-    if entry and entry > date.today() + timedelta(days=90):
+    if entry and entry > clock.today() + timedelta(days=90):
         errors["entered_on"] = ["L'entrée dans le parcours ne peut pas être à plus de trois mois."]
     household, children = values.get("household_size"), values.get("children")
     if household is not None and household < 1:
@@ -386,11 +387,13 @@ def add_need(session: Session, actor: User, participant_id: int, values: Mapping
     elif subtype is not None and (
         subtype not in reference.subtype_codes(session) or not subtype.startswith(f"{domain}.")
     ):
-        errors["subtype"] = [f"« {subtype} » n'est pas un sous-thème du domaine « {domain} »."]
-    opened_on = values.get("opened_on") or date.today()
+        domain_label = next(item.label for item in reference.domains(session) if item.code == domain)
+        subtype_label = reference.subtype_labels(session).get(subtype, subtype)
+        errors["subtype"] = [f"« {subtype_label} » n'est pas un sous-thème du domaine « {domain_label} »."]
+    opened_on = values.get("opened_on") or clock.today()
     if opened_on < person.entered_on:
         errors["opened_on"] = ["Un frein s'ouvre au plus tôt à l'entrée dans le parcours."]
-    if opened_on > date.today():
+    if opened_on > clock.today():
         errors["opened_on"] = ["Date future."]
     if errors:
         raise InvalidInput("Ce frein ne peut pas être enregistré.", errors=errors)
@@ -420,7 +423,7 @@ def update_need(
     if "status" in values:
         status = NeedStatus(values["status"])
         if status is NeedStatus.RESOLVED:
-            resolved_on = values.get("resolved_on") or date.today()
+            resolved_on = values.get("resolved_on") or clock.today()
             if resolved_on < need.opened_on:
                 raise InvalidInput(
                     "Un frein ne peut pas être levé avant d'avoir été ouvert.",
@@ -440,8 +443,8 @@ def update_need(
 def record_consent(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Consent:
     require_cip(actor)
     person = load_to_change(session, actor, participant_id)
-    given_on = values.get("given_on") or date.today()
-    if given_on > date.today():
+    given_on = values.get("given_on") or clock.today()
+    if given_on > clock.today():
         raise InvalidInput(
             "Un consentement ne se date pas dans le futur.", errors={"given_on": ["Date future."]}
         )
@@ -479,7 +482,7 @@ def revoke_consent(
     )
     if consent.revoked_on is not None:
         raise Conflict("Ce consentement est déjà retiré.")
-    revoked_on = revoked_on or date.today()
+    revoked_on = revoked_on or clock.today()
     if revoked_on < consent.given_on:
         raise InvalidInput("Un retrait ne précède pas le recueil.", errors={"revoked_on": ["Date trop tôt."]})
     consent.revoked_on = revoked_on
@@ -500,7 +503,7 @@ def may_share(
 ) -> bool:
     """« X may see Y of this person now? »: a consent for that recipient and data category is in
     force on `on` (today by default). Every service that shares anything asks this first."""
-    on = on or date.today()
+    on = on or clock.today()
     query = select(Consent.id).where(
         Consent.participant_id == participant_id,
         Consent.recipient == recipient,

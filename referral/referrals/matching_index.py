@@ -17,12 +17,13 @@ import threading
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Select, bindparam, case, event, func, select, true
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.access import participant_filter, readable_records_structure
 from referral.audit.services import ReadEntry, record_read, record_reads
 from referral.cases import services as cases
@@ -154,7 +155,7 @@ def opportunity_snapshots(
         )
     ):
         deployed[partner_id].add(territory_id)
-    since = datetime.now(UTC) - timedelta(days=RECENT_REFERRALS_DAYS)
+    since = clock.now() - timedelta(days=RECENT_REFERRALS_DAYS)
     recent = dict(
         session.execute(
             select(Referral.opportunity_id, func.count())
@@ -337,7 +338,7 @@ def _version_key(session: Session, today: date) -> _VersionKey:
     partners = connection.execute(select(func.max(Partner.updated_at))).scalar()
     deployed = case((PartnerTerritory.status == DeploymentStatus.DEPLOYED, 1), else_=0)
     deployments = connection.execute(select(func.count(), func.sum(deployed))).one()
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
     return _VersionKey(tuple(opportunities), partners, tuple(deployments), today, hour)
 
 
@@ -616,7 +617,7 @@ def load_participant_snapshot(
 
 def proposals(session: Session, actor: User, participant_id: int, today: date | None = None) -> ProposalSet:
     """Ranked, explained proposals for one person the actor (their CIP) follows."""
-    today = today or date.today()
+    today = today or clock.today()
     if actor.role is not Role.CIP:
         raise RecordsNotVisible()
     snapshot = load_participant_snapshot(session, actor, participant_id, today)
@@ -696,7 +697,7 @@ def reverse_matches(
 ) -> ReverseMatchView:
     """Who fits a published opportunity: counts per structure for CPs and coordinators, and for
     a CIP their own fitting people (never another structure's: only theirs are read)."""
-    today = today or date.today()
+    today = today or clock.today()
     opportunity = get_opportunity(session, actor, opportunity_id)
     is_cip = actor.role is Role.CIP
     index = matching_index(session, today)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from referral import clock
 from referral.cases import export, retention, timeline
 from referral.cases.export import SYSTEM_NAME, ExportPart, Names, coded, iso, labelled
 from referral.cases.models import Participant
@@ -42,7 +43,7 @@ def timeline_events(session: Session, person: Participant) -> list[TimelineEvent
         for move in referral.transitions:
             events.append(
                 TimelineEvent(
-                    move.at.date(),
+                    clock.paris_day(move.at),
                     "referral",
                     f"Orientation « {referral.opportunity.title} » : {move.to_state.label}",
                     move.comment or "",
@@ -93,7 +94,7 @@ def export_section(session: Session, person: Participant) -> ExportPart:
                 "opportunity": referral.opportunity.title,
                 "partner": referral.opportunity.partner.name,
                 "state": labelled(referral.state),
-                "created_on": iso(referral.created_at.date()),
+                "created_on": iso(clock.paris_day(referral.created_at)),
                 "created_by": names.get(referral.created_by_id),
                 "comment": referral.comment,
                 "outcome": coded(referral.outcome, lists["referral_outcome"]),

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, exists, false, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from referral import clock
 from referral.access import offered_in_territory, opportunity_filter
 from referral.audit.services import ReadEntry, record_reads, record_refusal
 from referral.cases import services as cases
@@ -180,7 +181,7 @@ def create_referral(
         raise TransitionNotAllowed(
             "Seul·e la ou le CIP de la personne accepte une proposition d'orientation."
         )
-    today = today or date.today()
+    today = today or clock.today()
     person = cases.get_participant(session, actor, participant_id)
     opportunity = session.scalar(
         select(Opportunity).where(Opportunity.id == opportunity_id, opportunity_filter(actor))
@@ -316,10 +317,10 @@ def transition(
 
     opportunity = referral.opportunity
     for guard in move.guards:
-        guard(session, referral, now.date())
+        guard(session, referral, clock.paris_day(now))
     target = move.target_for(opportunity)
     if move.shares_dossier:
-        referral.shared_dossier = build_dossier(session, referral, now.date())
+        referral.shared_dossier = build_dossier(session, referral, clock.paris_day(now))
     if target in HOLDS_PLACE and state not in HOLDS_PLACE:
         _take_place(session, opportunity)
     if state in HOLDS_PLACE and target not in HOLDS_PLACE and target is not ReferralState.CLOSED:
@@ -479,7 +480,7 @@ def shared_dossiers(
     """The dossiers `actor` may see among `referrals`, each as the person's consent allows
     today (a withdrawn category is left out and said so), every one shown logged as a read."""
     visible = [referral for referral in referrals if may_see_dossier(actor, referral)]
-    shown = dossiers_on(session, visible, on or date.today())
+    shown = dossiers_on(session, visible, on or clock.today())
     record_reads(
         session,
         [

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import Schema
 from werkzeug.wrappers import Response
 
+from referral import clock
 from referral.cases import export as record_export
 from referral.cases import listing, services
 from referral.cases import path as case_path
@@ -97,7 +97,7 @@ def create() -> Any:
             errors={},
             candidates=duplicate.candidates,
             message=duplicate.message,
-            today=date.today(),
+            today=clock.today(),
             **_choices(),
         ), 409
     except DomainError as refusal:
@@ -133,12 +133,12 @@ def _render_record(
         person=person,
         path=services.path_of(person),
         health=health,
-        attention=services.attention_points(person, date.today()),
+        attention=services.attention_points(person, clock.today()),
         failed_form=form,
         errors=errors or {},
         message=message,
         values=request.form if form else {},
-        today=date.today(),
+        today=clock.today(),
         **_choices(),
     )
 
@@ -343,7 +343,7 @@ def export_download(participant_id: int) -> Response:
     # Indented and with its accents as they are: the person may open the file in a text editor.
     response = Response(json.dumps(export, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="dossier-{participant_id}-{date.today().isoformat()}.json"'
+        f'attachment; filename="dossier-{participant_id}-{clock.today().isoformat()}.json"'
     )
     # A whole record, health included: no copy left in a shared browser's or a proxy's cache.
     response.headers["Cache-Control"] = "no-store"

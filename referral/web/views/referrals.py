@@ -3,12 +3,12 @@ its moves, and the printable dossier for the partner."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from referral import clock
 from referral.cases import services as cases
 from referral.exceptions import DomainError, PermissionDenied
 from referral.matching.proposals import FLAG_LABELS
@@ -73,7 +73,7 @@ def index() -> str:
         "referrals/index.html",
         groups=groups,
         own_referrals=services.may_edit_record(user),
-        today=date.today(),
+        today=clock.today(),
         name_of=lambda referral: services.display_name(user, referral, shared.get(referral.id)),
     )
 
@@ -109,7 +109,7 @@ def _render(referral_id: int, message: str | None = None, errors: dict[str, list
         reasons=reasons,
         message=message,
         errors=errors or {},
-        missing=sharing.missing_consents(session, referral, date.today())
+        missing=sharing.missing_consents(session, referral, clock.today())
         if referral.state in (ReferralState.DRAFT, ReferralState.NEEDS_INFO)
         else [],
     )
