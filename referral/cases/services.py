@@ -474,6 +474,16 @@ def record_consent(session: Session, actor: User, participant_id: int, values: M
     return consent
 
 
+def get_consent(session: Session, actor: User, participant_id: int, consent_id: int) -> Consent:
+    """A consent of a record its CIP may withdraw (for the confirmation page)."""
+    _person, consent = part_of_record(
+        session, actor, participant_id, Consent, consent_id, "Ce consentement n'existe pas dans ce dossier."
+    )
+    if consent.revoked_on is not None:
+        raise Conflict("Ce consentement est déjà retiré.")
+    return consent
+
+
 def revoke_consent(
     session: Session, actor: User, participant_id: int, consent_id: int, revoked_on: date | None = None
 ) -> Consent:

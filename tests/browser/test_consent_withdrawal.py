@@ -85,6 +85,7 @@ def test_the_cp_sees_the_withdrawal_at_once(live_server: LiveServer, page) -> No
     page.goto(f"{live_server.url}/salaries/{person_id}")
     consent = page.locator("#consentements li", has_text="Santé → Chargé·es de partenariats")
     consent.get_by_role("button", name="Retirer").click()
+    page.get_by_role("button", name="Confirmer le retrait").click()  # the confirmation step
     page.get_by_text("Consentement retiré.").wait_for()
     page.get_by_role("button", name="Se déconnecter").click()
 

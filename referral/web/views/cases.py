@@ -26,6 +26,7 @@ from referral.cases.models import ConsentRecipient, ContractKind, DataCategory, 
 from referral.exceptions import DomainError, InvalidInput
 from referral.paging import PageRequest
 from referral.reference import queries as reference
+from referral.web import confirm
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.paging import page_link, page_number
@@ -231,6 +232,22 @@ def record_consent(participant_id: int) -> Any:
 @bp.post("/<int:participant_id>/consentements/<int:consent_id>/retrait")
 @login_required
 def revoke_consent(participant_id: int, consent_id: int) -> Any:
+    if not confirm.confirmed():
+        consent = services.get_consent(db_session(), current_user(), participant_id, consent_id)
+        return confirm.confirmation_page(
+            title="Retirer ce consentement ?",
+            question=(
+                f"La personne ne consent plus à partager « {consent.data_category.label} » avec "
+                f"{consent.recipient.label.lower()}."
+            ),
+            consequences=[
+                "Les orientations en cours ne montreront plus ces informations au CP ni au partenaire.",
+                "Les CP concerné·es sont prévenu·es.",
+                "Un nouveau consentement pourra être recueilli plus tard.",
+            ],
+            confirm_label="Confirmer le retrait",
+            back_url=url_for("cases.record", participant_id=participant_id) + "#consentements",
+        )
     return _act(
         participant_id,
         "consentements",
