@@ -617,6 +617,40 @@ class Attention:
     message: str
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """A date the CIP must keep in view (summary at the top of the record)."""
+
+    on: date
+    what: str
+    anchor: str  # the section of the record where it is handled
+
+
+CONSENT_DAYS = 60  # a consent ending within two months is a deadline
+
+
+def next_deadlines(person: Participant, today: date, limit: int = 5) -> list[Deadline]:
+    """The next dates of a record, soonest first: end of path, renewal decision, follow-ups,
+    consents and residence permit expiring (what is already late comes first)."""
+    found: list[Deadline] = []
+    if person.exit is None:
+        path = path_of(person)
+        found.append(Deadline(path.authorised_end, "Fin de parcours autorisée", "parcours"))
+        if path.next_decision_due is not None:
+            found.append(Deadline(path.next_decision_due, "Décision de renouvellement", "parcours"))
+        if person.residence_permit_expires_on is not None:
+            found.append(Deadline(person.residence_permit_expires_on, "Fin du titre de séjour", "situation"))
+    for follow_up in person.follow_ups:
+        if follow_up.done_on is None:
+            found.append(Deadline(follow_up.due_on, follow_up.kind.label, "sortie"))
+    for consent in person.consents:
+        ends = consent.expires_on
+        if consent.revoked_on is None and ends is not None and 0 <= (ends - today).days <= CONSENT_DAYS:
+            label = f"Fin du consentement « {consent.data_category.label} → {consent.recipient.label} »"
+            found.append(Deadline(ends, label, "consentements"))
+    return sorted(found, key=lambda item: (item.on, item.what))[:limit]
+
+
 def attention_points(person: Participant, today: date) -> list[Attention]:
     """What a CIP should not miss in this record, most urgent first."""
     return attention_of(

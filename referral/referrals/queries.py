@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from referral.access import offered_in_territory
 from referral.partners import queries as partner_queries
 from referral.partners.models import Opportunity
-from referral.referrals.models import Referral, ReferralState, ReferralTransition
+from referral.referrals.models import ACTIVE_STATES, Referral, ReferralState, ReferralTransition
 
 # A partner's answer to a referral it received (DESIGN §7): a place, the waiting list, or no.
 ANSWER_STATES = (ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED)
@@ -157,3 +157,15 @@ def referral_stats_by_partner(
         for partner_id in partner_ids
     ]
     return sorted(stats, key=lambda item: (-item.created - item.sent, item.partner_name, item.partner_id))
+
+
+def under_way_count(session: Session, participant_id: int) -> int:
+    """How many referrals of a person are still under way (for the summary of the record)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.participant_id == participant_id, Referral.state.in_(ACTIVE_STATES))
+        )
+        or 0
+    )

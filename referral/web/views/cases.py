@@ -26,6 +26,7 @@ from referral.cases.models import ConsentRecipient, ContractKind, DataCategory, 
 from referral.exceptions import DomainError, InvalidInput
 from referral.paging import PageRequest
 from referral.reference import queries as reference
+from referral.referrals import queries as referral_queries
 from referral.web import confirm
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
@@ -135,6 +136,8 @@ def _render_record(
         path=services.path_of(person),
         health=health,
         attention=services.attention_points(person, clock.today()),
+        deadlines=services.next_deadlines(person, clock.today()),
+        under_way=referral_queries.under_way_count(session, person.id),
         failed_form=form,
         errors=errors or {},
         message=message,
