@@ -659,6 +659,14 @@ def attention_points(person: Participant, today: date) -> list[Attention]:
         path=path_of(person),
         follow_ups=[(f.kind, f.due_on, f.done_on) for f in person.follow_ups],
         today=today,
+        consent_ends_on=min(
+            (
+                c.expires_on
+                for c in person.consents
+                if c.revoked_on is None and c.expires_on and c.expires_on >= today
+            ),
+            default=None,
+        ),
     )
 
 
@@ -669,6 +677,7 @@ def attention_of(
     path: rules.PathDates,
     follow_ups: Iterable[tuple[FollowUpKind, date, date | None]],
     today: date,
+    consent_ends_on: date | None = None,
 ) -> list[Attention]:
     """`attention_points` from plain values, for lists that read rows rather than records;
     `follow_ups` as (kind, due on, done on), by due date."""
@@ -695,6 +704,10 @@ def attention_of(
         if done_on is None and due_on <= today + timedelta(days=14):
             late = " (en retard)" if due_on < today else ""
             points.append(Attention("follow_up_due", f"{kind.label} prévu le {due_on:%d/%m/%Y}{late}."))
+    if not exited and consent_ends_on is not None and (consent_ends_on - today).days <= CONSENT_DAYS:
+        points.append(
+            Attention("consent_ending", f"Consentement à renouveler avant le {consent_ends_on:%d/%m/%Y}.")
+        )
     return points
 
 

@@ -3,8 +3,9 @@ consent, and finds them on the timeline."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from referral import clock
 from tests.browser.conftest import LiveServer
 from tests.helpers import DEMO, DEMO_PASSWORD
 
@@ -23,7 +24,7 @@ def open_form(page, label: str) -> None:
 
 
 def test_cip_builds_a_record_and_reads_its_timeline(live_server: LiveServer, page) -> None:
-    entry = date.today() - timedelta(days=40)
+    entry = clock.today() - timedelta(days=40)
     step = entry + timedelta(days=21)
     sign_in(page, live_server, DEMO["cip"])
     page.get_by_role("link", name="Mes salarié·es").click()
@@ -81,7 +82,7 @@ def test_a_refused_contract_explains_itself(live_server: LiveServer, page) -> No
     contracts = page.get_by_role("form", name="Ajouter un contrat")
     contracts.get_by_label("Type de contrat").select_option("cddi_phc")
     contracts.get_by_label("Heures par semaine").fill("25")
-    contracts.get_by_label("Début").fill(date.today().isoformat())
+    contracts.get_by_label("Début").fill(clock.today().isoformat())
     contracts.get_by_role("button", name="Ajouter le contrat").click()
     assert page.get_by_text(
         "Un contrat Premières Heures compte de 4 à 20 heures par semaine."
