@@ -29,6 +29,7 @@ from referral.territories.models import Role, Structure, Territory, User
 DEMO_STRUCTURE = "fndsa-lyon"
 COMMENT = "Orientation de démonstration."
 PLACE = "Permanence de Lyon 7e"
+OLDEST_MOVE_DAYS = 122  # the closed referral, accepted two days before its first move
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,43 @@ def seed_demo_activity(session: Session, territory_slug: str, today: date | None
     made += _meetings(session, territory, cps[0], coordinator, today)
     made += _office_hours(session, cip, cps[0], today)
     made += _workshop(session, territory, cps[0], today)
+    made += _consent_near_expiry(session, cip, today)
     return made
+
+
+def _consent_near_expiry(session: Session, cip: User, today: date) -> int:
+    """A consent ending within the month in the demo CIP's structure (the consents job then
+    asks to renew it)."""
+    soon = session.scalar(
+        select(Consent.id)
+        .join(Participant, Participant.id == Consent.participant_id)
+        .where(
+            Participant.structure_id == cip.structure_id,
+            Consent.revoked_on.is_(None),
+            Consent.expires_on >= today,
+            Consent.expires_on <= today + timedelta(days=30),
+        )
+        .limit(1)
+    )
+    person = session.scalar(
+        select(Participant)
+        .where(Participant.structure_id == cip.structure_id, ~Participant.exit.has())
+        .order_by(Participant.id)
+        .limit(1)
+    )
+    if soon is not None or person is None:
+        return 0
+    session.add(
+        Consent(
+            participant_id=person.id,
+            recipient=ConsentRecipient.CP,
+            data_category=DataCategory.RESOURCES,
+            given_on=max(person.entered_on, today - timedelta(days=340)),
+            expires_on=today + timedelta(days=25),
+        )
+    )
+    session.flush()
+    return 1
 
 
 def _moment(today: date, days_ago: int, hour: int = 10) -> datetime:
@@ -119,6 +156,8 @@ def _referrals(session: Session, territory: Territory, cip: User, cps: Sequence[
                 Participant.structure_id == cip.structure_id,
                 Participant.anonymised_at.is_(None),
                 ~Participant.exit.has(),
+                # In the programme before the oldest demo move (their consent dates from entry).
+                Participant.entered_on <= today - timedelta(days=OLDEST_MOVE_DAYS + 10),
             )
             .order_by(Participant.id)
             .limit(12)
@@ -241,7 +280,7 @@ def _follow(
 def _consents_for(session: Session, person: Participant, offer: Opportunity, today: date) -> None:
     """The person agreed, at entry, to share what the referral needs (the submit guard checks it)."""
     wanted = {DataCategory.SITUATION} | {DataCategory(code) for code in offer.shared_categories}
-    given_on = max(person.entered_on, today - timedelta(days=200))
+    given_on = person.entered_on
     for category in sorted(wanted, key=lambda c: c.value):
         for recipient, partner_id in (
             (ConsentRecipient.CP, None),
@@ -253,6 +292,7 @@ def _consents_for(session: Session, person: Participant, offer: Opportunity, tod
                     Consent.recipient == recipient,
                     Consent.data_category == category,
                     Consent.revoked_on.is_(None),
+                    Consent.expires_on.is_(None),
                     (Consent.partner_id == partner_id) | Consent.partner_id.is_(None),
                 )
             )
