@@ -3,6 +3,7 @@
 - ``|jour``: a date, or a stored instant read in Paris, as ``01/12/2026``;
 - ``|heure``: a stored instant as the Paris wall clock shows it, ``19:06``;
 - ``|jour_heure``: both, ``01/12/2026 à 19:06``;
+- ``|jour_paris``: a stored instant's Paris calendar day (a date, to count days with);
 - ``|libelle``: the French label of a reference code (domain, sub-theme, coded list, labelled enum).
 
 One filter per kind of value, so no template formats a date itself or shows a code: the time zone
@@ -104,3 +105,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(day_and_time, "jour_heure")
     app.add_template_filter(local_time, "heure_locale")
     app.add_template_filter(label, "libelle")
+    app.add_template_filter(clock.paris_day, "jour_paris")  # a stored instant's Paris day, to count days
