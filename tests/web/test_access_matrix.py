@@ -209,7 +209,7 @@ def test_cip_home_lists_only_their_people(client: FlaskClient, world: dict[str, 
 @pytest.mark.parametrize(
     ("who", "heading"),
     [
-        ("cp_emploi", "Opportunités du territoire"),
+        ("cp_emploi", "Opportunités de mes domaines"),
         ("coordinator", "Vue d'ensemble du territoire"),
         ("admin", "Territoires du programme"),
     ],
