@@ -34,7 +34,7 @@ seed: init-db
 run: seed
 	@$(BIN)/referral scheduler --run-once
 	@$(BIN)/referral demo-accounts
-	@echo "Tâches planifiées : lancées une fois ci-dessus ; en continu, dans un second terminal : $(BIN)/referral scheduler"
+	@echo "Pour que les tâches planifiées tournent en continu, dans un second terminal : $(BIN)/referral scheduler"
 	@echo "Service : http://$(HOST):$(PORT)/  (Ctrl-C pour arrêter)"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 
+from referral import clock
 from referral.audit.models import AuditAction
 from referral.audit.services import Actor, record, set_actor
 from referral.cases.models import Participant
@@ -232,6 +233,22 @@ def _explain(refusal: DomainError) -> str:
     return "\n".join(lines)
 
 
+def job_outcome(result: object) -> str:
+    """What a job did, in French words (it returns a count, a list of ids or a dict of counts)."""
+    if result is None:
+        return "ignorée (un autre planificateur tourne)"
+    if isinstance(result, bool):
+        return "fait" if result else "rien à faire"
+    if isinstance(result, int):
+        return "rien à faire" if result == 0 else f"{result} élément(s) traité(s)"
+    if isinstance(result, list | tuple | set):
+        return "rien à faire" if not result else f"{len(result)} élément(s) traité(s)"
+    if isinstance(result, dict):
+        parts = [f"{str(key).replace('_', ' ')} : {value}" for key, value in result.items()]
+        return ", ".join(parts) or "rien à faire"
+    return str(result)
+
+
 @main.command("scheduler")
 @click.option("--run-once", is_flag=True, help="Lancer chaque tâche planifiée une fois, puis s'arrêter.")
 @click.option("--job", "jobs", multiple=True, help="Avec --run-once : seulement ces tâches (répétable).")
@@ -242,7 +259,9 @@ def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
     and stops at once.
     """
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # Run once (make run): one French line per job below, not the log's copy of it as well.
+    level = logging.WARNING if run_once else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s")
     database = _database()
     holder = holder_name()
     if run_once:
@@ -251,9 +270,10 @@ def scheduler(run_once: bool, jobs: tuple[str, ...]) -> None:
             raise click.ClickException(
                 f"Tâche(s) inconnue(s) : {', '.join(unknown)} ({', '.join(JOBS_BY_NAME)})."
             )
+        click.echo("Tâches planifiées, lancées une fois :")
         for name in jobs or JOBS_BY_NAME:
             result = run_job(database, name, holder=holder)
-            click.echo(f"{name} : {'ignorée (un autre planificateur tourne)' if result is None else result}")
+            click.echo(f"  - {JOBS_BY_NAME[name].description} : {job_outcome(result)}")
 
         release(database, holder)
         return
@@ -325,9 +345,13 @@ def demo_accounts_command() -> None:
         click.echo("Aucun compte de démonstration : lancez d'abord `referral seed`.")
         return
     click.echo(f"Comptes de démonstration (mot de passe commun : {password})")
-    width = max(len(account.email) for account in accounts)
-    for account in accounts:
-        click.echo(f"  {account.email:<{width}}  {account.role} — {account.scope}")
+    rows = [("E-mail", "Rôle", "Périmètre")] + [(a.email, a.role, a.scope) for a in accounts]
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    rule = f"  {'-' * widths[0]}  {'-' * widths[1]}  {'-' * max(len(row[2]) for row in rows)}"
+    for index, (email, role, scope) in enumerate(rows):
+        click.echo(f"  {email:<{widths[0]}}  {role:<{widths[1]}}  {scope}")
+        if index == 0:
+            click.echo(rule)
 
 
 BENCHMARKS = {
@@ -744,7 +768,7 @@ def export_evaluation(
         with _database().atomic() as session:
             actor = _acting_account(session, as_email)
             exported = evaluation.evaluation_export(
-                session, actor, key, start=start.date(), end=end.date(), today=date.today()
+                session, actor, key, start=start.date(), end=end.date(), today=clock.today()
             )
     except DomainError as refusal:
         raise click.ClickException(_explain(refusal)) from None

@@ -22,6 +22,7 @@ from referral.cases.demo import generate_participants
 from referral.partners import opportunities
 from referral.partners import services as partners
 from referral.reference import services as reference
+from referral.referrals.demo_activity import seed_demo_activity
 from referral.seeds import SEEDS_PATH, load_seed_file
 from referral.territories import services as territories
 from referral.territories.models import Territory, User
@@ -189,11 +190,14 @@ def seed_all(
     today: date | None = None,
     seeds_path: Path = SEEDS_PATH,
     progress: Progress | None = None,
+    demo_activity: bool = True,
 ) -> SeedReport:
     """Load everything in dependency order; the caller commits (`Database.atomic()`).
 
     The generated people depend only on `random_seed` and `today` (their dates are drawn back
-    from it): the same pair gives the same people on any database.
+    from it): the same pair gives the same people on any database. With people, the demo
+    territory also gets its activity (referrals in every state, meetings, office hours, a
+    workshop) unless `demo_activity` is false (the tests that count their own referrals).
     """
     say = progress or (lambda _message: None)
     report = SeedReport()
@@ -217,6 +221,9 @@ def seed_all(
             demo_territory_id=demo_territory_id,
             today=today,
         )
+    if demo_participants and demo_activity:
+        say("Activité de démonstration (orientations, réunions, permanences, atelier)…")
+        report.counts["éléments d'activité créés"] = seed_demo_activity(session, DEMO_TERRITORY, today)
     return report
 
 

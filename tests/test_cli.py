@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cli import main
 from referral.territories.models import Role, User
 
@@ -76,7 +77,7 @@ def test_tokens_create_prints_the_token_last(app: Flask) -> None:
 
 
 def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from referral.referrals import matching_index
     from tests import factories
@@ -84,7 +85,7 @@ def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session
     lyon = factories.territory(session, "lyon")
     cip = session.scalar(select(User).where(User.email == "cip.fndsa@demo.convergence.test"))
     person = factories.participant(
-        session, programme="CVG", referent_id=cip.id, entered_on=date.today() - timedelta(days=90)
+        session, programme="CVG", referent_id=cip.id, entered_on=clock.today() - timedelta(days=90)
     )
     factories.need(session, participant_id=person.id, domain_code="logement", priority=1)
     factories.opportunity(session, territory_id=lyon.id, domain_code="logement", title="Toit d'abord")

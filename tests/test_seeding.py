@@ -139,3 +139,69 @@ def test_generated_people_follow_the_programme_rules(session: Session) -> None:
         select(Contract.weekly_hours).where(Contract.kind == ContractKind.CDDI_PHC)
     ).all()
     assert min(phc_hours) == 4
+
+
+def _versions_and_audit(session: Session) -> tuple[list[int], int, int]:
+    from referral.audit.models import AuditEntry
+    from referral.partners.models import OpportunityRevision
+
+    return (
+        list(session.scalars(select(Opportunity.version).order_by(Opportunity.id))),
+        session.scalar(select(func.count()).select_from(AuditEntry)) or 0,
+        session.scalar(select(func.count()).select_from(OpportunityRevision)) or 0,
+    )
+
+
+def test_the_lived_in_demo_is_idempotent(empty_session: Session) -> None:
+    """A second `referral seed` changes no row, no opportunity version and writes no audit row
+    (a CP editing an offer after a re-seed must not get a 409)."""
+    from referral.referrals.models import Referral, ReferralState
+
+    seed_all(empty_session, demo_participants=30, random_seed=3)
+    empty_session.flush()
+    counts, marks = row_counts(empty_session), _versions_and_audit(empty_session)
+    states = set(empty_session.scalars(select(Referral.state)))
+    assert states == set(ReferralState)  # a referral in every state, with its moves
+
+    seed_all(empty_session, demo_participants=30, random_seed=3)
+    empty_session.flush()
+    assert row_counts(empty_session) == counts
+    assert _versions_and_audit(empty_session) == marks
+    assert not empty_session.dirty
+    assert not empty_session.new
+
+
+def test_after_the_seed_and_the_jobs_every_demo_queue_has_an_item(empty_session: Session) -> None:
+    """What `make run` does (seed, then each job once): every demo role finds work waiting."""
+    from referral import clock
+    from referral.cases import listing
+    from referral.paging import FIRST_PAGE
+    from referral.partners import meetings, office_hours, workshops
+    from referral.referrals import services as referrals
+    from referral.scheduling.jobs import JOBS
+    from referral.tasks import queries as tasks
+    from referral.territories.queries import user_by_email
+    from tests.helpers import DEMO
+
+    seed_all(empty_session, demo_participants=40, random_seed=11)
+    for job in JOBS:
+        job.run(empty_session, clock.now())
+    empty_session.flush()
+
+    cip = user_by_email(empty_session, DEMO["cip"])
+    assert listing.participants_page(empty_session, cip, FIRST_PAGE).items
+    assert referrals.list_referrals(empty_session, cip, states=referrals.CIP_TO_ACT_ON)
+    assert office_hours.list_office_hours(empty_session, cip, "lyon", pseudonym_key=b"k", upcoming_only=True)
+    for who in ("cp_emploi", "cp_sante", "cp_logement"):
+        cp = user_by_email(empty_session, DEMO[who])
+        assert referrals.list_referrals(empty_session, cp, states=referrals.CP_TO_ACT_ON), who
+        assert referrals.list_referrals(empty_session, cp, states=referrals.CP_WAITING_ON_PARTNER), who
+        listed = tasks.tasks_of(empty_session, cp)
+        assert listed.due or listed.overdue or tasks.notifications_of(empty_session, cp), who
+    coordinator = user_by_email(empty_session, DEMO["coordinator"])
+    held = meetings.list_meetings(empty_session, coordinator, "lyon")
+    assert any(m.minutes for m in held)
+    assert any(m.agenda_items for m in held)
+    assert workshops.list_workshops(empty_session, coordinator, "lyon")
+    slots = office_hours.list_office_hours(empty_session, coordinator, "lyon", pseudonym_key=b"k")
+    assert len(slots) >= 2

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import (
     Consent,
     ConsentRecipient,
@@ -107,7 +108,7 @@ def generate_participants(
     """
     if count <= 0:
         return 0
-    today = today or date.today()
+    today = today or clock.today()
     structures = list(
         session.scalars(select(Structure).where(Structure.territory_id.is_not(None)).order_by(Structure.key))
     )

@@ -16,6 +16,7 @@ Each list of names is an audited read (DESIGN §8), like opening a record.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -23,10 +24,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.access import participant_filter
 from referral.audit.services import record_read
 from referral.cases import rules
 from referral.cases.models import (
+    Consent,
     Exit,
     FollowUp,
     FollowUpKind,
@@ -36,9 +39,20 @@ from referral.cases.models import (
     RenewalDecision,
     RenewalOutcome,
 )
+from referral.cases.providers import Providers
 from referral.cases.services import Attention, attention_of, name_scores, require_cip
 from referral.paging import Page, PageRequest, page_of, page_of_list
 from referral.territories.models import Programme, User
+
+# What higher rooms add to « À surveiller » (a referral waiting too long): the people's ids and
+# today in, their attention points out. `referrals.record_sources.install()` registers it.
+AttentionSource = Callable[[Session, Any, date], dict[int, list[Attention]]]
+ATTENTION_SOURCES: Providers[AttentionSource] = Providers("« À surveiller »", ["referrals"])
+
+
+def register_attention_source(name: str, source: AttentionSource) -> None:
+    ATTENTION_SOURCES.register(name, source)
+
 
 # The columns of the API's participant (DESIGN §9), nothing else of the record.
 API_COLUMNS = (
@@ -137,7 +151,7 @@ def case_lines(
     renewals, follow-ups and open needs of those whose line is computed.
     """
     require_cip(actor)
-    today = today or date.today()
+    today = today or clock.today()
     people = (
         select(
             Participant.id,
@@ -221,6 +235,24 @@ def _completed(
         FollowUp.participant_id,
         ids,
     )
+    consents_ending: dict[int, date] = {
+        person_id: ends
+        for person_id, ends in session.execute(
+            select(Consent.participant_id, func.min(Consent.expires_on))
+            .where(
+                Consent.participant_id.in_(ids),
+                Consent.revoked_on.is_(None),
+                Consent.expires_on.is_not(None),
+                Consent.expires_on >= today,
+            )
+            .group_by(Consent.participant_id)
+        ).all()
+        if ends is not None
+    }
+    from_above: dict[int, list[Attention]] = defaultdict(list)
+    for _name, source in ATTENTION_SOURCES.all():
+        for person_id, points in source(session, ids, today).items():
+            from_above[person_id].extend(points)
     open_needs: dict[int, int] = dict(
         session.execute(
             select(Need.participant_id, func.count())
@@ -247,7 +279,8 @@ def _completed(
             path=path,
             follow_ups=dues,
             today=today,
-        )
+            consent_ends_on=consents_ending.get(line.id),
+        ) + from_above.get(line.id, [])
         completed.append(
             replace(
                 line,

@@ -4,11 +4,12 @@ follow-ups 6 and 12 months after it. Each closes the tasks its doing makes point
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases import rules
 from referral.cases.models import Exit, FollowUp, FollowUpKind, RenewalDecision, RenewalOutcome
 from referral.cases.services import load_to_change, part_of_record, path_of, require_cip
@@ -32,7 +33,7 @@ def request_renewal(
         raise Conflict(f"Le parcours atteint déjà sa limite de cinq ans ({path.hard_limit:%d/%m/%Y}).")
     if any(r.outcome is RenewalOutcome.PENDING for r in person.renewals):
         raise Conflict("Une demande de renouvellement attend déjà la décision de la commission.")
-    requested_on = values.get("requested_on") or date.today()
+    requested_on = values.get("requested_on") or clock.today()
     if requested_on < rules.add_months(path.authorised_end, -6):
         raise InvalidInput(
             "Trop tôt : la demande se fait dans les six mois avant la fin de parcours autorisée "
@@ -70,7 +71,7 @@ def decide_renewal(
     )
     if renewal.outcome is not RenewalOutcome.PENDING:
         raise Conflict("La commission a déjà statué sur cette demande.")
-    decided_on = values.get("decided_on") or date.today()
+    decided_on = values.get("decided_on") or clock.today()
     if decided_on < renewal.requested_on:
         raise InvalidInput(
             "La décision ne précède pas la demande.", errors={"decided_on": ["Date trop tôt."]}
@@ -94,7 +95,7 @@ def record_exit(session: Session, actor: User, participant_id: int, values: Mapp
     exited_on = values["exited_on"]
     if exited_on < person.entered_on:
         errors["exited_on"] = ["La sortie ne précède pas l'entrée."]
-    if exited_on > date.today() + timedelta(days=31):
+    if exited_on > clock.today() + timedelta(days=31):
         errors["exited_on"] = ["Une sortie s'enregistre au plus un mois à l'avance."]
     if values["exit_type"] not in reference.code_set(session, "exit_type"):
         errors["exit_type"] = [f"Type de sortie inconnu : « {values['exit_type']} »."]
@@ -152,10 +153,10 @@ def record_follow_up(
         raise InvalidInput(
             "Résultat inconnu.", errors={"outcome": [f"Code inconnu : « {values['outcome']} »."]}
         )
-    done_on = values.get("done_on") or date.today()
+    done_on = values.get("done_on") or clock.today()
     if done_on < follow_up.exit.exited_on:
         raise InvalidInput("Un suivi post-sortie suit la sortie.", errors={"done_on": ["Date trop tôt."]})
-    if done_on > date.today():
+    if done_on > clock.today():
         raise InvalidInput("Date future.", errors={"done_on": ["Date future."]})
     follow_up.done_on = done_on
     follow_up.outcome = values["outcome"]

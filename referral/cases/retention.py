@@ -20,6 +20,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.audit import services as audit
 from referral.audit.models import AuditAction
 from referral.cases import rules
@@ -176,7 +177,7 @@ def anonymise_past_retention(session: Session, now: datetime) -> int:
     """Anonymise every record whose retention period is over (`rules.retention_ends_on`): the
     person left, nothing was written on the record since, and no referral is under way. One
     savepoint per person: a record that cannot be anonymised is logged and left for the next run."""
-    today = now.date()
+    today = clock.paris_day(now)
     earliest_exit = rules.add_months(today, -12 * rules.RETENTION_YEARS)
     gone = (Participant.anonymised_at.is_(None)) & (Exit.exited_on <= earliest_exit)
     candidate_ids = select(Participant.id).join(Exit, Exit.participant_id == Participant.id).where(gone)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from referral import clock
 from referral.access import participant_filter
 from referral.audit.services import record_read, record_refusal
 from referral.cases import consents, rules
@@ -200,7 +201,7 @@ def _check_participant_values(session: Session, values: Mapping[str, Any], struc
     birth, entry = values.get("birth_date"), values.get("entered_on")
     if birth and entry and birth >= entry:
         errors["birth_date"] = ["La date de naissance doit précéder l'entrée dans le parcours."]
-    if entry and entry > date.today() + timedelta(days=90):
+    if entry and entry > clock.today() + timedelta(days=90):
         errors["entered_on"] = ["L'entrée dans le parcours ne peut pas être à plus de trois mois."]
     household, children = values.get("household_size"), values.get("children")
     if household is not None and household < 1:
@@ -420,11 +421,13 @@ def add_need(session: Session, actor: User, participant_id: int, values: Mapping
     elif subtype is not None and (
         subtype not in reference.subtype_codes(session) or not subtype.startswith(f"{domain}.")
     ):
-        errors["subtype"] = [f"« {subtype} » n'est pas un sous-thème du domaine « {domain} »."]
-    opened_on = values.get("opened_on") or date.today()
+        domain_label = next(item.label for item in reference.domains(session) if item.code == domain)
+        subtype_label = reference.subtype_labels(session).get(subtype, subtype)
+        errors["subtype"] = [f"« {subtype_label} » n'est pas un sous-thème du domaine « {domain_label} »."]
+    opened_on = values.get("opened_on") or clock.today()
     if opened_on < person.entered_on:
         errors["opened_on"] = ["Un frein s'ouvre au plus tôt à l'entrée dans le parcours."]
-    if opened_on > date.today():
+    if opened_on > clock.today():
         errors["opened_on"] = ["Date future."]
     if errors:
         raise InvalidInput("Ce frein ne peut pas être enregistré.", errors=errors)
@@ -454,7 +457,7 @@ def update_need(
     if "status" in values:
         status = NeedStatus(values["status"])
         if status is NeedStatus.RESOLVED:
-            resolved_on = values.get("resolved_on") or date.today()
+            resolved_on = values.get("resolved_on") or clock.today()
             if resolved_on < need.opened_on:
                 raise InvalidInput(
                     "Un frein ne peut pas être levé avant d'avoir été ouvert.",
@@ -474,8 +477,8 @@ def update_need(
 def record_consent(session: Session, actor: User, participant_id: int, values: Mapping[str, Any]) -> Consent:
     require_cip(actor)
     person = load_to_change(session, actor, participant_id)
-    given_on = values.get("given_on") or date.today()
-    if given_on > date.today():
+    given_on = values.get("given_on") or clock.today()
+    if given_on > clock.today():
         raise InvalidInput(
             "Un consentement ne se date pas dans le futur.", errors={"given_on": ["Date future."]}
         )
@@ -505,6 +508,16 @@ def record_consent(session: Session, actor: User, participant_id: int, values: M
     return consent
 
 
+def get_consent(session: Session, actor: User, participant_id: int, consent_id: int) -> Consent:
+    """A consent of a record its CIP may withdraw (for the confirmation page)."""
+    _person, consent = part_of_record(
+        session, actor, participant_id, Consent, consent_id, "Ce consentement n'existe pas dans ce dossier."
+    )
+    if consent.revoked_on is not None:
+        raise Conflict("Ce consentement est déjà retiré.")
+    return consent
+
+
 def revoke_consent(
     session: Session, actor: User, participant_id: int, consent_id: int, revoked_on: date | None = None
 ) -> Consent:
@@ -513,7 +526,7 @@ def revoke_consent(
     )
     if consent.revoked_on is not None:
         raise Conflict("Ce consentement est déjà retiré.")
-    revoked_on = revoked_on or date.today()
+    revoked_on = revoked_on or clock.today()
     if revoked_on < consent.given_on:
         raise InvalidInput("Un retrait ne précède pas le recueil.", errors={"revoked_on": ["Date trop tôt."]})
     consent.revoked_on = revoked_on
@@ -534,7 +547,7 @@ def may_share(
 ) -> bool:
     """« X may see Y of this person now? »: a consent for that recipient and data category is in
     force on `on` (today by default). Every service that shares anything asks this first."""
-    on = on or date.today()
+    on = on or clock.today()
     query = select(Consent.id).where(
         Consent.participant_id == participant_id,
         Consent.recipient == recipient,
@@ -638,6 +651,40 @@ class Attention:
     message: str
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """A date the CIP must keep in view (summary at the top of the record)."""
+
+    on: date
+    what: str
+    anchor: str  # the section of the record where it is handled
+
+
+CONSENT_DAYS = 60  # a consent ending within two months is a deadline
+
+
+def next_deadlines(person: Participant, today: date, limit: int = 5) -> list[Deadline]:
+    """The next dates of a record, soonest first: end of path, renewal decision, follow-ups,
+    consents and residence permit expiring (what is already late comes first)."""
+    found: list[Deadline] = []
+    if person.exit is None:
+        path = path_of(person)
+        found.append(Deadline(path.authorised_end, "Fin de parcours autorisée", "parcours"))
+        if path.next_decision_due is not None:
+            found.append(Deadline(path.next_decision_due, "Décision de renouvellement", "parcours"))
+        if person.residence_permit_expires_on is not None:
+            found.append(Deadline(person.residence_permit_expires_on, "Fin du titre de séjour", "situation"))
+    for follow_up in person.follow_ups:
+        if follow_up.done_on is None:
+            found.append(Deadline(follow_up.due_on, follow_up.kind.label, "sortie"))
+    for consent in person.consents:
+        ends = consent.expires_on
+        if consent.revoked_on is None and ends is not None and 0 <= (ends - today).days <= CONSENT_DAYS:
+            label = f"Fin du consentement « {consent.data_category.label} → {consent.recipient.label} »"
+            found.append(Deadline(ends, label, "consentements"))
+    return sorted(found, key=lambda item: (item.on, item.what))[:limit]
+
+
 def attention_points(person: Participant, today: date) -> list[Attention]:
     """What a CIP should not miss in this record, most urgent first."""
     return attention_of(
@@ -646,6 +693,14 @@ def attention_points(person: Participant, today: date) -> list[Attention]:
         path=path_of(person),
         follow_ups=[(f.kind, f.due_on, f.done_on) for f in person.follow_ups],
         today=today,
+        consent_ends_on=min(
+            (
+                c.expires_on
+                for c in person.consents
+                if c.revoked_on is None and c.expires_on and c.expires_on >= today
+            ),
+            default=None,
+        ),
     )
 
 
@@ -656,6 +711,7 @@ def attention_of(
     path: rules.PathDates,
     follow_ups: Iterable[tuple[FollowUpKind, date, date | None]],
     today: date,
+    consent_ends_on: date | None = None,
 ) -> list[Attention]:
     """`attention_points` from plain values, for lists that read rows rather than records;
     `follow_ups` as (kind, due on, done on), by due date."""
@@ -682,6 +738,10 @@ def attention_of(
         if done_on is None and due_on <= today + timedelta(days=14):
             late = " (en retard)" if due_on < today else ""
             points.append(Attention("follow_up_due", f"{kind.label} prévu le {due_on:%d/%m/%Y}{late}."))
+    if not exited and consent_ends_on is not None and (consent_ends_on - today).days <= CONSENT_DAYS:
+        points.append(
+            Attention("consent_ending", f"Consentement à renouveler avant le {consent_ends_on:%d/%m/%Y}.")
+        )
     return points
 
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Participant
 from referral.cases.providers import Providers
 from referral.cases.services import get_participant
@@ -95,7 +96,7 @@ def timeline(session: Session, actor: User, participant_id: int) -> list[Timelin
                 TimelineEvent(referent.started_on, "referent", f"Référent·e extérieur·e : {referent.name}")
             )
     for note in person.notes:
-        events.append(TimelineEvent(note.written_at.date(), "note", "Note de suivi", note.body))
+        events.append(TimelineEvent(clock.paris_day(note.written_at), "note", "Note de suivi", note.body))
     for renewal in person.renewals:
         events.append(
             TimelineEvent(

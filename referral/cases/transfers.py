@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from referral import clock
 from referral.cases.models import (
     CaseTransfer,
     Consent,
@@ -51,7 +52,7 @@ def request_transfer(
     the audit, never for the answer.
     """
     require_cip(actor)
-    if consent_given_on > date.today():
+    if consent_given_on > clock.today():
         raise InvalidInput(
             "Le consentement ne peut pas être daté dans le futur.",
             errors={"consent_given_on": ["Date future."]},

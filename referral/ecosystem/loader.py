@@ -41,7 +41,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, func, select, true
 from sqlalchemy.orm import QueryableAttribute, Session, selectinload
@@ -80,7 +79,7 @@ from referral.reference.models import Domain
 from referral.referrals.models import Referral, ReferralState, ReferralTransition
 from referral.territories.models import Role, Structure, Territory, User, cp_domains
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS  # the one clock names the zone
 NATIONAL_NAME = "France entière"
 
 # A partner's answer to a referral it received (DESIGN §7).

@@ -26,6 +26,7 @@ import networkx as nx
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.ecosystem import cache, loader
 from referral.ecosystem.exceptions import (
     EcosystemRefused,
@@ -514,7 +515,7 @@ def precompute_national_figures(session: Session, now: datetime) -> dict[str, An
     computes and removes those of territories that no longer exist; running it twice leaves the
     same rows (with the later time).
     """
-    today = now.astimezone(loader.PARIS).date()
+    today = clock.paris_day(now)
     scopes = []
     territories = session.scalars(select(Territory).order_by(Territory.name, Territory.id)).all()
     for territory in territories:

@@ -43,6 +43,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
+from referral import clock
 from referral.db import Base, assign_changed, utcnow
 from referral.exceptions import DomainError, PermissionDenied
 from referral.partners import lifecycle, queries, scope, search, services
@@ -56,7 +57,6 @@ from referral.partners.models import (
     PartnerContact,
     PartnerTerritory,
 )
-from referral.partners.values import local
 from referral.reference import queries as reference
 from referral.reference.models import Domain, DomainSubtype
 from referral.search import fold
@@ -707,7 +707,7 @@ def import_datainclusion(
         ),
         outside_scope=reference.labels(session, OUTSIDE_SCOPE_LIST),
         publish=publish,
-        today=local(utcnow()).date(),
+        today=clock.today(),
     )
     context.zones = _zones_by_structure(service_rows)
     report = ImportReport()

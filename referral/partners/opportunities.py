@@ -18,6 +18,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from referral import clock
 from referral.access import offered_in_territory, opportunity_filter, partner_filter
 from referral.cases.models import DataCategory
 from referral.db import assign_changed, rowcount, utcnow
@@ -110,7 +111,8 @@ def ensure_opportunity(
     if wanted_status is OpportunityStatus.PUBLISHED and opportunity.published_at is None:
         opportunity.published_at = utcnow()
     rewritten = False
-    if [s.code for s in opportunity.subtypes] != [s.code for s in found_subtypes]:
+    # A set: the relationship reads them by position, the reference list by code.
+    if {s.code for s in opportunity.subtypes} != {s.code for s in found_subtypes}:
         opportunity.subtypes = found_subtypes
         rewritten = True
     wanted_criteria = [
@@ -151,6 +153,10 @@ def known_codes(session: Session, subtypes: Sequence[DomainSubtype]) -> rules.Kn
         subtypes={subtype.code: subtype.domain_code for subtype in subtypes},
         categories=frozenset(category.value for category in DataCategory),
         criteria=criterion_codes(session),
+        labels={
+            **{domain.code: domain.label for domain in reference.domains(session)},
+            **{subtype.code: subtype.label for subtype in subtypes},
+        },
     )
 
 
@@ -455,7 +461,7 @@ def transition_opportunity(
             f"Cette opportunité est à l'état « {opportunity.status.label} » : elle ne peut pas être "
             f"{transition.done}. Seule une opportunité à l'état {sources} peut l'être."
         )
-    problems = lifecycle.refusals(transition, opportunity, date.today())
+    problems = lifecycle.refusals(transition, opportunity, clock.today())
     if problems:
         raise OpportunityTransitionRefused(
             f"Cette opportunité ne peut pas être {transition.done}. " + " ".join(problems)

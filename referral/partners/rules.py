@@ -10,7 +10,7 @@ one obey the same checks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -70,6 +70,11 @@ class KnownCodes:
     categories: frozenset[str]
     # Per reference list, the codes a criterion may name (for `validate_criterion`).
     criteria: dict[str, frozenset[str]]
+    # Domain and sub-theme code → French label, so a refusal names them in words.
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    def label(self, code: str) -> str:
+        return self.labels.get(code, code)
 
 
 def iso(value: date | None) -> str | None:
@@ -106,7 +111,8 @@ def coded_errors(
     ]
     if bad_subtypes:
         errors["subtypes"] = [
-            f"« {code} » n'est pas un sous-thème du domaine « {domain} »." for code in bad_subtypes
+            f"« {known.label(code)} » n'est pas un sous-thème du domaine « {known.label(domain)} »."
+            for code in bad_subtypes
         ]
     categories = list(dict.fromkeys(shared_categories))
     bad_categories = [code for code in categories if code not in known.categories]

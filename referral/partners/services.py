@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from referral import clock
 from referral.access import partner_filter
 from referral.db import assign_changed, utcnow
 from referral.exceptions import InvalidInput
@@ -319,7 +320,7 @@ def _apply_territories(
     for territory_id, status in wanted.items():
         if territory_id not in current:
             partner.territory_links.append(
-                PartnerTerritory(territory_id=territory_id, status=status, since=date.today())
+                PartnerTerritory(territory_id=territory_id, status=status, since=clock.today())
             )
             changed = True
     return changed

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+from referral import clock
+
+PARIS = clock.PARIS  # the one clock names the zone
 
 
 def clean_text(values: Mapping[str, Any], name: str) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.db import assign_changed
 from referral.exceptions import InvalidInput
 from referral.partners.exceptions import WorkshopNotFound
@@ -85,7 +86,7 @@ def _workshop_values(
         clean["notes"] = clean_text(values, "notes")
     held_on = clean.get("held_on", current.held_on if current else None)
     count = clean.get("attendance_count", current.attendance_count if current else None)
-    if isinstance(held_on, date) and count is not None and held_on > date.today():
+    if isinstance(held_on, date) and count is not None and held_on > clock.today():
         errors["attendance_count"] = ["Le nombre de participant·es se renseigne après l'atelier."]
     if errors:
         raise InvalidInput("L'atelier contient des données invalides.", errors=errors)

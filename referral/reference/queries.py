@@ -20,6 +20,17 @@ def codes(session: Session, list_name: str) -> list[ReferenceCode]:
     )
 
 
+def all_codes(session: Session) -> list[ReferenceCode]:
+    """Every code of every coded list, for the one label filter of the pages."""
+    return list(
+        session.scalars(
+            select(ReferenceCode).order_by(
+                ReferenceCode.list_name, ReferenceCode.position, ReferenceCode.code
+            )
+        )
+    )
+
+
 def code_set(session: Session, list_name: str) -> frozenset[str]:
     return frozenset(session.scalars(select(ReferenceCode.code).where(ReferenceCode.list_name == list_name)))
 

@@ -72,6 +72,8 @@ class Transition:
     shares_dossier: bool = False
     # The CPs of the opportunity's domain hear of it (to validate, or because it went straight on).
     tells_cps: bool = False
+    # Ends the referral for good: styled as destructive and confirmed before it acts.
+    destructive: bool = False
 
     def target_for(self, opportunity: Opportunity) -> S:
         if self.target_without_cp is not None and not opportunity.requires_cp_validation:
@@ -101,7 +103,15 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("request_info", "Demander un complément", {S.SUBMITTED}, S.NEEDS_INFO, {CP}),
         _t("validate", "Valider et transmettre au partenaire", {S.SUBMITTED}, S.SENT, {CP}),
-        _t("decline", "Refuser", {S.SUBMITTED}, S.DECLINED, {CP}, reason_list="referral_decline_reason"),
+        _t(
+            "decline",
+            "Refuser",
+            {S.SUBMITTED},
+            S.DECLINED,
+            {CP},
+            reason_list="referral_decline_reason",
+            destructive=True,
+        ),
         _t("partner_accept", "Réponse du partenaire : acceptée", {S.SENT, S.WAITLISTED}, S.ACCEPTED, {CP}),
         _t("partner_waitlist", "Réponse du partenaire : liste d'attente", {S.SENT}, S.WAITLISTED, {CP}),
         _t(
@@ -111,10 +121,11 @@ TRANSITIONS: dict[str, Transition] = {
             S.REFUSED,
             {CP},
             reason_list="referral_refusal_reason",
+            destructive=True,
         ),
         _t("start", "Entrée effective", {S.ACCEPTED}, S.STARTED, {CIP, CP}),
         _t("close", "Clôturer avec l'issue", {S.STARTED}, S.CLOSED, {CIP, CP}, needs_outcome=True),
-        _t("cancel", "Annuler", {S.DRAFT, S.NEEDS_INFO, S.SUBMITTED}, S.CANCELLED, {CIP}),
+        _t("cancel", "Annuler", {S.DRAFT, S.NEEDS_INFO, S.SUBMITTED}, S.CANCELLED, {CIP}, destructive=True),
         _t(
             "abandon",
             "Abandon de la personne",
@@ -122,6 +133,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.ABANDONED,
             {CIP},
             reason_list="referral_abandon_reason",
+            destructive=True,
         ),
         _t("expire", "Expirer", {S.SUBMITTED, S.SENT}, S.EXPIRED, set(), system=True),
     )

@@ -17,7 +17,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Select, bindparam, case, event, func, select, true
@@ -155,7 +155,7 @@ def opportunity_snapshots(
         )
     ):
         deployed[partner_id].add(territory_id)
-    since = datetime.now(UTC) - timedelta(days=RECENT_REFERRALS_DAYS)
+    since = clock.now() - timedelta(days=RECENT_REFERRALS_DAYS)
     recent = dict(
         session.execute(
             select(Referral.opportunity_id, func.count())
@@ -338,7 +338,7 @@ def _version_key(session: Session, today: date) -> _VersionKey:
     partners = connection.execute(select(func.max(Partner.updated_at))).scalar()
     deployed = case((PartnerTerritory.status == DeploymentStatus.DEPLOYED, 1), else_=0)
     deployments = connection.execute(select(func.count(), func.sum(deployed))).one()
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
     return _VersionKey(tuple(opportunities), partners, tuple(deployments), today, hour)
 
 

@@ -6,20 +6,22 @@ package and cannot read referrals, so it declares registries (`referral.cases.pr
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from referral import clock
-from referral.cases import export, retention, timeline
+from referral.cases import export, listing, retention, timeline
 from referral.cases.export import SYSTEM_NAME, ExportPart, Names, coded, iso, labelled
 from referral.cases.models import Participant
+from referral.cases.services import Attention
 from referral.cases.timeline import TimelineEvent
 from referral.partners.models import Opportunity
 from referral.reference import queries as reference
 from referral.referrals.lifecycle import TRANSITIONS
-from referral.referrals.models import ACTIVE_STATES, Referral, ReferralTransition
+from referral.referrals.models import ACTIVE_STATES, WAITING_STATES, Referral, ReferralTransition
 
 # The reference lists whose labels the export shows beside a referral's codes.
 EXPORT_LISTS = (
@@ -106,7 +108,7 @@ def export_section(session: Session, person: Participant) -> ExportPart:
                 "opportunity": referral.opportunity.title,
                 "partner": referral.opportunity.partner.name,
                 "state": labelled(referral.state),
-                "created_on": iso(referral.created_at.date()),
+                "created_on": iso(clock.paris_day(referral.created_at)),
                 "created_by": names.get(referral.created_by_id),
                 "comment": referral.comment,
                 "outcome": coded(referral.outcome, lists["referral_outcome"]),
@@ -158,9 +160,38 @@ def anonymise(session: Session, participant_id: int) -> list[str]:
     return [f"/orientations/{rid}" for rid in referral_ids]
 
 
+WAITING_ATTENTION_DAYS = 10
+
+
+def waiting_too_long(session: Session, ids: Any, today: date) -> dict[int, list[Attention]]:
+    """« À surveiller »: a referral of the person waiting on the CP or the partner for more than
+    ten days (the reminders start then)."""
+    since = datetime.combine(today - timedelta(days=WAITING_ATTENTION_DAYS), time.min, clock.PARIS)
+    rows = session.execute(
+        select(Referral.participant_id, func.min(Referral.waiting_since))
+        .where(
+            Referral.participant_id.in_(ids),
+            Referral.state.in_(WAITING_STATES),
+            Referral.waiting_since < since,
+        )
+        .group_by(Referral.participant_id)
+    ).all()
+    return {
+        person_id: [
+            Attention(
+                "referral_waiting",
+                f"Orientation en attente depuis {(today - clock.paris_day(oldest)).days} jours.",
+            )
+        ]
+        for person_id, oldest in rows
+        if oldest is not None
+    }
+
+
 def install() -> None:
     """Register what referrals add to the record. Idempotent; called by `create_app` and the tests."""
     timeline.register_timeline_source("referrals", timeline_events)
+    listing.register_attention_source("referrals", waiting_too_long)
     export.register_export_section("referrals", export_section)
     retention.register_retention_part(
         "referrals", retention.RetentionPart(anonymise, last_written=last_written, under_way=under_way)

@@ -356,10 +356,10 @@ def transition(
 
     opportunity = referral.opportunity
     for guard in move.guards:
-        guard(session, referral, now.date())
+        guard(session, referral, clock.paris_day(now))
     target = move.target_for(opportunity)
     if move.shares_dossier:
-        referral.shared_dossier = build_dossier(session, referral, now.date())
+        referral.shared_dossier = build_dossier(session, referral, clock.paris_day(now))
     if target in HOLDS_PLACE and state not in HOLDS_PLACE:
         _take_place(session, opportunity)
     if state in HOLDS_PLACE and target not in HOLDS_PLACE and target is not ReferralState.CLOSED:
@@ -542,7 +542,7 @@ def shared_dossiers(
     """The dossiers `actor` may see among `referrals`, each as the person's consent allows
     today (a withdrawn category is left out and said so), every one shown logged as a read."""
     visible = [referral for referral in referrals if may_see_dossier(actor, referral)]
-    shown = dossiers_on(session, visible, on or date.today())
+    shown = dossiers_on(session, visible, on or clock.today())
     record_reads(
         session,
         [

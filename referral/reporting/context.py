@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,7 +28,7 @@ from referral import clock
 from referral.cases.models import Participant
 from referral.territories.models import Programme, Structure
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS  # the one clock names the zone
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 NEVER = date(9999, 12, 31)
 MONTHS_FR = (

@@ -8,12 +8,12 @@ They read cases, partners and referrals, so they live here, above all three, rat
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Exit, Participant
 from referral.partners.models import DeploymentStatus, Opportunity, OpportunityStatus, PartnerTerritory
 from referral.referrals.models import Referral
@@ -51,7 +51,7 @@ def territories_overview(session: Session, territory_ids: Iterable[int]) -> dict
         ),
     )
     # « File active »: people currently accompanied, i.e. not yet out of the programme.
-    exited = select(Exit.participant_id).where(Exit.exited_on <= date.today())
+    exited = select(Exit.participant_id).where(Exit.exited_on <= clock.today())
     add(
         "participants",
         session.execute(

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases import retention
 from referral.db import Database, utcnow
 from referral.ecosystem import services as network
@@ -35,13 +36,13 @@ JOBS: list[Job] = [
     Job(
         "follow_ups",
         "Suivis post-sortie à 6 et 12 mois",
-        lambda session, now: services.follow_ups_due(session, now.date()),
+        lambda session, now: services.follow_ups_due(session, clock.paris_day(now)),
         {"hour": 6, "minute": 0},
     ),
     Job(
         "renewals",
         "Décisions de renouvellement et limite des cinq ans",
-        lambda session, now: services.renewals_due(session, now.date()),
+        lambda session, now: services.renewals_due(session, clock.paris_day(now)),
         {"hour": 6, "minute": 5},
     ),
     Job(
@@ -53,19 +54,19 @@ JOBS: list[Job] = [
     Job(
         "endings",
         "Opportunités et conventions qui arrivent à échéance",
-        lambda session, now: services.endings(session, now.date()),
+        lambda session, now: services.endings(session, clock.paris_day(now)),
         {"hour": 6, "minute": 10},
     ),
     Job(
         "consents",
         "Consentements qui arrivent à échéance",
-        lambda session, now: services.consents_ending(session, now.date()),
+        lambda session, now: services.consents_ending(session, clock.paris_day(now)),
         {"hour": 6, "minute": 20},
     ),
     Job(
         "digest",
         "Lettre hebdomadaire avant la réunion de mutualisation",
-        lambda session, now: services.weekly_digest(session, now.date()),
+        lambda session, now: services.weekly_digest(session, clock.paris_day(now)),
         {"day_of_week": "mon", "hour": 7},
     ),
     Job(
@@ -104,7 +105,7 @@ def run_job(database: Database, name: str, *, holder: str, now: datetime | None 
 
 
 def run_all(database: Database, *, holder: str, today: date | None = None) -> dict[str, Any]:
-    now = utcnow() if today is None else datetime.combine(today, datetime.now().time()).astimezone()
+    now = utcnow() if today is None else datetime.combine(today, clock.paris_now().time(), clock.PARIS)
     return {job.name: run_job(database, job.name, holder=holder, now=now) for job in JOBS}
 
 

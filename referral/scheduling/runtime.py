@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 
+from referral import clock
 from referral.db import Database
 from referral.scheduling import lease
 from referral.scheduling.jobs import JOBS
@@ -36,7 +37,7 @@ def serve(database: Database, holder: str | None = None) -> bool:
         jobstores={"default": SQLAlchemyJobStore(engine=database.engine, tablename="apscheduler_jobs")},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
-        timezone="Europe/Paris",
+        timezone=clock.PARIS,
     )
     for job in JOBS:
         scheduler.add_job(

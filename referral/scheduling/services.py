@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from referral import clock
 from referral.access import offered_in_territory
 from referral.cases import rules
 from referral.cases.models import (
@@ -146,7 +147,7 @@ def referral_reminders(session: Session, now: datetime) -> int:
                 key=f"referral_waiting:{referral.id}",
                 kind=TaskKind.REFERRAL_WAITING,
                 title=f"Relancer l'orientation vers « {opportunity.title} »",
-                due_on=referral.waiting_since.date() + timedelta(days=REMINDER_EVERY_DAYS),
+                due_on=clock.paris_day(referral.waiting_since) + timedelta(days=REMINDER_EVERY_DAYS),
                 link=f"/orientations/{referral.id}",
                 participant_id=referral.participant_id,
             )

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.db import utcnow
 from referral.paging import Page, PageRequest, page_of
 from referral.tasks.models import Notification, Task, TaskStatus
@@ -24,7 +25,7 @@ class TaskList:
 
 
 def tasks_of(session: Session, user: User, today: date | None = None, done_days: int = 30) -> TaskList:
-    today = today or date.today()
+    today = today or clock.today()
     rows = session.scalars(select(Task).where(Task.user_id == user.id).order_by(Task.due_on, Task.id)).all()
     listing = TaskList()
     since = utcnow() - timedelta(days=done_days)

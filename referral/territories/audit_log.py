@@ -14,18 +14,18 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.audit import queries
 from referral.audit.models import AuditEntry
 from referral.audit.services import record_read
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.territories.models import Role, User
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS  # the one clock names the zone
 PER_PAGE = 100
 # A CSV is one download: past this many lines, narrow the period.
 CSV_MAX_ROWS = 50_000

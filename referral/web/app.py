@@ -92,7 +92,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["referral.database"] = database
 
     from referral import hooks
-    from referral.web import api, auth, errors, limits, proconnect, request_id, request_session, two_factor
+    from referral.web import (
+        api,
+        auth,
+        errors,
+        filters,
+        limits,
+        proconnect,
+        request_id,
+        request_session,
+        two_factor,
+    )
     from referral.web.navigation import navigation
     from referral.web.views import blueprints as page_blueprints
     from referral.web.views.home import pages
@@ -116,4 +126,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.add_template_global(navigation, "navigation")
     app.add_template_filter(options, "options")
+    filters.init_app(app)
     return app

@@ -3,8 +3,9 @@ consent, and finds them on the timeline."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from referral import clock
 from tests.browser.conftest import LiveServer
 from tests.helpers import DEMO, DEMO_PASSWORD
 
@@ -17,8 +18,13 @@ def sign_in(page, server: LiveServer, email: str) -> None:
     page.wait_for_url(f"{server.url}/")
 
 
+def open_form(page, label: str) -> None:
+    """The record's forms open on demand (issue 16): unfold the one named `label`."""
+    page.locator("details.on-demand > summary", has_text=label).click()
+
+
 def test_cip_builds_a_record_and_reads_its_timeline(live_server: LiveServer, page) -> None:
-    entry = date.today() - timedelta(days=40)
+    entry = clock.today() - timedelta(days=40)
     step = entry + timedelta(days=21)
     sign_in(page, live_server, DEMO["cip"])
     page.get_by_role("link", name="Mes salarié·es").click()
@@ -35,20 +41,22 @@ def test_cip_builds_a_record_and_reads_its_timeline(live_server: LiveServer, pag
     page.get_by_role("button", name="Créer le dossier").click()
     page.get_by_text("Dossier de Aïcha Navigatrice créé.").wait_for()
 
-    contracts = page.get_by_role("form", name="Ajouter un contrat")
     for starts_on, hours in ((entry, "4"), (step, "6")):
+        open_form(page, "Ajouter un contrat")
+        contracts = page.get_by_role("form", name="Ajouter un contrat")
         contracts.get_by_label("Type de contrat").select_option("cddi_phc")
         contracts.get_by_label("Heures par semaine").fill(hours)
         contracts.get_by_label("Début").fill(starts_on.isoformat())
         contracts.get_by_role("button", name="Ajouter le contrat").click()
         page.get_by_text("Contrat enregistré.").wait_for()
-        contracts = page.get_by_role("form", name="Ajouter un contrat")
 
+    open_form(page, "Ajouter un frein")
     needs = page.get_by_role("form", name="Ajouter un frein")
     needs.get_by_label("Domaine").select_option("logement")
     needs.get_by_role("button", name="Ajouter le frein").click()
     page.get_by_text("Frein enregistré.").wait_for()
 
+    open_form(page, "Enregistrer un consentement")
     consent = page.get_by_role("form", name="Enregistrer un consentement")
     consent.get_by_label("Destinataires").select_option("cp")
     consent.get_by_label("Données").select_option("situation")
@@ -70,10 +78,11 @@ def test_a_refused_contract_explains_itself(live_server: LiveServer, page) -> No
     sign_in(page, live_server, DEMO["cip"])
     page.get_by_role("link", name="Mes salarié·es").click()
     page.locator("#liste-salaries tbody a").first.click()
+    open_form(page, "Ajouter un contrat")
     contracts = page.get_by_role("form", name="Ajouter un contrat")
     contracts.get_by_label("Type de contrat").select_option("cddi_phc")
     contracts.get_by_label("Heures par semaine").fill("25")
-    contracts.get_by_label("Début").fill(date.today().isoformat())
+    contracts.get_by_label("Début").fill(clock.today().isoformat())
     contracts.get_by_role("button", name="Ajouter le contrat").click()
     assert page.get_by_text(
         "Un contrat Premières Heures compte de 4 à 20 heures par semaine."

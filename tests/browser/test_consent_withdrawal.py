@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory, HealthRecord, Participant
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.referrals import services as referrals
@@ -45,7 +46,7 @@ def prepare(server: LiveServer) -> tuple[int, int]:
             last_name="Retirée",
             birth_date=date(1981, 2, 3),
             programme=Programme.CVG,
-            entered_on=date.today() - timedelta(days=200),
+            entered_on=clock.today() - timedelta(days=200),
             housing_status="chu",
             health_coverage="puma",
             residence_status="francaise",
@@ -60,7 +61,7 @@ def prepare(server: LiveServer) -> tuple[int, int]:
                         participant_id=person.id,
                         recipient=recipient,
                         data_category=category,
-                        given_on=date.today() - timedelta(days=5),
+                        given_on=clock.today() - timedelta(days=5),
                     )
                 )
         session.flush()
@@ -85,6 +86,7 @@ def test_the_cp_sees_the_withdrawal_at_once(live_server: LiveServer, page) -> No
     page.goto(f"{live_server.url}/salaries/{person_id}")
     consent = page.locator("#consentements li", has_text="Santé → Chargé·es de partenariats")
     consent.get_by_role("button", name="Retirer").click()
+    page.get_by_role("button", name="Confirmer le retrait").click()  # the confirmation step
     page.get_by_text("Consentement retiré.").wait_for()
     page.get_by_role("button", name="Se déconnecter").click()
 
@@ -93,7 +95,7 @@ def test_the_cp_sees_the_withdrawal_at_once(live_server: LiveServer, page) -> No
     assert "Consentement retiré" in notice.inner_text()
     assert "Retirée" not in notice.inner_text()
     notice.get_by_role("link").click()
-    today = f"{date.today():%d/%m/%Y}"
+    today = f"{clock.today():%d/%m/%Y}"
     assert f"Santé : retiré par la personne le {today}." in page.locator(".withdrawn").inner_text()
     shown = page.locator("#dossier").locator("xpath=..").inner_text()
     assert "RQTH" not in shown

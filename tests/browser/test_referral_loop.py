@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory, Need, Participant
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.territories.models import Structure, Territory
@@ -43,7 +44,7 @@ def prepare(server: LiveServer) -> int:
             last_name="Orienté",
             birth_date=date(1984, 5, 5),
             programme="CVG",
-            entered_on=date.today() - timedelta(days=300),
+            entered_on=clock.today() - timedelta(days=300),
             housing_status="rue",
             health_coverage="puma",
             residence_status="francaise",
@@ -59,7 +60,7 @@ def prepare(server: LiveServer) -> int:
                     participant_id=person.id,
                     recipient=recipient,
                     data_category=DataCategory.SITUATION,
-                    given_on=date.today(),
+                    given_on=clock.today(),
                 )
             )
         return person.id

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from referral import clock
 from referral.cases.models import Exit, FollowUp, FollowUpKind, Participant
 from referral.scheduling import services
 from referral.territories.models import Structure, User
@@ -15,7 +16,7 @@ from tests.helpers import DEMO
 
 
 def test_due_follow_up_is_done_from_the_todo_list(live_server: LiveServer, page) -> None:
-    exited = date.today() - timedelta(days=180)
+    exited = clock.today() - timedelta(days=180)
     with live_server.database.atomic() as session:
         structure = session.scalar(select(Structure).where(Structure.key == "fndsa-lyon"))
         cip = session.scalar(select(User).where(User.email == DEMO["cip"]))
@@ -40,11 +41,11 @@ def test_due_follow_up_is_done_from_the_todo_list(live_server: LiveServer, page)
                 participant_id=person.id,
                 exit_id=person.exit.id,
                 kind=FollowUpKind.SIX_MONTHS,
-                due_on=date.today() + timedelta(days=2),
+                due_on=clock.today() + timedelta(days=2),
             )
         )
         session.flush()
-        services.follow_ups_due(session, date.today())
+        services.follow_ups_due(session, clock.today())
         person_id = person.id
 
     sign_in(page, live_server, DEMO["cip"])

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases import listing, services
 from referral.cases.models import ConsentRecipient, DataCategory, Need, NeedStatus, Participant
 from referral.paging import PageRequest
@@ -17,7 +18,7 @@ from referral.territories.models import User
 from referral.territories.queries import user_by_email
 from tests.helpers import DEMO
 
-TODAY = date.today()
+TODAY = clock.today()
 ENTRY = TODAY - timedelta(days=60)
 
 

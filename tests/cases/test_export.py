@@ -4,12 +4,13 @@ JSON-ready, for the CIP of their structure only, and itself logged as a read of 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.audit.models import AuditAction, AuditEntry
 from referral.audit.services import Actor, set_actor
 from referral.cases import export as record_export
@@ -25,7 +26,7 @@ from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO
 
-TODAY = date.today()
+TODAY = clock.today()
 # A Convergence path in its last six months of the first 24: a renewal may be asked for today.
 ENTRY = rules.add_months(TODAY, -22)
 EXPORT_ENTRY = {"what": "export du dossier (droit d'accès)"}

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import CaseTransfer
 from referral.tasks.models import Notification
 from referral.territories.models import Structure
@@ -18,7 +19,7 @@ from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO, csrf_token, login
 
-TODAY = date.today().isoformat()
+TODAY = clock.today().isoformat()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ and idempotence.
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from data_inclusion.schema import v1
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.partners import datainclusion, services
 from referral.partners.datainclusion import CONFLICT, CREATED, MERGED, REJECTED, UNCHANGED
 from referral.partners.datainclusion_schema import THEMATIQUES, read_document
@@ -111,7 +111,7 @@ def valid_services() -> list[dict[str, Any]]:
     return rows
 
 
-FUTURE = f"{date.today().year + 5}-01-01"
+FUTURE = f"{clock.today().year + 5}-01-01"
 
 # (kind, id, row, outcome, reason): the expected outcome of every row that is not valid.
 INVALID: list[tuple[str, str, Any, str, str]] = [

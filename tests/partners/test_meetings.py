@@ -3,12 +3,13 @@ office hours with a pseudonymised participant; workshops."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory
 from referral.db import utcnow
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
@@ -75,7 +76,7 @@ def test_the_agenda_lists_what_changed_since_the_previous_meeting(
             "partner_id": partner_b.id,
             "title": "Places d'urgence d'hiver",
             "domain": "hebergement",
-            "valid_until": date.today() + timedelta(days=10),
+            "valid_until": clock.today() + timedelta(days=10),
         },
     )
     opportunities.transition_opportunity(session, cp, closing.id, "publish")
@@ -243,7 +244,7 @@ def test_a_cip_books_a_slot_and_the_cp_sees_a_pseudonym(session: Session, demo_u
             participant_id=person.id,
             recipient=ConsentRecipient.CP,
             data_category=DataCategory.SITUATION,
-            given_on=date.today(),
+            given_on=clock.today(),
         )
     )
     session.flush()
@@ -304,7 +305,7 @@ def test_workshops(session: Session, demo_user) -> None:
         session,
         cp,
         {
-            "held_on": date.today() - timedelta(days=3),
+            "held_on": clock.today() - timedelta(days=3),
             "theme": "Ouvrir ses droits à la CSS",
             "audience": "salaries",
             "domain": "acces_droits",
@@ -317,7 +318,7 @@ def test_workshops(session: Session, demo_user) -> None:
             session,
             cp,
             {
-                "held_on": date.today() + timedelta(days=3),
+                "held_on": clock.today() + timedelta(days=3),
                 "theme": "À venir",
                 "audience": "tous",
                 "domain": "logement",

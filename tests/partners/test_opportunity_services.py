@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
 from referral.partners import opportunities, search
 from referral.partners.exceptions import OpportunityTransitionRefused, OutsideYourDomains, StaleVersion
@@ -123,8 +124,8 @@ def test_an_expired_opportunity_is_not_published(session: Session, demo_user, la
         session,
         cp,
         landlord,
-        valid_from=date.today() - timedelta(days=60),
-        valid_until=date.today() - timedelta(days=1),
+        valid_from=clock.today() - timedelta(days=60),
+        valid_until=clock.today() - timedelta(days=1),
     )
     with pytest.raises(OpportunityTransitionRefused) as refusal:
         opportunities.transition_opportunity(session, cp, opportunity.id, "publish")

@@ -15,6 +15,7 @@ KNOWN = KnownCodes(
     subtypes={"logement.social": "logement", "sante.acces_droits": "sante"},
     categories=frozenset({"situation", "resources", "health"}),
     criteria={"housing_status": frozenset({"chu", "rue"})},
+    labels={"logement": "Logement", "sante": "Santé", "sante.acces_droits": "Accès aux droits de santé"},
 )
 
 
@@ -112,8 +113,8 @@ def test_the_validity_may_not_end_before_it_starts() -> None:
 def test_subtypes_belong_to_the_domain() -> None:
     assert "subtypes" not in errors_of({"subtypes": ["logement.social"]})
     assert errors_of({"subtypes": ["sante.acces_droits", "inconnu"]})["subtypes"] == [
-        "« inconnu » n'est pas un sous-thème du domaine « logement ».",
-        "« sante.acces_droits » n'est pas un sous-thème du domaine « logement ».",
+        "« inconnu » n'est pas un sous-thème du domaine « Logement ».",
+        "« Accès aux droits de santé » n'est pas un sous-thème du domaine « Logement ».",
     ]
 
 

@@ -5,13 +5,12 @@ contacts, local notes — through the API and the pages."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.partners.models import DeploymentStatus, Partner, PartnerContact, PartnerTerritory
 from tests import factories
 from tests.helpers import DEMO, csrf_token, login
@@ -24,7 +23,7 @@ def shared(session: Session) -> int:
     for slug in ("lyon", "paris"):
         session.add(
             PartnerTerritory(
-                partner_id=partner.id, territory_id=factories.territory(session, slug).id, since=date.today()
+                partner_id=partner.id, territory_id=factories.territory(session, slug).id, since=clock.today()
             )
         )
     session.add(PartnerContact(partner_id=partner.id, name="Claire Commune", email="claire@exemple.org"))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory, HealthRecord
 from referral.referrals import matching_index
 from tests import factories
@@ -25,7 +26,7 @@ def submitted_health_referral(client: FlaskClient, session: Session, bearer) -> 
     situation shared (every consent to CPs and partners given ten days ago)."""
     lyon = factories.territory(session, "lyon")
     person = factories.participant(
-        session, first_name="Léonie", last_name="Partagée", entered_on=date.today() - timedelta(days=200)
+        session, first_name="Léonie", last_name="Partagée", entered_on=clock.today() - timedelta(days=200)
     )
     session.add(HealthRecord(participant_id=person.id, has_treating_doctor=True, rqth=True, css=True))
     consents = {}
@@ -35,7 +36,7 @@ def submitted_health_referral(client: FlaskClient, session: Session, bearer) -> 
                 participant_id=person.id,
                 recipient=recipient,
                 data_category=category,
-                given_on=date.today() - timedelta(days=10),
+                given_on=clock.today() - timedelta(days=10),
             )
             session.add(consent)
             session.flush()

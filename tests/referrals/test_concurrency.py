@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, delete, select
 
+from referral import clock
 from referral.cases.models import Participant
 from referral.db import Database
 from referral.exceptions import Conflict
@@ -51,7 +52,7 @@ def committed(backend: str, demo_engine: Engine):
                 last_name="Concurrence",
                 birth_date=date(1980, 1, 1 + index),
                 programme="CVG",
-                entered_on=date.today() - timedelta(days=90),
+                entered_on=clock.today() - timedelta(days=90),
                 housing_status="rue",
                 health_coverage="aucune",
                 residence_status="francaise",

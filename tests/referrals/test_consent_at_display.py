@@ -7,13 +7,14 @@ the CPs following the referral are told, without any data about the person.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory
 from referral.tasks.models import Notification
 from referral.territories.queries import user_by_email
@@ -52,7 +53,7 @@ def test_a_withdrawn_health_consent_hides_health_from_the_api_at_once(
     one = client.get(f"/api/v1/referrals/{shared.referral}", headers=cp).get_json()
     assert "health" not in one["shared_dossier"]
     assert one["shared_dossier"]["resources"]["household_size"] == 1  # the rest is still shared
-    today = date.today()
+    today = clock.today()
     assert one["withdrawn"] == [
         {
             "category": "health",
@@ -72,7 +73,7 @@ def test_the_pages_and_the_print_show_the_withdrawal_not_the_data(
 ) -> None:
     withdraw(client, bearer, shared, "cp", "health")
     login(client, DEMO["cp_sante"])
-    today = f"{date.today():%d/%m/%Y}"
+    today = f"{clock.today():%d/%m/%Y}"
     for path in (f"/orientations/{shared.referral}", f"/orientations/{shared.referral}/dossier"):
         html = client.get(path).get_data(as_text=True)
         assert f"Santé : retiré par la personne le {today}" in html, path
@@ -130,7 +131,7 @@ def test_a_withdrawal_nothing_was_shared_under_tells_nobody(
         participant_id=shared.person,
         recipient=ConsentRecipient.EXTERNAL_REFERENT,
         data_category=DataCategory.HEALTH,
-        given_on=date.today() - timedelta(days=3),
+        given_on=clock.today() - timedelta(days=3),
     )
     session.add(consent)
     session.commit()
@@ -151,7 +152,7 @@ def test_a_second_consent_still_covering_keeps_the_sharing(
             participant_id=shared.person,
             recipient=ConsentRecipient.CP,
             data_category=DataCategory.HEALTH,
-            given_on=date.today() - timedelta(days=2),
+            given_on=clock.today() - timedelta(days=2),
         )
     )
     session.commit()
@@ -168,7 +169,7 @@ def test_an_expired_consent_hides_the_category_without_a_withdrawal_date(
     client: FlaskClient, session: Session, bearer, shared: Shared
 ) -> None:
     consent = session.get(Consent, shared.consents[("partner", "resources")])
-    consent.expires_on = date.today()
+    consent.expires_on = clock.today()
     session.commit()
     body = client.get(f"/api/v1/referrals/{shared.referral}", headers=bearer("cp_sante")).get_json()
     assert "resources" not in body["shared_dossier"]

@@ -5,12 +5,13 @@ submitted, and a draft cancelled before ever leaving the structure stays invisib
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory
 from referral.referrals import matching_index
 from tests import factories
@@ -29,7 +30,7 @@ class Draft:
 def draft(client: FlaskClient, session: Session, bearer) -> Draft:
     lyon = factories.territory(session, "lyon")
     person = factories.participant(
-        session, last_name="Brouillonne", entered_on=date.today() - timedelta(days=90)
+        session, last_name="Brouillonne", entered_on=clock.today() - timedelta(days=90)
     )
     for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER):
         session.add(
@@ -37,7 +38,7 @@ def draft(client: FlaskClient, session: Session, bearer) -> Draft:
                 participant_id=person.id,
                 recipient=recipient,
                 data_category=DataCategory.SITUATION,
-                given_on=date.today() - timedelta(days=1),
+                given_on=clock.today() - timedelta(days=1),
             )
         )
     opportunity = factories.opportunity(

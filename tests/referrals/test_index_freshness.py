@@ -4,12 +4,11 @@ whole index is built from scratch only when it must be."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.db import Database
 from referral.partners import opportunities
 from referral.partners.models import (
@@ -24,7 +23,7 @@ from referral.territories.models import User
 from tests import factories
 from tests.helpers import DEMO
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _user(session: Session, role: str) -> User:

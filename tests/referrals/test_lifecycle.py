@@ -4,13 +4,14 @@ on both databases."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Consent, ConsentRecipient, DataCategory
 from referral.db import utcnow
 from referral.partners.models import Criterion, Opportunity, OpportunityStatus
@@ -31,7 +32,7 @@ class World:
 def world(session: Session) -> World:
     lyon = factories.territory(session, "lyon")
     person = factories.participant(
-        session, last_name="Orientee", programme="CVG", entered_on=date.today() - timedelta(days=200)
+        session, last_name="Orientee", programme="CVG", entered_on=clock.today() - timedelta(days=200)
     )
     for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER):
         for category in (DataCategory.SITUATION, DataCategory.RESOURCES):
@@ -40,7 +41,7 @@ def world(session: Session) -> World:
                     participant_id=person.id,
                     recipient=recipient,
                     data_category=category,
-                    given_on=date.today() - timedelta(days=1),
+                    given_on=clock.today() - timedelta(days=1),
                 )
             )
     validated = factories.opportunity(
@@ -273,7 +274,7 @@ def test_no_consent_no_submission(client: FlaskClient, session: Session, cip, wo
             Consent.recipient == ConsentRecipient.PARTNER,
             Consent.data_category == DataCategory.RESOURCES,
         )
-        .values(revoked_on=date.today())
+        .values(revoked_on=clock.today())
     )
     session.commit()
     referral = accept(client, cip, world, world.validated)
@@ -288,7 +289,7 @@ def test_no_capacity_no_acceptance(client: FlaskClient, session: Session, cip, c
         first_name="Second",
         last_name="Personne",
         programme="CVG",
-        entered_on=date.today() - timedelta(days=100),
+        entered_on=clock.today() - timedelta(days=100),
     )
     for category in (DataCategory.SITUATION, DataCategory.RESOURCES):
         for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER):
@@ -297,7 +298,7 @@ def test_no_capacity_no_acceptance(client: FlaskClient, session: Session, cip, c
                     participant_id=other.id,
                     recipient=recipient,
                     data_category=category,
-                    given_on=date.today(),
+                    given_on=clock.today(),
                 )
             )
     session.commit()

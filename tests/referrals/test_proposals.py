@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.exceptions import ParticipantNotFound
 from referral.cases.models import HealthRecord, NeedStatus, Participant
 from referral.partners.models import Criterion
@@ -23,7 +24,7 @@ from tests.helpers import DEMO
 def test_proposals_are_ranked_explained_and_in_scope(client: FlaskClient, session: Session, bearer) -> None:
     lyon = factories.territory(session, "lyon")
     person = factories.participant(
-        session, programme="CVG", housing_status="rue", entered_on=date.today() - timedelta(days=120)
+        session, programme="CVG", housing_status="rue", entered_on=clock.today() - timedelta(days=120)
     )
     factories.need(session, participant_id=person.id, domain_code="logement", priority=1)
     opportunity = factories.opportunity(
@@ -231,7 +232,7 @@ def test_opportunity_snapshots_read_what_the_records_say(session: Session) -> No
 
     snapshots = {
         opportunity.id: opportunity
-        for opportunity in matching_index.opportunity_snapshots(session, date.today())
+        for opportunity in matching_index.opportunity_snapshots(session, clock.today())
     }
 
     assert draft.id not in snapshots
@@ -253,7 +254,7 @@ def test_reverse_matching_counts_the_people_followed_today_only(session: Session
     the request's snapshot reads them."""
     from referral.cases.models import Exit
 
-    today = date.today()
+    today = clock.today()
     lyon = factories.territory(session, "lyon")
     opportunity = factories.opportunity(session, territory_id=lyon.id, domain_code="logement")
     session.add(

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Contract, Need, NeedStatus, Participant
 from referral.partners.models import Criterion, Opportunity
 from referral.referrals import matching_index, people_table
@@ -19,7 +20,7 @@ from referral.territories.queries import user_by_email
 from tests import factories
 from tests.helpers import DEMO
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases import path
 from referral.cases.rules import add_months
 from referral.db import Database
@@ -227,7 +228,7 @@ def test_me_tasks_endpoint(client: FlaskClient, session: Session, bearer, cip) -
         key="test:1",
         kind="follow_up",
         title="Appeler M. X",
-        due_on=date.today() - timedelta(days=1),
+        due_on=clock.today() - timedelta(days=1),
     )
     tasks.ensure_task(
         session,
@@ -235,7 +236,7 @@ def test_me_tasks_endpoint(client: FlaskClient, session: Session, bearer, cip) -
         key="test:2",
         kind="follow_up",
         title="Appeler Mme Y",
-        due_on=date.today() + timedelta(days=3),
+        due_on=clock.today() + timedelta(days=3),
     )
     session.commit()
     body = client.get("/api/v1/me/tasks", headers=bearer("cip")).get_json()

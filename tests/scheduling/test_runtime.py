@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from referral.cli import main
+from referral.scheduling.jobs import JOBS
 from referral.tasks import mail, services
 from referral.territories.queries import user_by_email
 from tests.helpers import DEMO
@@ -15,13 +16,25 @@ def test_run_once_runs_every_job_and_twice_changes_nothing(app: Flask) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(main, ["scheduler", "--run-once"], catch_exceptions=False)
     assert first.exit_code == 0, first.output
-    for name in ("follow_ups", "renewals", "referrals", "endings", "consents", "digest"):
-        assert f"{name} :" in first.output
+    # Each job once, by its French description, and no raw dict nor log copy (issue 16).
+    for job in JOBS:
+        assert first.output.count(job.description) == 1, first.output
+    assert "{" not in first.output
+    assert "INFO" not in first.output
     second = runner.invoke(
         main, ["scheduler", "--run-once", "--job", "follow_ups", "--job", "renewals"], catch_exceptions=False
     )
-    assert "follow_ups : 0" in second.output
-    assert "renewals : 0" in second.output
+    assert "Suivis post-sortie à 6 et 12 mois : rien à faire" in second.output
+    assert "Décisions de renouvellement et limite des cinq ans : rien à faire" in second.output
+
+
+def test_the_demo_accounts_are_printed_as_a_table(app: Flask) -> None:
+    output = app.test_cli_runner().invoke(main, ["demo-accounts"], catch_exceptions=False).output
+    lines = output.splitlines()
+    assert lines[1].split() == ["E-mail", "Rôle", "Périmètre"]
+    assert set(lines[2].replace(" ", "")) == {"-"}
+    columns = {line.index("@demo") < lines[1].index("Rôle") for line in lines[3:] if "@demo" in line}
+    assert columns == {True}
 
 
 def test_unknown_job_is_refused_in_french(app: Flask) -> None:

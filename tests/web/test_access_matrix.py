@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.cases.models import Participant
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from referral.referrals.models import ReferralState
@@ -208,7 +209,7 @@ def test_cip_home_lists_only_their_people(client: FlaskClient, world: dict[str, 
 @pytest.mark.parametrize(
     ("who", "heading"),
     [
-        ("cp_emploi", "Opportunités du territoire"),
+        ("cp_emploi", "Opportunités de mes domaines"),
         ("coordinator", "Vue d'ensemble du territoire"),
         ("admin", "Territoires du programme"),
     ],
@@ -239,7 +240,7 @@ def test_bad_query_parameters_name_the_field(
 
 
 def test_coordinator_counts_the_active_file_only(client: FlaskClient, session: Session) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from referral.cases.models import Exit
     from referral.reporting.overview import territory_overview
@@ -248,6 +249,6 @@ def test_coordinator_counts_the_active_file_only(client: FlaskClient, session: S
     before = territory_overview(session, lyon.id)["participants"]
     person = factories.participant(session)
     assert territory_overview(session, lyon.id)["participants"] == before + 1
-    session.add(Exit(participant_id=person.id, exited_on=date.today() - timedelta(days=1), exit_type="cdi"))
+    session.add(Exit(participant_id=person.id, exited_on=clock.today() - timedelta(days=1), exit_type="cdi"))
     session.flush()
     assert territory_overview(session, lyon.id)["participants"] == before

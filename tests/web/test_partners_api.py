@@ -3,13 +3,14 @@ locking, search, meetings and office hours — problem+json in French, nothing w
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.partners.models import Opportunity, OpportunityRevision, Partner
 from tests.partners.conftest import make_siret
 
@@ -333,7 +334,7 @@ def test_office_hours_through_the_api(client: FlaskClient, session: Session, bea
     assert (
         client.post(
             "/api/v1/workshops",
-            json={"held_on": date.today().isoformat(), "theme": "Budget", "audience": "salaries"},
+            json={"held_on": clock.today().isoformat(), "theme": "Budget", "audience": "salaries"},
             headers=cp,
         ).status_code
         == 201

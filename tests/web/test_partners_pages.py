@@ -3,13 +3,14 @@ editor, states, history, search without JavaScript, meetings, office hours, work
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.partners.models import NetworkMeeting, Opportunity, OpportunityStatus, Partner, PartnerTerritory
 from tests import factories
 from tests.helpers import DEMO, csrf_token, login
@@ -299,7 +300,7 @@ def test_workshops_page(cp_client: FlaskClient) -> None:
         "/reseau/ateliers",
         data={
             "csrf_token": token,
-            "held_on": date.today().isoformat(),
+            "held_on": clock.today().isoformat(),
             "theme": "Les droits du locataire",
             "audience": "salaries",
             "domain": "logement",

@@ -3,13 +3,12 @@ after the record and the day, the same for both, refused out of scope like a mis
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.audit.models import AuditAction, AuditEntry
 from tests import factories
 from tests.helpers import DEMO, login
@@ -27,7 +26,7 @@ def person_id(session: Session) -> int:
 
 
 def filename(person_id: int) -> str:
-    return f'attachment; filename="dossier-{person_id}-{date.today().isoformat()}.json"'
+    return f'attachment; filename="dossier-{person_id}-{clock.today().isoformat()}.json"'
 
 
 def exports_logged(session: Session, person_id: int) -> list[AuditEntry]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
 
+from referral import clock
 from referral.territories import audit_log
 from referral.web.auth import current_user, login_required
 from referral.web.request_session import db_session
@@ -32,7 +32,7 @@ def csv_download(query: dict[str, Any]) -> Response:
     text = audit_log.audit_log_csv(db_session(), current_user(), audit_filter(query))
     response = Response("\ufeff" + text, mimetype="text/csv")  # the BOM: a spreadsheet reads the accents
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="journal-des-acces-{date.today().isoformat()}.csv"'
+        f'attachment; filename="journal-des-acces-{clock.today().isoformat()}.csv"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from marshmallow import fields
 
+from referral import clock
 from referral.partners.models import AgendaItemSource
 from referral.territories.models import Role
 from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range, one_of
 
 # A time given without an offset is a French social worker's local time, not UTC.
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = clock.PARIS  # the one clock names the zone
 
 
 def aware(**kwargs: object) -> fields.AwareDateTime:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from marshmallow import Schema
 from werkzeug.wrappers import Response
 
+from referral import clock
 from referral.cases import export as record_export
 from referral.cases import listing, services
 from referral.cases import path as case_path
@@ -27,6 +27,7 @@ from referral.exceptions import DomainError, InvalidInput
 from referral.paging import PageRequest
 from referral.reference import queries as reference
 from referral.referrals import summaries
+from referral.web import confirm
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.paging import page_link, page_number
@@ -98,7 +99,7 @@ def create() -> Any:
             errors={},
             candidates=duplicate.candidates,
             message=duplicate.message,
-            today=date.today(),
+            today=clock.today(),
             **_choices(),
         ), 409
     except DomainError as refusal:
@@ -129,18 +130,21 @@ def _render_record(
     session = db_session()
     person = services.get_participant(session, current_user(), participant_id)
     health = services.get_health(session, current_user(), participant_id)
+    referrals_under_way = summaries.under_way(session, current_user(), person.id)
     return render_template(
         "cases/record.html",
         person=person,
         path=services.path_of(person),
         health=health,
-        attention=services.attention_points(person, date.today()),
+        attention=services.attention_points(person, clock.today()),
+        deadlines=services.next_deadlines(person, clock.today()),
+        under_way=len(referrals_under_way),
         failed_form=form,
         errors=errors or {},
         message=message,
         values=request.form if form else {},
-        today=date.today(),
-        referrals_under_way=summaries.under_way(session, current_user(), person.id),
+        today=clock.today(),
+        referrals_under_way=referrals_under_way,
         **_choices(),
     )
 
@@ -233,6 +237,22 @@ def record_consent(participant_id: int) -> Any:
 @bp.post("/<int:participant_id>/consentements/<int:consent_id>/retrait")
 @login_required
 def revoke_consent(participant_id: int, consent_id: int) -> Any:
+    if not confirm.confirmed():
+        consent = services.get_consent(db_session(), current_user(), participant_id, consent_id)
+        return confirm.confirmation_page(
+            title="Retirer ce consentement ?",
+            question=(
+                f"La personne ne consent plus à partager « {consent.data_category.label} » avec "
+                f"{consent.recipient.label.lower()}."
+            ),
+            consequences=[
+                "Les orientations en cours ne montreront plus ces informations au CP ni au partenaire.",
+                "Les CP concerné·es sont prévenu·es.",
+                "Un nouveau consentement pourra être recueilli plus tard.",
+            ],
+            confirm_label="Confirmer le retrait",
+            back_url=url_for("cases.record", participant_id=participant_id) + "#consentements",
+        )
     return _act(
         participant_id,
         "consentements",
@@ -345,7 +365,7 @@ def export_download(participant_id: int) -> Response:
     # Indented and with its accents as they are: the person may open the file in a text editor.
     response = Response(json.dumps(export, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="dossier-{participant_id}-{date.today().isoformat()}.json"'
+        f'attachment; filename="dossier-{participant_id}-{clock.today().isoformat()}.json"'
     )
     # A whole record, health included: no copy left in a shared browser's or a proxy's cache.
     response.headers["Cache-Control"] = "no-store"

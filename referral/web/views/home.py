@@ -105,7 +105,12 @@ def home() -> str:
         context["participants"] = listing.participants_page(session, user, FIRST_PAGE)
         context["to_act_on"] = referrals.list_referrals(session, user, states=referrals.CIP_TO_ACT_ON)
     elif user.role is Role.CP:
-        context["opportunities"] = opportunities.list_opportunities(session, user)
+        # The CP's own domains first; the rest of the territory behind « toutes ».
+        everything = opportunities.list_opportunities(session, user)
+        own = {domain.code for domain in user.domains}
+        context["opportunities"] = [o for o in everything if o.domain_code in own]
+        context["other_opportunities"] = [o for o in everything if o.domain_code not in own]
+        context["show_all"] = request.args.get("offres") == "toutes"
         context["to_validate"] = referrals.list_referrals(session, user, states=referrals.CP_TO_ACT_ON)
         context["waiting_on_partner"] = referrals.list_referrals(
             session, user, states=referrals.CP_WAITING_ON_PARTNER
@@ -120,4 +125,17 @@ def home() -> str:
         territories = territory_queries.territories(session)
         figures = territories_overview(session, [territory.id for territory in territories])
         context["territories"] = [(territory, figures[territory.id]) for territory in territories]
+    context["waiting_for_me"] = _waiting_for_me(context)
     return render_template(f"home/{user.role.value}.html", **context)
+
+
+def _waiting_for_me(context: dict[str, Any]) -> list[tuple[str, int, str]]:
+    """The referrals waiting for the signed-in person, as lines of « À faire »: (what, how
+    many, where on the page). A task list saying « Rien à faire » above referrals to handle
+    misled people."""
+    lines = []
+    if context.get("to_act_on"):
+        lines.append(("orientation(s) à traiter", len(context["to_act_on"]), "#a-traiter"))
+    if context.get("to_validate"):
+        lines.append(("orientation(s) à valider", len(context["to_validate"]), "#a-valider"))
+    return lines

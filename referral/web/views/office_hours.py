@@ -6,15 +6,15 @@ The routes join the `partner_pages` blueprint of `referral.web.views.partners`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from referral import clock
 from referral.cases import listing
 from referral.exceptions import DomainError
 from referral.partners import office_hours as office_hour_services
-from referral.partners.values import PARIS
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.keys import pseudonym_key
@@ -49,7 +49,7 @@ def _render_office_hours(
         show_past=request.args.get("passes") == "1",
         is_cp=office_hour_services.may_open_office_hours(user),
         is_cip=may_book,
-        now=datetime.now(PARIS),
+        now=clock.paris_now(),
     )
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -26,7 +25,6 @@ from referral.exceptions import DomainError
 from referral.partners import deployments, opportunities, scope, search, services
 from referral.partners.exceptions import LikelyDuplicatePartner
 from referral.partners.models import DeploymentStatus, Partner
-from referral.partners.values import PARIS
 from referral.reference import queries as reference
 from referral.territories import queries as territory_queries
 from referral.web.auth import current_user, login_required
@@ -37,14 +35,6 @@ from referral.web.schemas.partner_forms import DeploymentFormSchema, PartnerEdit
 bp = Blueprint("partner_pages", __name__, url_prefix="/reseau")
 
 CONTACT_ROWS_EXTRA = 1
-
-
-@bp.app_template_filter("heure_locale")
-def local_time(moment: datetime | None, pattern: str = "%d/%m/%Y à %H:%M") -> str:
-    """A stored UTC time as a French reader expects it: Paris time."""
-    if moment is None:
-        return ""
-    return moment.astimezone(PARIS).strftime(pattern)
 
 
 def territory_slug() -> str | None:

@@ -15,8 +15,9 @@ from referral.matching.proposals import FLAG_LABELS
 from referral.matching.scoring import FACTOR_LABELS
 from referral.reference import queries as reference
 from referral.referrals import drafts, matching_index, services, sharing, summaries
-from referral.referrals.lifecycle import available
+from referral.referrals.lifecycle import TRANSITIONS, Transition, available
 from referral.referrals.models import ReferralState
+from referral.web import confirm
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
 from referral.web.request_session import db_session
@@ -166,6 +167,9 @@ def record_consents(referral_id: int) -> Any:
 def move(referral_id: int) -> Any:
     try:
         payload = load_form(TransitionInSchema(), request.form)
+        step = TRANSITIONS.get(payload["action"])
+        if step is not None and step.destructive and not confirm.confirmed():
+            return _confirm_move(referral_id, step, payload)
         referral = services.transition(db_session(), current_user(), referral_id, **payload)
     except DomainError as refusal:
         if refusal.status == 404:
@@ -173,6 +177,38 @@ def move(referral_id: int) -> Any:
         return _render(referral_id, message=refusal.message, errors=refusal.errors), refusal.status
     flash(f"Orientation : {referral.state.label}.", "success")
     return redirect(url_for("referral_pages.show", referral_id=referral_id))
+
+
+CONFIRM_TITLES = {
+    "cancel": "Annuler cette orientation ?",
+    "decline": "Refuser cette orientation ?",
+    "partner_refuse": "Enregistrer le refus du partenaire ?",
+    "abandon": "Enregistrer l'abandon de la personne ?",
+}
+
+
+def _confirm_move(referral_id: int, step: Transition, payload: dict[str, Any]) -> str:
+    """The confirmation page of a move that ends the referral; the posted reason rides along."""
+    session = db_session()
+    referral = services.get_referral(session, current_user(), referral_id)
+    details = [("Orientation", f"{referral.opportunity.title} — {referral.opportunity.partner.name}")]
+    if payload.get("reason") and step.reason_list:
+        details.append(
+            ("Motif", reference.labels(session, step.reason_list).get(payload["reason"], payload["reason"]))
+        )
+    if payload.get("comment"):
+        details.append(("Commentaire", payload["comment"]))
+    return confirm.confirmation_page(
+        title=CONFIRM_TITLES.get(step.action, f"{step.label} : confirmer"),
+        question=f"« {step.label} » met fin à l'orientation, qui passera à l'état « {step.target.label} ».",
+        consequences=[
+            "Ce changement ne peut pas être annulé : il faudra créer une nouvelle orientation.",
+            "La ou le CIP et les CP qui suivent l'orientation le verront dans l'historique.",
+        ],
+        details=details,
+        confirm_label=f"Confirmer : {step.label.lower()}",
+        back_url=url_for("referral_pages.show", referral_id=referral_id),
+    )
 
 
 @bp.get("/<int:referral_id>/dossier")
