@@ -162,6 +162,11 @@ def test_the_lived_in_demo_is_idempotent(empty_session: Session) -> None:
     counts, marks = row_counts(empty_session), _versions_and_audit(empty_session)
     states = set(empty_session.scalars(select(Referral.state)))
     assert states == set(ReferralState)  # a referral in every state, with its moves
+    # Where the person has a need in the offer's domain, the demo referral answers it (the CP's
+    # queues say « frein : … »), as a CIP's accepted proposal records it.
+    answering = empty_session.scalars(select(Referral).where(Referral.need_id.is_not(None))).all()
+    assert answering
+    assert all(referral.need.domain_code == referral.opportunity.domain_code for referral in answering)
 
     seed_all(empty_session, demo_participants=30, random_seed=3)
     empty_session.flush()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral import clock
-from referral.cases.models import Consent, ConsentRecipient, DataCategory, Participant
+from referral.cases.models import Consent, ConsentRecipient, DataCategory, NeedStatus, Participant
 from referral.partners import meetings, office_hours, workshops
 from referral.partners.models import NetworkMeeting, OfficeHour, Opportunity, OpportunityStatus, Workshop
 from referral.referrals import services
@@ -228,6 +228,15 @@ def _has_referral(session: Session, person: Participant, offer: Opportunity) -> 
     )
 
 
+def _need_answered(person: Participant, offer: Opportunity) -> int | None:
+    """The person's first unresolved need in the offer's domain, as a CIP's accepted proposal would
+    record it (so the CP's queues show « frein : … » on the demo too)."""
+    for need in sorted(person.needs, key=lambda need: (need.priority, need.id)):
+        if need.domain_code == offer.domain_code and need.status is not NeedStatus.RESOLVED:
+            return need.id
+    return None
+
+
 def _follow(
     session: Session,
     person: Participant,
@@ -243,6 +252,7 @@ def _follow(
         participant_id=person.id,
         opportunity_id=offer.id,
         created_by_id=cip.id,
+        need_id=_need_answered(person, offer),
         state=ReferralState.DRAFT,
         comment=COMMENT,
         created_at=_moment(today, first),

@@ -30,7 +30,7 @@ def test_the_record_starts_with_what_is_open_under_way_and_due(
     login(client, DEMO["cip"])
     html = client.get(f"/salaries/{world.person}").get_data(as_text=True)
     summary = html[html.index('id="resume"') : html.index('id="parcours"')]
-    assert "Freins ouverts (1)" in summary
+    assert "Freins non résolus (1)" in summary
     assert "Santé" in summary  # the domain in words
     assert "sante" not in summary.replace('href="#', "")
     assert '<a href="#orientations-en-cours">1 orientation en cours</a>' in summary
