@@ -45,7 +45,7 @@ test: install
 # The long schemathesis campaign (the suite runs a short one): every operation of the OpenAPI
 # document as a CIP, a CP and the national team, FUZZ_EXAMPLES requests per operation and mode.
 # SQLite; PostgreSQL too when TEST_DATABASE_URL is set. Prints operations, requests, failures.
-FUZZ_EXAMPLES ?= 100
+FUZZ_EXAMPLES ?= 50
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/web/test_fuzz.py
 
