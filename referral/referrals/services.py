@@ -271,6 +271,13 @@ def answered_need(person: Participant, opportunity: Opportunity, need_id: int | 
     return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
+def check_move_input(session: Session, step: Transition, *, reason: str | None, outcome: str | None) -> None:
+    """What a move's form must carry (a reason from the move's own list, an outcome), checked
+    before the confirmation page of a destructive move too: nobody is asked to confirm a refusal
+    that would then be refused for want of a reason."""
+    _check_reason(session, step, reason, outcome)
+
+
 def _check_reason(session: Session, transition: Transition, reason: str | None, outcome: str | None) -> None:
     if transition.reason_list:
         if not reason:

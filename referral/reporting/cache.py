@@ -113,15 +113,17 @@ VIEWS: VersionedCache[tuple[Any, ...], KeptValues] = VersionedCache(
     check_after_flush=True,
 )
 
-# Flushes of this process that touched a watched model (`install`), and per database the count
-# last acted on.
-_edits = [0]
+# Per database, the flushes of this process that touched a watched model (`install`), and the
+# count last acted on. Per database, because one process may hold several (tests, the bench): a
+# flush elsewhere must not drop this database's views.
+_edits: dict[str, int] = {}
 _seen_edits: dict[str, int] = {}
 
 
 def _note_edits(session: Session, _context: Any, _instances: Any) -> None:
     if any(isinstance(obj, WATCHED) for obj in chain(session.new, session.dirty, session.deleted)):
-        _edits[0] += 1
+        database = database_key(session)
+        _edits[database] = _edits.get(database, 0) + 1
 
 
 def install() -> None:
@@ -134,7 +136,8 @@ def install() -> None:
 def kept(session: Session, key: Hashable, today: date, build: Callable[[], T]) -> T:
     """The value of `key` computed under the current data version, computed by `build` if needed."""
     changes = None
-    database, edits = database_key(session), _edits[0]
+    database = database_key(session)
+    edits = _edits.get(database, 0)
     if _seen_edits.get(database) != edits:
         # This process edited what the indicators read: whatever the version says, start afresh.
         _seen_edits[database] = changes = edits

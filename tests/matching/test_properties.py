@@ -14,6 +14,7 @@ from referral.bench.synthetic import generate
 from referral.matching.criteria import compile_criteria, evaluate, facts_for
 from referral.matching.index import NEAR_MISS_MAX, MatchingIndex, opportunity_blockers
 from referral.matching.registry import FIELDS, ValueKind, operators_for
+from referral.matching.scoring import relevance
 from referral.matching.snapshot import CriterionSnapshot, OpenNeed, ReferralHistory
 from referral.matching.table import ParticipantTable
 from tests.matching.factories import LYON, PARIS, TODAY, opportunity, participant, reference
@@ -188,11 +189,13 @@ def test_ranking_is_deterministic_whatever_the_order_of_the_opportunities(person
     random.Random(seed).shuffle(shuffled)
     second = MatchingIndex(shuffled, REF).match(person, TODAY, history).to_dict()
     assert first == second
-    scores = [p["score"] for p in first["eligible"]]
-    ids = [p["opportunity_id"] for p in first["eligible"]]
-    assert all(
-        (a > b) or (a == b and i < j) for a, b, i, j in zip(scores, scores[1:], ids, ids[1:], strict=False)
-    )
+    # Need first: relevance to the open needs, then score, then id (DESIGN §6).
+    by_id = {opportunity.id: opportunity for opportunity in opportunities}
+    keys = [
+        (relevance(person.needs, by_id[p["opportunity_id"]])[0], -p["score"], p["opportunity_id"])
+        for p in first["eligible"]
+    ]
+    assert keys == sorted(keys)
 
 
 @PROPERTY

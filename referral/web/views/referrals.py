@@ -191,6 +191,7 @@ def _confirm_move(referral_id: int, step: Transition, payload: dict[str, Any]) -
     """The confirmation page of a move that ends the referral; the posted reason rides along."""
     session = db_session()
     referral = services.get_referral(session, current_user(), referral_id)
+    services.check_move_input(session, step, reason=payload.get("reason"), outcome=payload.get("outcome"))
     details = [("Orientation", f"{referral.opportunity.title} — {referral.opportunity.partner.name}")]
     if payload.get("reason") and step.reason_list:
         details.append(
