@@ -19,11 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral import clock
-from referral.cases.models import Consent, ConsentRecipient, DataCategory, NeedStatus, Participant
+from referral.cases.models import Consent, ConsentRecipient, DataCategory, Participant
 from referral.partners import meetings, office_hours, workshops
 from referral.partners.models import NetworkMeeting, OfficeHour, Opportunity, OpportunityStatus, Workshop
 from referral.referrals import services
-from referral.referrals.models import Referral, ReferralState, ReferralTransition
+from referral.referrals.models import Referral, ReferralState
 from referral.territories.models import Role, Structure, Territory, User
 
 DEMO_STRUCTURE = "fndsa-lyon"
@@ -228,15 +228,6 @@ def _has_referral(session: Session, person: Participant, offer: Opportunity) -> 
     )
 
 
-def _need_answered(person: Participant, offer: Opportunity) -> int | None:
-    """The person's first unresolved need in the offer's domain, as a CIP's accepted proposal would
-    record it (so the CP's queues show « frein : … » on the demo too)."""
-    for need in sorted(person.needs, key=lambda need: (need.priority, need.id)):
-        if need.domain_code == offer.domain_code and need.status is not NeedStatus.RESOLVED:
-            return need.id
-    return None
-
-
 def _follow(
     session: Session,
     person: Participant,
@@ -248,30 +239,17 @@ def _follow(
 ) -> int:
     """One demo referral, accepted by the CIP a few days before its first move, then moved."""
     first = moves[0].days_ago + 2 if moves else 3
-    referral = Referral(
-        participant_id=person.id,
-        opportunity_id=offer.id,
-        created_by_id=cip.id,
-        need_id=_need_answered(person, offer),
-        state=ReferralState.DRAFT,
+    # The need the CIP's accepted proposal would record, by the service's own rule: the CP's
+    # queues then show « frein : … » on the demo too.
+    referral = services.open_draft(
+        session,
+        cip,
+        person,
+        offer,
+        need=services.answered_need(person, offer, None),
         comment=COMMENT,
-        created_at=_moment(today, first),
+        at=_moment(today, first),
     )
-    session.add(referral)
-    session.flush()
-    session.add(
-        ReferralTransition(
-            referral_id=referral.id,
-            action="accept",
-            from_state=None,
-            to_state=ReferralState.DRAFT,
-            actor_id=cip.id,
-            actor_role=cip.role,
-            at=_moment(today, first),
-            comment=COMMENT,
-        )
-    )
-    session.flush()
     for move in moves:
         actor = {"cip": cip, "cp": cp, "system": None}[move.by]
         services.transition(

@@ -216,6 +216,23 @@ def create_referral(
     if reasons:
         raise NotEligible(reasons)
     need = answered_need(person, opportunity, need_id)
+    return open_draft(session, actor, person, opportunity, need=need, comment=comment)
+
+
+def open_draft(
+    session: Session,
+    actor: User,
+    person: Participant,
+    opportunity: Opportunity,
+    *,
+    need: Need | None,
+    comment: str | None,
+    at: datetime | None = None,
+) -> Referral:
+    """The draft referral (« orientation en brouillon ») a CIP's accepted proposal opens, with its
+    first move « accept », once the checks of `create_referral` are passed. `at` dates both (the
+    demo activity builds referrals in the past); by default, now."""
+    at = at or clock.now()
     referral = Referral(
         participant_id=person.id,
         opportunity_id=opportunity.id,
@@ -223,6 +240,7 @@ def create_referral(
         created_by_id=actor.id,
         state=ReferralState.DRAFT,
         comment=comment,
+        created_at=at,
     )
     session.add(referral)
     session.flush()
@@ -235,6 +253,7 @@ def create_referral(
             actor_id=actor.id,
             actor_role=actor.role,
             comment=comment,
+            at=at,
         )
     )
     session.flush()
