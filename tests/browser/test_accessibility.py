@@ -10,6 +10,7 @@ import pytest
 
 from tests.browser import tour
 from tests.browser.conftest import LiveServer
+from tests.browser.worlds import sign_in
 
 BLOCKING = {"serious", "critical"}
 
@@ -22,7 +23,7 @@ def test_every_page_passes_axe(role: str, browser, live_server: LiveServer) -> N
     context = browser.new_context(locale="fr-FR", viewport=tour.DESKTOP)
     page = context.new_page()
     try:
-        tour.sign_in(page, live_server, tour.ROLES[role])
+        sign_in(page, live_server, tour.ROLES[role])
         problems = []
         for url in tour.pages_of(page, live_server, role):
             page.goto(url)

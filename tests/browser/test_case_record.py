@@ -7,15 +7,8 @@ from datetime import timedelta
 
 from referral import clock
 from tests.browser.conftest import LiveServer
-from tests.helpers import DEMO, DEMO_PASSWORD
-
-
-def sign_in(page, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/connexion")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{server.url}/")
+from tests.browser.worlds import sign_in
+from tests.helpers import DEMO
 
 
 def open_form(page, label: str) -> None:

@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from referral import clock
-from referral.cases.models import Consent, ConsentRecipient, DataCategory, HealthRecord, Participant
-from referral.partners.models import Opportunity, OpportunityStatus, Partner
+from referral.cases.models import ConsentRecipient, DataCategory, HealthRecord
 from referral.referrals import services as referrals
-from referral.territories.models import Programme, Structure, Territory, User
+from referral.territories.models import User
+from tests.browser import worlds
 from tests.browser.conftest import LiveServer
-from tests.browser.test_case_record import sign_in
+from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
 
 TITLE = "Bilan de santé (test navigateur)"
@@ -24,47 +24,34 @@ TITLE = "Bilan de santé (test navigateur)"
 def prepare(server: LiveServer) -> tuple[int, int]:
     """A person who agreed to share everything, and their health referral, submitted."""
     with server.database.atomic() as session:
-        lyon = session.scalar(select(Territory).where(Territory.slug == "lyon"))
-        structure = session.scalar(select(Structure).where(Structure.key == "fndsa-lyon"))
         cip = session.scalar(select(User).where(User.email == DEMO["cip"]))
-        partner = Partner(name="Centre de santé du test", kind="centre_sante", town="Lyon")
-        session.add(partner)
-        session.flush()
-        opportunity = Opportunity(
-            partner_id=partner.id,
-            territory_id=lyon.id,
+        opportunity = worlds.lyon_opportunity(
+            session,
+            partner="Centre de santé du test",
+            kind="centre_sante",
             title=TITLE,
-            domain_code="sante",
-            capacity=2,
-            status=OpportunityStatus.PUBLISHED,
-            requires_cp_validation=True,
-            shared_categories=["situation", "health"],
+            domain="sante",
+            shared=["situation", "health"],
         )
-        person = Participant(
-            structure_id=structure.id,
+        person = worlds.demo_person(
+            session,
             first_name="Noémie",
             last_name="Retirée",
             birth_date=date(1981, 2, 3),
-            programme=Programme.CVG,
-            entered_on=clock.today() - timedelta(days=200),
+            in_programme_days=200,
             housing_status="chu",
-            health_coverage="puma",
-            residence_status="francaise",
         )
-        session.add_all([opportunity, person])
-        session.flush()
         session.add(HealthRecord(participant_id=person.id, has_treating_doctor=True, rqth=True, css=False))
-        for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER):
-            for category in (DataCategory.SITUATION, DataCategory.HEALTH):
-                session.add(
-                    Consent(
-                        participant_id=person.id,
-                        recipient=recipient,
-                        data_category=category,
-                        given_on=clock.today() - timedelta(days=5),
-                    )
-                )
-        session.flush()
+        worlds.consents(
+            session,
+            person,
+            [
+                (recipient, category)
+                for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER)
+                for category in (DataCategory.SITUATION, DataCategory.HEALTH)
+            ],
+            on=clock.today() - timedelta(days=5),
+        )
         referral = referrals.create_referral(
             session, cip, participant_id=person.id, opportunity_id=opportunity.id
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import networkx as nx
 
 from tests.browser.conftest import LiveServer
-from tests.browser.test_case_record import sign_in
+from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
 
 

@@ -8,7 +8,7 @@ import io
 from openpyxl import load_workbook
 
 from tests.browser.conftest import LiveServer
-from tests.browser.test_case_record import sign_in
+from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
 
 

@@ -9,11 +9,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from referral import clock
-from referral.cases.models import Consent, ConsentRecipient, DataCategory, Need, Participant
-from referral.partners.models import Opportunity, OpportunityStatus, Partner
-from referral.territories.models import Structure, Territory
+from referral.cases.models import Consent, ConsentRecipient, DataCategory, Participant
+from tests.browser import worlds
 from tests.browser.conftest import LiveServer
-from tests.browser.test_case_record import sign_in
+from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
 
 TITLE = "Résidence passerelle (test du frein d'abord)"
@@ -25,48 +24,29 @@ def prepare(server: LiveServer) -> int:
     named partner asking for identity and situation, and resources."""
     today = clock.today()
     with server.database.atomic() as session:
-        lyon = session.scalar(select(Territory).where(Territory.slug == "lyon"))
-        structure = session.scalar(select(Structure).where(Structure.key == "fndsa-lyon"))
-        partner = Partner(name=PARTNER, kind="association", town="Lyon")
-        session.add(partner)
-        session.flush()
-        session.add(
-            Opportunity(
-                partner_id=partner.id,
-                territory_id=lyon.id,
-                title=TITLE,
-                domain_code="logement",
-                capacity=3,
-                status=OpportunityStatus.PUBLISHED,
-                requires_cp_validation=True,
-                shared_categories=["situation", "resources"],
-            )
+        worlds.lyon_opportunity(
+            session,
+            partner=PARTNER,
+            kind="association",
+            title=TITLE,
+            domain="logement",
+            shared=["situation", "resources"],
+            capacity=3,
         )
-        person = Participant(
-            structure_id=structure.id,
+        person = worlds.demo_person(
+            session,
             first_name="Inès",
             last_name="Passerelle",
             birth_date=today.replace(year=today.year - 33) - timedelta(days=40),
-            programme="CVG",
-            entered_on=today - timedelta(days=200),
+            in_programme_days=200,
             housing_status="chu",
-            health_coverage="puma",
-            residence_status="francaise",
+            need_domain="logement",
         )
-        session.add(person)
-        session.flush()
-        session.add(
-            Need(participant_id=person.id, domain_code="logement", priority=1, opened_on=person.entered_on)
+        worlds.consents(
+            session,
+            person,
+            [(ConsentRecipient.CP, DataCategory.SITUATION), (ConsentRecipient.CP, DataCategory.RESOURCES)],
         )
-        for category in (DataCategory.SITUATION, DataCategory.RESOURCES):
-            session.add(
-                Consent(
-                    participant_id=person.id,
-                    recipient=ConsentRecipient.CP,
-                    data_category=category,
-                    given_on=today,
-                )
-            )
         return person.id
 
 

@@ -10,21 +10,14 @@ from sqlalchemy import select
 
 from referral.partners.models import Opportunity, OpportunityStatus, Partner
 from tests.browser.conftest import LiveServer
-from tests.helpers import DEMO, DEMO_PASSWORD
-
-
-def sign_in(page, server: LiveServer, who: str) -> None:
-    page.goto(f"{server.url}/connexion")
-    page.get_by_label("Adresse e-mail").fill(DEMO[who])
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{server.url}/")
+from tests.browser.worlds import sign_in
+from tests.helpers import DEMO
 
 
 def test_cp_creates_a_partner_publishes_an_opportunity_and_finds_it_on_the_agenda(
     live_server: LiveServer, page
 ) -> None:
-    sign_in(page, live_server, "cp_logement")
+    sign_in(page, live_server, DEMO["cp_logement"])
 
     # A partner that already exists: the CP is warned, sees it, and confirms theirs is another one.
     page.get_by_role("link", name="Réseau", exact=True).click()
@@ -86,7 +79,7 @@ def test_cp_creates_a_partner_publishes_an_opportunity_and_finds_it_on_the_agend
 
 
 def test_network_search_answers_as_you_type(live_server: LiveServer, page) -> None:
-    sign_in(page, live_server, "cip")
+    sign_in(page, live_server, DEMO["cip"])
     page.get_by_role("link", name="Réseau", exact=True).click()
     page.locator("#recherche-reseau").press_sequentially("habitat rhone solid", delay=30)
     found = page.locator("#resultats-partenaires").get_by_role("link", name="Habitat Rhône Solidaire (démo)")

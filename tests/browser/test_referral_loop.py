@@ -3,16 +3,12 @@ and records the partner's acceptance; the CIP sees it accepted on the timeline."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import select
-
-from referral import clock
-from referral.cases.models import Consent, ConsentRecipient, DataCategory, Need, Participant
-from referral.partners.models import Opportunity, OpportunityStatus, Partner
-from referral.territories.models import Structure, Territory
+from referral.cases.models import ConsentRecipient, DataCategory
+from tests.browser import worlds
 from tests.browser.conftest import LiveServer
-from tests.browser.test_case_record import sign_in
+from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
 
 TITLE = "Logement accompagné (test navigateur)"
@@ -21,48 +17,31 @@ TITLE = "Logement accompagné (test navigateur)"
 def prepare(server: LiveServer) -> int:
     """A person of the demo CIP's structure who agreed to share, and an opportunity for them."""
     with server.database.atomic() as session:
-        lyon = session.scalar(select(Territory).where(Territory.slug == "lyon"))
-        structure = session.scalar(select(Structure).where(Structure.key == "fndsa-lyon"))
-        partner = Partner(name="Bailleur du test", kind="bailleur_social", town="Lyon")
-        session.add(partner)
-        session.flush()
-        session.add(
-            Opportunity(
-                partner_id=partner.id,
-                territory_id=lyon.id,
-                title=TITLE,
-                domain_code="logement",
-                capacity=2,
-                status=OpportunityStatus.PUBLISHED,
-                requires_cp_validation=True,
-                shared_categories=["situation"],
-            )
+        worlds.lyon_opportunity(
+            session,
+            partner="Bailleur du test",
+            kind="bailleur_social",
+            title=TITLE,
+            domain="logement",
+            shared=["situation"],
         )
-        person = Participant(
-            structure_id=structure.id,
+        person = worlds.demo_person(
+            session,
             first_name="Malik",
             last_name="Orienté",
             birth_date=date(1984, 5, 5),
-            programme="CVG",
-            entered_on=clock.today() - timedelta(days=300),
+            in_programme_days=300,
             housing_status="rue",
-            health_coverage="puma",
-            residence_status="francaise",
+            need_domain="logement",
         )
-        session.add(person)
-        session.flush()
-        session.add(
-            Need(participant_id=person.id, domain_code="logement", priority=1, opened_on=person.entered_on)
+        worlds.consents(
+            session,
+            person,
+            [
+                (recipient, DataCategory.SITUATION)
+                for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER)
+            ],
         )
-        for recipient in (ConsentRecipient.CP, ConsentRecipient.PARTNER):
-            session.add(
-                Consent(
-                    participant_id=person.id,
-                    recipient=recipient,
-                    data_category=DataCategory.SITUATION,
-                    given_on=clock.today(),
-                )
-            )
         return person.id
 
 

@@ -11,7 +11,7 @@ from referral.cases.models import Exit, FollowUp, FollowUpKind, Participant
 from referral.scheduling import services
 from referral.territories.models import Structure, User
 from tests.browser.conftest import LiveServer
-from tests.browser.test_case_record import sign_in
+from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
 
 

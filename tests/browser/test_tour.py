@@ -9,6 +9,7 @@ import pytest
 
 from tests.browser import tour
 from tests.browser.conftest import LiveServer
+from tests.browser.worlds import sign_in
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def codes(live_server: LiveServer) -> set[str]:
 def role_page(request, browser, live_server: LiveServer) -> Iterator[tuple[str, object]]:
     context = browser.new_context(locale="fr-FR", viewport=tour.DESKTOP)
     page = context.new_page()
-    tour.sign_in(page, live_server, tour.ROLES[request.param])
+    sign_in(page, live_server, tour.ROLES[request.param])
     yield request.param, page
     context.close()
 
@@ -53,7 +54,7 @@ def test_the_ecosystem_map_fits_the_page(browser, live_server: LiveServer) -> No
     context = browser.new_context(locale="fr-FR", viewport=tour.DESKTOP)
     page = context.new_page()
     try:
-        tour.sign_in(page, live_server, tour.ROLES["cp"])
+        sign_in(page, live_server, tour.ROLES["cp"])
         page.goto(f"{live_server.url}/ecosysteme/")
         for viewport in (tour.DESKTOP, tour.PHONE):
             page.set_viewport_size(viewport)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from referral.db import LabelledEnum
 from referral.reference.models import Domain, DomainSubtype, ReferenceCode
 from tests.browser.conftest import LiveServer
-from tests.helpers import DEMO, DEMO_PASSWORD
+from tests.helpers import DEMO
 
 ROLES = {
     "cip": DEMO["cip"],
@@ -31,14 +31,6 @@ SKIPPED = re.compile(
 )
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-
-
-def sign_in(page, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/connexion")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{server.url}/")
 
 
 def route_of(url: str) -> tuple[str, tuple[str, ...]]:
