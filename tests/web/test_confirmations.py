@@ -22,6 +22,15 @@ def hidden(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
 
+def decline_form(client: FlaskClient, bearer, world: World) -> tuple[dict, dict[str, object]]:
+    """A referral the CIP submitted, and the housing CP's decline form on its page (no reason yet)."""
+    referral = accept(client, bearer("cip"), world, world.validated)
+    move(client, bearer("cip"), referral, "submit")
+    login(client, DEMO["cp_logement"])
+    page = client.get(f"/orientations/{referral['id']}").get_data(as_text=True)
+    return referral, {"csrf_token": csrf_token(page), "action": "decline", "version": referral["version"]}
+
+
 def test_cancelling_a_referral_asks_then_cancels(
     client: FlaskClient, session: Session, bearer, world: World
 ) -> None:
@@ -57,16 +66,8 @@ def test_cancelling_a_referral_asks_then_cancels(
 def test_the_decline_confirmation_carries_the_posted_reason(
     client: FlaskClient, session: Session, bearer, world: World
 ) -> None:
-    referral = accept(client, bearer("cip"), world, world.validated)
-    move(client, bearer("cip"), referral, "submit")
-    login(client, DEMO["cp_logement"])
-    page = client.get(f"/orientations/{referral['id']}").get_data(as_text=True)
-    form = {
-        "csrf_token": csrf_token(page),
-        "action": "decline",
-        "version": referral["version"],
-        "reason": "non_eligible",
-    }
+    referral, form = decline_form(client, bearer, world)
+    form["reason"] = "non_eligible"
     html = client.post(f"/orientations/{referral['id']}/transitions", data=form).get_data(as_text=True)
     assert "Refuser cette orientation ?" in html
     assert hidden(html)["reason"] == "non_eligible"
@@ -81,17 +82,11 @@ def test_the_decline_confirmation_carries_the_posted_reason(
 def test_a_missing_reason_is_refused_before_any_confirmation(
     client: FlaskClient, session: Session, bearer, world: World
 ) -> None:
-    referral = accept(client, bearer("cip"), world, world.validated)
-    move(client, bearer("cip"), referral, "submit")
-    login(client, DEMO["cp_logement"])
-    page = client.get(f"/orientations/{referral['id']}").get_data(as_text=True)
-    form = {
-        "csrf_token": csrf_token(page),
-        "action": "decline",
-        "version": referral["version"],
-        "confirme": "1",
-    }
+    referral, form = decline_form(client, bearer, world)
+    form["confirme"] = "1"
     assert client.post(f"/orientations/{referral['id']}/transitions", data=form).status_code == 422
+    session.expire_all()
+    assert session.get(Referral, referral["id"]).state is ReferralState.SUBMITTED  # nothing moved
 
 
 def test_withdrawing_a_consent_asks_first(client: FlaskClient, session: Session, world: World) -> None:
