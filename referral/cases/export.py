@@ -239,6 +239,10 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
             "household_size": person.household_size,
             "children": person.children,
             "monthly_resources": person.monthly_resources,
+            # What the record said at its creation (the entry → exit indicators read it).
+            "housing_status_at_entry": coded(person.housing_status_at_entry, lists["housing_status"]),
+            "health_coverage_at_entry": coded(person.health_coverage_at_entry, lists["health_coverage"]),
+            "objects_to_evaluation": person.objects_to_evaluation,
         },
         "contracts": [
             {
@@ -300,6 +304,7 @@ def export_record(session: Session, actor: User, participant_id: int) -> dict[st
         if health is None
         else {
             **{field: plain(getattr(health, field)) for field in HEALTH_FIELDS},
+            "had_treating_doctor_first": health.had_treating_doctor_first,
             "updated_at": iso(health.updated_at),
             "updated_by": names.get(health.updated_by_id),
         },

@@ -9,7 +9,7 @@ constraints here, so a bad row is refused whoever writes it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.db import Base, LabelledEnum, enum_type, utcnow
@@ -81,6 +82,18 @@ class TransferState(LabelledEnum):
     CANCELLED = ("cancelled", "Annulé")
 
 
+def _as_inserted(column: str, missing: Any = None) -> Any:
+    """A column default that copies `column` of the row being inserted: the situation « à
+    l'entrée » is what the record said when it was created, and stays so while the record's own
+    column follows the person's situation. Every way of inserting goes through it (services, the
+    demo seed, the benches' bulk loads)."""
+
+    def value(context: DefaultExecutionContext) -> Any:
+        return context.get_current_parameters().get(column, missing)
+
+    return value
+
+
 class Participant(Base):
     """A person employed on an insertion contract and accompanied (« salarié·e en insertion »)."""
 
@@ -105,6 +118,10 @@ class Participant(Base):
     entered_on: Mapped[date] = mapped_column(Date)
     housing_status: Mapped[str] = mapped_column(String(60))
     health_coverage: Mapped[str] = mapped_column(String(60))
+    # The situation at entry, for the entry → exit indicators (« logé·es à l'entrée / à la
+    # sortie »): set once from the record as created, never changed by an update.
+    housing_status_at_entry: Mapped[str] = mapped_column(String(60), default=_as_inserted("housing_status"))
+    health_coverage_at_entry: Mapped[str] = mapped_column(String(60), default=_as_inserted("health_coverage"))
     residence_status: Mapped[str] = mapped_column(String(60))
     residence_permit_expires_on: Mapped[date | None] = mapped_column(Date)
     language_level: Mapped[str | None] = mapped_column(String(10))
@@ -295,6 +312,11 @@ class HealthRecord(Base):
         ForeignKey("participants.id", ondelete="CASCADE"), unique=True
     )
     has_treating_doctor: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether the person had a treating doctor when their health details were first recorded
+    # (« médecin traitant à l'entrée »): set once, never changed by an update.
+    had_treating_doctor_first: Mapped[bool] = mapped_column(
+        Boolean, default=_as_inserted("has_treating_doctor", False)
+    )
     treating_doctor: Mapped[str | None] = mapped_column(String(200))
     rqth: Mapped[bool] = mapped_column(Boolean, default=False)
     rqth_expires_on: Mapped[date | None] = mapped_column(Date)

@@ -100,8 +100,9 @@ DEFINITIONS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "housing_flows": (
             "Logement : de l'entrée à la sortie",
-            "Pour les sorties de la période : situation de logement à l'entrée (celle du dossier) et à "
-            "la sortie (enregistrée avec la sortie), regroupée. En logement : logement autonome "
+            "Pour les sorties de la période : situation de logement à l'entrée (celle que le dossier "
+            "indiquait à sa création, même mis à jour depuis) et à la sortie (enregistrée avec la "
+            "sortie), regroupée. En logement : logement autonome "
             "(social ou privé) ou logement accompagné (résidence sociale, pension de famille, "
             "intermédiation locative) — 50 % à la sortie à l'évaluation de 2017.",
         ),
@@ -112,8 +113,9 @@ DEFINITIONS: MappingProxyType[str, tuple[str, str]] = MappingProxyType(
         ),
         "health": (
             "Santé et droits : de l'entrée à la sortie",
-            "Pour les sorties de la période. Couverture maladie et médecin traitant à l'entrée (ceux "
-            "du dossier) et à la sortie. Meilleure prise en charge santé (75 % en 2017) : couverture "
+            "Pour les sorties de la période. Couverture maladie à l'entrée (celle du dossier "
+            "à sa création) et médecin traitant à l'entrée (quand le volet santé a été rempli pour la "
+            "première fois), et à la sortie. Meilleure prise en charge santé (75 % en 2017) : couverture "
             "plus complète à la sortie (aucune → AME ou PUMa → CSS) ou médecin traitant trouvé. "
             "Accès à plus de droits (75 % en 2017) : au moins un droit ouvert enregistré à la sortie, "
             "ou une couverture maladie obtenue. Dénominateur : sorties dont la situation de santé "

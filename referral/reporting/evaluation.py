@@ -112,15 +112,18 @@ DICTIONARY: tuple[tuple[str, str], ...] = (
     ),
     (
         "logement_entree",
-        "Situation de logement du dossier (code de la liste housing_status).",
+        "Situation de logement à l'entrée, telle que le dossier l'indiquait à sa création "
+        "(code de la liste housing_status).",
     ),
     (
         "couverture_entree",
-        "Couverture maladie du dossier (code health_coverage).",
+        "Couverture maladie à l'entrée, telle que le dossier l'indiquait à sa création "
+        "(code health_coverage).",
     ),
     (
         "medecin_traitant_entree",
-        "A un médecin traitant selon le dossier santé (oui / non / vide : non renseigné).",
+        "Avait un médecin traitant quand le volet santé du dossier a été rempli pour la première "
+        "fois (oui / non / vide : non renseigné).",
     ),
     (
         "type_sortie",
@@ -389,11 +392,11 @@ def evaluation_export(
             Participant.birth_date,
             Participant.programme,
             Participant.entered_on,
-            Participant.housing_status,
-            Participant.health_coverage,
+            Participant.housing_status_at_entry,
+            Participant.health_coverage_at_entry,
             Structure.key,
             Territory.slug,
-            HealthRecord.has_treating_doctor,
+            HealthRecord.had_treating_doctor_first,
             Exit.exited_on,
             Exit.exit_type,
             Exit.housing_status,

@@ -93,11 +93,11 @@ def entry_exit(ctx: Context) -> list[Table]:
     # Housing at entry and at exit: one grouped statement, codes grouped in Python.
     flows: dict[tuple[str, str], int] = defaultdict(int)
     for at_entry, at_exit, count in session.execute(
-        select(Participant.housing_status, Exit.housing_status, func.count())
+        select(Participant.housing_status_at_entry, Exit.housing_status, func.count())
         .join(Exit, Exit.participant_id == Participant.id)
         .where(ctx.paths(), in_period)
-        .group_by(Participant.housing_status, Exit.housing_status)
-        .order_by(Participant.housing_status, Exit.housing_status)
+        .group_by(Participant.housing_status_at_entry, Exit.housing_status)
+        .order_by(Participant.housing_status_at_entry, Exit.housing_status)
     ):
         flows[(_group(at_entry), _group(at_exit))] += int(count)
     groups = [*HOUSING_GROUPS.keys(), UNKNOWN]
@@ -132,9 +132,9 @@ def entry_exit(ctx: Context) -> list[Table]:
     rights_opened = Context.flag(func.json_array_length(Exit.rights_opened) > literal_column("0"))
     for entry_cov, exit_cov, entry_doc, exit_doc, opened, count in session.execute(
         select(
-            Participant.health_coverage,
+            Participant.health_coverage_at_entry,
             Exit.health_coverage,
-            HealthRecord.has_treating_doctor,
+            HealthRecord.had_treating_doctor_first,
             Exit.has_treating_doctor,
             rights_opened,
             func.count(),
@@ -143,9 +143,9 @@ def entry_exit(ctx: Context) -> list[Table]:
         .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
         .where(ctx.paths(), in_period)
         .group_by(
-            Participant.health_coverage,
+            Participant.health_coverage_at_entry,
             Exit.health_coverage,
-            HealthRecord.has_treating_doctor,
+            HealthRecord.had_treating_doctor_first,
             Exit.has_treating_doctor,
             rights_opened,
         )

@@ -180,6 +180,8 @@ def test_the_export_holds_the_whole_record_with_codes_and_labels(session: Sessio
     situation = export["situation"]
     housing = reference.labels(session, "housing_status")
     assert situation["housing_status"] == {"code": "chu", "label": housing["chu"]}
+    assert situation["housing_status_at_entry"] == {"code": "chu", "label": housing["chu"]}
+    assert situation["objects_to_evaluation"] is False
     assert situation["programme"] == {"code": "CVG", "label": "Convergence"}
     assert situation["entered_on"] == ENTRY.isoformat()
     assert situation["monthly_resources"] == 610

@@ -11,6 +11,8 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
+from referral.cases import services as cases
+from referral.cases.models import Participant
 from referral.reporting import indicators
 from referral.reporting.context import Context, Period, Scope
 from referral.reporting.definitions import DAYS_PER_MONTH
@@ -126,6 +128,32 @@ def test_entry_to_exit_housing_health_and_rights(empty_session: Session, world: 
     assert health.cell("doctor_exit", "people") == 2
     assert health.cell("covered_entry", "people") == 2  # Bruno (PUMa), Chloé (AME)
     assert report.table("coverage_flows").cell("aucune", "css") == 1
+
+
+def test_entry_figures_keep_the_situation_the_record_had_at_entry(
+    empty_session: Session, world: World
+) -> None:
+    """The CIP updates the record as the situation changes (Alice housed, her coverage and
+    Bruno's doctor found during the path): « à l'entrée » still says what the record said when
+    it was created, so the progress stays visible."""
+    cases.update_participant(
+        empty_session,
+        world.cip_a,
+        world.people["alice1"].id,
+        {"housing_status": "logement_social", "health_coverage": "css"},
+    )
+    cases.update_health(empty_session, world.cip_a, world.people["bruno"].id, {"has_treating_doctor": True})
+    alice = empty_session.get_one(Participant, world.people["alice1"].id)
+    assert (alice.housing_status, alice.housing_status_at_entry) == ("logement_social", "rue")
+    assert (alice.health_coverage, alice.health_coverage_at_entry) == ("css", "aucune")
+
+    report = compute(empty_session, lyon(world))
+    assert report.table("housing_flows").cell("rue", "logement") == 1  # not « logement → logement »
+    assert report.table("housing_share").cell("entry", "share") == Ratio(0, 3)
+    assert report.table("coverage_flows").cell("aucune", "css") == 1
+    health = report.table("health")
+    assert health.cell("doctor_entry", "people") == 0  # Bruno's doctor came during the path
+    assert health.cell("better_health_care", "share") == Ratio(2, 3)
 
 
 def test_premieres_heures_progression(empty_session: Session, world: World) -> None:
