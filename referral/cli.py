@@ -213,7 +213,9 @@ def tokens_create(email: str, name: str, days: int) -> None:
     click.echo(token)
 
 
-@tokens.command("revoke")
+# A token written before tokens stopped starting with « - » would read as an unknown option:
+# unknown options are taken as the argument instead.
+@tokens.command("revoke", context_settings={"ignore_unknown_options": True})
 @click.argument("token")
 def tokens_revoke(token: str) -> None:
     """Revoke a token."""

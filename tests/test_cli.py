@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral import clock
 from referral.cli import main
-from referral.territories.models import Role, User
+from referral.db import utcnow
+from referral.territories import services as territory_services
+from referral.territories.models import ApiToken, Role, User
 
 
 def run(app: Flask, *args: str):
@@ -76,9 +81,33 @@ def test_tokens_create_prints_the_token_last(app: Flask) -> None:
     assert client.get("/api/v1/participants", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
-def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session) -> None:
-    from datetime import timedelta
+def test_tokens_never_start_with_a_dash_and_an_old_one_is_still_revoked(
+    app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token starting with « - » read as an option: `tokens revoke` answered a usage error."""
+    drawn = iter(["-ancien-jeton-qui-commence-par-un-tiret", "nouveau-jeton-sans-tiret-devant"])
+    monkeypatch.setattr(territory_services.secrets, "token_urlsafe", lambda _size: next(drawn))
+    user = session.scalar(select(User).where(User.email == "cip.fndsa@demo.convergence.test"))
+    token, _row = territory_services.issue_token(session, user)
+    assert token == "nouveau-jeton-sans-tiret-devant"  # the one with a dash was drawn again
 
+    old = "-jeton-d-avant"  # issued before the rule
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=territory_services._token_digest(old),
+            name="ancien",
+            created_at=utcnow(),
+            expires_at=utcnow() + timedelta(days=30),
+        )
+    )
+    session.flush()
+    result = run(app, "tokens", "revoke", old)
+    assert result.exit_code == 0, result.output
+    assert "Jeton révoqué." in result.output
+
+
+def test_match_prints_ranked_proposals_with_reasons(app: Flask, session: Session) -> None:
     from referral.referrals import matching_index
     from tests import factories
 

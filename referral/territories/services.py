@@ -439,6 +439,10 @@ def issue_token(
 ) -> tuple[str, ApiToken]:
     """A new bearer token for `user`; the plain token is returned once and never stored."""
     token = secrets.token_urlsafe(32)
+    while token.startswith("-"):
+        # A token starting with « - » reads as an option on a command line (`referral tokens
+        # revoke`, curl's arguments): drawn again, it loses a sixty-fourth of one character.
+        token = secrets.token_urlsafe(32)
     now = utcnow()
     row = ApiToken(
         user_id=user.id, token_hash=_token_digest(token), name=name, created_at=now, expires_at=now + lifetime

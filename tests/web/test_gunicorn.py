@@ -101,7 +101,9 @@ def test_gunicorn_from_the_procfile_is_ready(
             try:
                 status, headers, body = _get(f"{base}/readyz", {"X-Request-Id": "essai-gunicorn-1"})
                 break
-            except (ConnectionError, urllib.error.URLError):
+            # Refused while the master starts; timed out while its worker is still importing the
+            # application on a busy machine: asked again until the deadline.
+            except (ConnectionError, TimeoutError, urllib.error.URLError):
                 assert time.monotonic() < deadline, f"gunicorn never answered:\n{log_path.read_text()}"
                 time.sleep(0.2)
         assert status == 200, body
