@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -157,12 +158,37 @@ def empty_session(empty_db: Database) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
-def app(db: Database) -> Flask:
+def _test_app(db: Database) -> Flask:
     # Two-factor is required for the national team: the tests that sign the demo admin in through
     # the pages are about other things ("off" is a test-only policy; tests/web/test_two_factor.py
     # builds its apps with the real ones).
     return create_app({"TESTING": True, "DATABASE": db, "SECRET_KEY": "test-secret-key", "TWO_FACTOR": "off"})
+
+
+# Building the application (its routes, the OpenAPI document) takes about a third of a second and
+# a thousand tests ask for one: that was a fifth of the suite. One is built per backend and test
+# process, and each test gets it back with the configuration it was built with and the test's own
+# database. Flask refuses new routes once an application has served a request: a test adding
+# routes asks for `fresh_app`.
+_built_apps: dict[str, tuple[Flask, dict[str, Any]]] = {}
+
+
+@pytest.fixture
+def fresh_app(db: Database) -> Flask:
+    """An application built for this test alone."""
+    return _test_app(db)
+
+
+@pytest.fixture
+def app(db: Database, backend: str) -> Flask:
+    if backend not in _built_apps:
+        built = _test_app(db)
+        _built_apps[backend] = (built, dict(built.config))
+    shared, config = _built_apps[backend]
+    shared.config.clear()
+    shared.config.update(config, DATABASE=db)
+    shared.extensions["referral.database"] = db
+    return shared
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -10,6 +11,12 @@ from referral.db import on_commit
 from referral.exceptions import InvalidInput
 from referral.territories.models import Territory
 from referral.web.request_session import db_session
+
+
+@pytest.fixture
+def app(fresh_app: Flask) -> Flask:
+    """These tests add routes, which Flask refuses once an application served a request."""
+    return fresh_app
 
 
 def test_home_page_asks_to_sign_in(client: FlaskClient) -> None:

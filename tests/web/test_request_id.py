@@ -12,6 +12,12 @@ from flask.testing import FlaskClient
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
 
+@pytest.fixture
+def app(fresh_app: Flask) -> Flask:
+    """These tests add routes, which Flask refuses once an application served a request."""
+    return fresh_app
+
+
 def test_a_fresh_id_on_each_response(client: FlaskClient) -> None:
     first = client.get("/connexion").headers["X-Request-Id"]
     second = client.get("/connexion").headers["X-Request-Id"]

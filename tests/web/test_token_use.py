@@ -30,6 +30,12 @@ from tests.helpers import DEMO
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def app(fresh_app: Flask) -> Flask:
+    """These tests add routes, which Flask refuses once an application served a request."""
+    return fresh_app
+
+
 def _token_writes(database: Database) -> list[str]:
     """The UPDATEs of api_tokens sent from now on, on the test's connection."""
     writes: list[str] = []
