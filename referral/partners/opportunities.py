@@ -264,10 +264,12 @@ def opportunities_page(
     domain: str | None = None,
     partner_id: int | None = None,
     territory_slug: str | None = None,
+    with_details: bool = True,
 ) -> Page[OpportunityLine]:
     """One page of `list_opportunities` as plain rows, in three statements whatever its length:
     the page with its partner's name and the list's total (a window count: no statement of its
-    own), the subtypes, the criteria. No ORM object is built (issue 20)."""
+    own), the subtypes, the criteria (without `with_details`, the lines have none of either: one
+    statement). No ORM object is built (issue 20)."""
     where = _opportunities_query(session, actor, status, domain, partner_id, territory_slug).whereclause
     query = (
         select(*_LINE_COLUMNS, func.count().over().label("total"))
@@ -287,7 +289,7 @@ def opportunities_page(
     ids = [row.id for row in rows]
     subtypes: dict[int, list[str]] = {}
     criteria: dict[int, list[CriterionLine]] = {}
-    if ids:
+    if ids and with_details:
         for opportunity_id, code in session.execute(
             select(opportunity_subtypes.c.opportunity_id, DomainSubtype.code)
             .join(DomainSubtype, DomainSubtype.code == opportunity_subtypes.c.subtype_code)
@@ -319,6 +321,24 @@ def opportunities_page(
         for row in rows
     ]
     return Page(lines, total, request)
+
+
+def opportunity_counts(
+    session: Session, actor: User, partner_ids: Iterable[int], *, territory_slug: str | None = None
+) -> dict[int, int]:
+    """How many opportunities of `list_opportunities` each partner has (those the actor may see:
+    a CIP, the published ones), in one statement."""
+    ids = list(partner_ids)
+    if not ids:
+        return {}
+    where = _opportunities_query(session, actor, None, None, None, territory_slug).whereclause
+    query = (
+        select(Opportunity.partner_id, func.count())
+        .where(Opportunity.partner_id.in_(ids))
+        .group_by(Opportunity.partner_id)
+    )
+    rows = session.execute(query if where is None else query.where(where))
+    return {int(partner_id): int(count) for partner_id, count in rows}
 
 
 def _opportunities_query(
