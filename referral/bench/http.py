@@ -44,16 +44,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from referral.access import opportunity_filter
 from referral.cases.models import Participant
-from referral.db import Database, make_engine
+from referral.db import Database, make_engine, utcnow
 from referral.paging import DEFAULT_LIMIT
 from referral.partners.models import Opportunity, OpportunityStatus, Partner, PartnerTerritory
 from referral.schema import upgrade
 from referral.seeding import seed_all
+from referral.territories import two_factor
 from referral.territories.models import Territory, User
 from referral.territories.queries import user_by_email
 from referral.territories.services import issue_token
@@ -181,6 +183,15 @@ def prepare(url: str, settings: Settings, tokens_per_role: int, echo: Callable[[
             role: [issue_token(session, user, name=f"bench {index}")[0] for index in range(tokens_per_role)]
             for role, user in users.items()
         }
+        # The national team signs in with a second factor (`two_factor.required_for`): enrol the
+        # account as a person would, with the first code of its new secret, and keep the recovery
+        # codes it answers — single-use, one per sign-in, whereas a TOTP code is accepted once per
+        # 30 s step and the phases sign in more often than that.
+        secret = two_factor.new_secret()
+        now = utcnow()
+        recovery_codes = two_factor.enable(
+            session, users["admin"], secret=secret, code=pyotp.TOTP(secret).at(now), now=now
+        )
     database.dispose()
     person = participants[len(participants) // 2]
     admin_token, cp_token, cip_token, coordinator_token = (
@@ -244,6 +255,7 @@ def prepare(url: str, settings: Settings, tokens_per_role: int, echo: Callable[[
             "logins": ACCOUNTS,
             "password": DEMO_PASSWORD,
         },
+        "recovery_codes": {"admin": recovery_codes},
     }
 
 
@@ -437,6 +449,10 @@ def run(output: Path, settings: Settings, echo: Callable[[str], Any] = print) ->
                     )
                     return result
 
+                def second_factor() -> dict[str, str]:
+                    # A recovery code of its own for each role that needs one: single-use.
+                    return {role: codes.pop() for role, codes in plan["recovery_codes"].items()}
+
                 # Every worker builds its matching index, search indexes and caches before measuring.
                 phase(
                     "warm_up",
@@ -445,7 +461,7 @@ def run(output: Path, settings: Settings, echo: Callable[[str], Any] = print) ->
                 )
                 phase(
                     "warm_up_single",
-                    {"kind": "single", "repeat": 3},
+                    {"kind": "single", "repeat": 3, "second_factor": second_factor()},
                     "mise en route des pages (non mesurée)",
                 )
                 phases["healthz"] = phase(
@@ -455,7 +471,7 @@ def run(output: Path, settings: Settings, echo: Callable[[str], Any] = print) ->
                 )
                 phases["single"] = phase(
                     "single",
-                    {"kind": "single", "repeat": settings.repeat},
+                    {"kind": "single", "repeat": settings.repeat, "second_factor": second_factor()},
                     f"une requête à la fois ({settings.repeat} fois chaque appel)",
                 )
                 for users in settings.paced_users:

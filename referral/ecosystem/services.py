@@ -230,6 +230,13 @@ class TerritoryEcosystem:
             self.pictures[kept_as] = render_svg(self.graph, link_for=link_for, title=self.title)
         return self.pictures[kept_as]
 
+    def kept_text(self, name: str, make: Callable[[], str]) -> str:
+        """Text drawn from this ecosystem alone (`name` says which: the page's part below its
+        filter), made once and kept with it like its pictures."""
+        if name not in self.pictures:
+            self.pictures[name] = make()
+        return self.pictures[name]
+
     @cached_property
     def tables(self) -> EcosystemTables:
         return ecosystem_tables(self.graph)

@@ -218,6 +218,7 @@ class ProposalSet:
         "eligible_positions",
         "near_positions",
         "_actual",
+        "_explained",
     )
 
     def __init__(
@@ -251,6 +252,9 @@ class ProposalSet:
         self.eligible_positions = eligible_positions
         self.near_positions = near_positions
         self._actual: dict[str, str] = {}
+        # Each opportunity is explained once: the API's answer lists many twice or more (in
+        # `eligible`, in its need's group, in a gap's near misses), and explaining is most of its cost.
+        self._explained: dict[int, Proposal] = {}
 
     @property
     def participant_id(self) -> int:
@@ -365,24 +369,28 @@ class ProposalSet:
 
     def proposals(self, positions: np.ndarray) -> list[Proposal]:
         """Opportunities of the territory (by position in the index), fully explained, in that order."""
-        # Numbers leave NumPy in one go per array: element access is slow, words are per opportunity.
-        contributions = np.vstack(
-            (
-                self.need[positions],
-                self.urgency[positions],
-                self.soft[positions],
-                self.statics.parts[:, positions],
-            )
-        ).T.tolist()
-        scores = self.score[positions].tolist()
-        blockers = self.blockers[positions].tolist()
-        since = _refusal_since(self.today)
-        return [
-            self._proposal(position, dict(zip(FACTORS, parts, strict=True)), score, count == 0, since)
-            for position, parts, score, count in zip(
-                positions.tolist(), contributions, scores, blockers, strict=True
-            )
-        ]
+        wanted = positions.tolist()
+        explained = self._explained
+        missing = [position for position in dict.fromkeys(wanted) if position not in explained]
+        if missing:
+            fresh = np.array(missing, dtype=np.intp)
+            # Numbers leave NumPy in one go per array: element access is slow, words are per opportunity.
+            contributions = np.vstack(
+                (
+                    self.need[fresh],
+                    self.urgency[fresh],
+                    self.soft[fresh],
+                    self.statics.parts[:, fresh],
+                )
+            ).T.tolist()
+            scores = self.score[fresh].tolist()
+            blockers = self.blockers[fresh].tolist()
+            since = _refusal_since(self.today)
+            for position, parts, score, count in zip(missing, contributions, scores, blockers, strict=True):
+                explained[position] = self._proposal(
+                    position, dict(zip(FACTORS, parts, strict=True)), score, count == 0, since
+                )
+        return [explained[position] for position in wanted]
 
     def _proposal(
         self, position: int, breakdown: dict[str, float], score: float, is_eligible: bool, since: date

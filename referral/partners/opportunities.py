@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,7 +24,7 @@ from referral.cases.models import DataCategory
 from referral.db import assign_changed, rowcount, utcnow
 from referral.exceptions import InvalidInput, PermissionDenied
 from referral.matching.registry import FIELDS, OPERATORS
-from referral.paging import Page, PageRequest, page_of
+from referral.paging import Page, PageRequest
 from referral.partners import lifecycle, rules
 from referral.partners.exceptions import (
     InvalidOpportunity,
@@ -39,6 +39,7 @@ from referral.partners.models import (
     OpportunityRevision,
     OpportunityStatus,
     Partner,
+    opportunity_subtypes,
 )
 from referral.partners.rules import OPPORTUNITY_FIELD_LABELS, OPPORTUNITY_FIELDS, criterion_state, iso
 from referral.partners.scope import BUILDERS_ONLY, check_domain, known_territory, require_builder
@@ -185,6 +186,75 @@ def list_opportunities(
     return list(session.scalars(query))
 
 
+@dataclass(frozen=True)
+class CriterionLine:
+    field: str
+    op: str
+    value: Any
+    hard: bool
+    weight: float
+
+
+@dataclass(frozen=True)
+class OpportunityLine:
+    """One opportunity of a list, read as plain rows: what the API's list shows, nothing else."""
+
+    id: int
+    partner_id: int
+    partner_name: str
+    territory_id: int | None
+    title: str
+    domain_code: str
+    description: str | None
+    capacity: int
+    places_taken: int
+    answer_delay_days: int
+    requires_cp_validation: bool
+    valid_from: date | None
+    valid_until: date | None
+    procedure: str | None
+    documents_required: list[str]
+    shared_categories: list[str]
+    tags: list[str]
+    status: OpportunityStatus
+    version: int
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    subtypes: list[str]
+    criteria: list[CriterionLine]
+
+    @property
+    def places_left(self) -> int:
+        return self.capacity - self.places_taken
+
+
+_LINE_COLUMNS = (
+    Opportunity.id,
+    Opportunity.partner_id,
+    Partner.name.label("partner_name"),
+    Opportunity.territory_id,
+    Opportunity.title,
+    Opportunity.domain_code,
+    Opportunity.description,
+    Opportunity.capacity,
+    Opportunity.places_taken,
+    Opportunity.answer_delay_days,
+    Opportunity.requires_cp_validation,
+    Opportunity.valid_from,
+    Opportunity.valid_until,
+    Opportunity.procedure,
+    Opportunity.documents_required,
+    Opportunity.shared_categories,
+    Opportunity.tags,
+    Opportunity.status,
+    Opportunity.version,
+    Opportunity.published_at,
+    Opportunity.created_at,
+    Opportunity.updated_at,
+)
+
+
 def opportunities_page(
     session: Session,
     actor: User,
@@ -194,10 +264,81 @@ def opportunities_page(
     domain: str | None = None,
     partner_id: int | None = None,
     territory_slug: str | None = None,
-) -> Page[Opportunity]:
-    """One page of `list_opportunities`, its partners, subtypes and criteria in four statements."""
-    query = _opportunities_query(session, actor, status, domain, partner_id, territory_slug)
-    return page_of(session, query, request)
+    with_details: bool = True,
+) -> Page[OpportunityLine]:
+    """One page of `list_opportunities` as plain rows, in three statements whatever its length:
+    the page with its partner's name and the list's total (a window count: no statement of its
+    own), the subtypes, the criteria (without `with_details`, the lines have none of either: one
+    statement). No ORM object is built (issue 20)."""
+    where = _opportunities_query(session, actor, status, domain, partner_id, territory_slug).whereclause
+    query = (
+        select(*_LINE_COLUMNS, func.count().over().label("total"))
+        .join(Partner, Partner.id == Opportunity.partner_id)
+        .order_by(Opportunity.title, Opportunity.id)
+        .limit(request.limit)
+        .offset(request.offset)
+    )
+    rows = session.execute(query if where is None else query.where(where)).all()
+    if rows:
+        total = int(rows[0].total)
+    elif request.number == 1:
+        total = 0
+    else:  # past the last page: the window saw no row, count them apart
+        counted = select(func.count()).select_from(Opportunity)
+        total = session.scalar(counted if where is None else counted.where(where)) or 0
+    ids = [row.id for row in rows]
+    subtypes: dict[int, list[str]] = {}
+    criteria: dict[int, list[CriterionLine]] = {}
+    if ids and with_details:
+        for opportunity_id, code in session.execute(
+            select(opportunity_subtypes.c.opportunity_id, DomainSubtype.code)
+            .join(DomainSubtype, DomainSubtype.code == opportunity_subtypes.c.subtype_code)
+            .where(opportunity_subtypes.c.opportunity_id.in_(ids))
+            .order_by(opportunity_subtypes.c.opportunity_id, DomainSubtype.position, DomainSubtype.code)
+        ):
+            subtypes.setdefault(opportunity_id, []).append(code)
+        for row in session.execute(
+            select(
+                Criterion.opportunity_id,
+                Criterion.field,
+                Criterion.op,
+                Criterion.value,
+                Criterion.hard,
+                Criterion.weight,
+            )
+            .where(Criterion.opportunity_id.in_(ids))
+            .order_by(Criterion.opportunity_id, Criterion.position, Criterion.id)
+        ):
+            criteria.setdefault(row.opportunity_id, []).append(
+                CriterionLine(row.field, row.op, row.value, row.hard, row.weight)
+            )
+    lines = [
+        OpportunityLine(
+            **{column.key: getattr(row, column.key) for column in _LINE_COLUMNS},
+            subtypes=subtypes.get(row.id, []),
+            criteria=criteria.get(row.id, []),
+        )
+        for row in rows
+    ]
+    return Page(lines, total, request)
+
+
+def opportunity_counts(
+    session: Session, actor: User, partner_ids: Iterable[int], *, territory_slug: str | None = None
+) -> dict[int, int]:
+    """How many opportunities of `list_opportunities` each partner has (those the actor may see:
+    a CIP, the published ones), in one statement."""
+    ids = list(partner_ids)
+    if not ids:
+        return {}
+    where = _opportunities_query(session, actor, None, None, None, territory_slug).whereclause
+    query = (
+        select(Opportunity.partner_id, func.count())
+        .where(Opportunity.partner_id.in_(ids))
+        .group_by(Opportunity.partner_id)
+    )
+    rows = session.execute(query if where is None else query.where(where))
+    return {int(partner_id): int(count) for partner_id, count in rows}
 
 
 def _opportunities_query(

@@ -137,6 +137,16 @@ def partners_page(
     return page_of(session, _partners_query(session, actor, territory_slug), request)
 
 
+def partner_lines_page(
+    session: Session, actor: User, request: PageRequest, *, territory_slug: str | None = None
+) -> Page[Any]:
+    """One page of `list_partners` as plain rows (id, name, kind, town): the network page's list,
+    one statement (two past the first page) whatever the network's size."""
+    where = _partners_query(session, actor, territory_slug).whereclause
+    query = select(Partner.id, Partner.name, Partner.kind, Partner.town).order_by(Partner.name, Partner.id)
+    return page_of(session, query if where is None else query.where(where), request, scalars=False)
+
+
 def _partners_query(session: Session, actor: User, territory_slug: str | None) -> Select[Partner]:
     query = select(Partner).where(partner_filter(actor))
     if territory_slug:

@@ -34,6 +34,7 @@ HEALTH_ROLES = frozenset({Role.CIP, Role.CP})
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 STEP = 30  # seconds per TOTP code
+DIGITS = 6  # per TOTP code (pyotp's default, what every authenticator app shows)
 
 
 def required_for(user: User, policy: str) -> bool:
@@ -155,7 +156,9 @@ def verify(session: Session, user: User, code: str, *, remote_addr: str, now: da
         )
     typed = _normalised(code)
     accepted = False
-    if user.totp_secret is not None and typed.isdigit():
+    # Six digits are a TOTP code; anything else may be a recovery code — ten hex characters,
+    # which are all digits about once in a hundred codes and must not be taken for a TOTP one.
+    if user.totp_secret is not None and typed.isdigit() and len(typed) == DIGITS:
         step = _matching_step(user.totp_secret, typed, now, user.totp_last_step)
         if step is not None:
             user.totp_last_step = step

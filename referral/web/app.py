@@ -21,6 +21,7 @@ from referral.config import (
     production_problems,
 )
 from referral.db import Database
+from referral.web.json_provider import FastJSONProvider
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Raises `ConfigurationError` (French, saying what to set) when production would start unsafe.
     """
     app = Flask(__name__, instance_path=str(INSTANCE_PATH), instance_relative_config=False)
+    app.json = FastJSONProvider(app)
     app.config.from_object(config_class())
     app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)  # no CDN: Bootstrap-Flask serves its copy
     app.config.from_mapping(environment_settings())

@@ -93,18 +93,20 @@ def paged(page: Page[Any]) -> tuple[list[Any], int, dict[str, str]]:
     return page.items, 200, page_headers(page)
 
 
-def page_number(args: Mapping[str, str]) -> int:
-    """The page a page's address asks for (``?page=``): a person who edits the address by hand
-    gets the first page rather than an error page when it is not a number in range."""
-    raw = args.get("page", "")
+def page_number(args: Mapping[str, str], name: str = "page") -> int:
+    """The page a page's address asks for (``?page=``, or ``?<name>=`` for a page's second list):
+    a person who edits the address by hand gets the first page rather than an error page when it
+    is not a number in range."""
+    raw = args.get(name, "")
     # ASCII digits only ("²".isdigit() is true), and few of them.
     if raw.isascii() and raw.isdigit() and len(raw) <= 6:
         return min(max(int(raw), 1), MAX_PAGE)
     return 1
 
 
-def page_link(number: int) -> str:
-    """This page's address for page `number` of its list, its search and filters kept."""
-    arguments = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
-    arguments.append(("page", str(number)))
+def page_link(number: int, name: str = "page") -> str:
+    """This page's address for page `number` of its list (`name`: the argument of a page's second
+    list), its search, filters and other lists' pages kept."""
+    arguments = [(key, value) for key, value in request.args.items(multi=True) if key != name]
+    arguments.append((name, str(number)))
     return f"{request.path}?{urlencode(arguments)}"

@@ -102,6 +102,26 @@ def test_the_national_team_must_set_it_up_before_anything_else(client: FlaskClie
     assert enter_code(client, codes[0]).status_code == 401
 
 
+def test_a_recovery_code_of_digits_only_is_still_a_recovery_code(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ten hex characters are all digits for about one code in a hundred: such a code was taken
+    # for a TOTP code and refused.
+    admin = demo(session, "admin")
+    secret = two_factor.new_secret()
+    digits = iter(f"{number:010d}" for number in range(1234567890, 1234567900))
+    with monkeypatch.context() as patched:
+        patched.setattr(two_factor.secrets, "token_hex", lambda _size: next(digits))
+        codes = two_factor.enable(session, admin, secret=secret, code=pyotp.TOTP(secret).now())
+    session.commit()
+    assert codes[0] == "12345-67890"
+    login(client, DEMO["admin"])
+    assert enter_code(client, codes[0]).status_code == 302
+    sign_out(client)
+    login(client, DEMO["admin"])
+    assert enter_code(client, codes[0]).status_code == 401  # single use, as any recovery code
+
+
 def test_wrong_codes_are_limited(client: FlaskClient, session: Session) -> None:
     admin = demo(session, "admin")
     secret = two_factor.new_secret()

@@ -49,6 +49,13 @@ def test_bench_runs_at_a_tiny_scale(tmp_path: Path) -> None:
         "graphml",
     }
     assert written["territory"]["betweenness"]["same_result"] is True
+    # The page once cached, through the application, for the generated territory shown as Lyon's.
+    cached = written["territory"]["cached_page"]
+    assert cached["nodes"] == written["territory"]["size"]["nodes"]
+    assert cached["repeats"] == 30
+    assert 0 < cached["p50_ms"] <= cached["p95_ms"] <= cached["max_ms"]
+    assert cached["target_p95_ms"] == 200.0
+    assert cached["html_bytes"] > 0
     assert set(written["national"]["seconds"]) >= {
         "build",
         "analytics",

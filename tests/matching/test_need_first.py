@@ -4,6 +4,8 @@ answers a need. No database."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from referral.bench.baselines import DoubleLoop
 from referral.matching.snapshot import OpenNeed
 from tests.matching.factories import TODAY, criterion, match, opportunity, participant, reference
@@ -135,3 +137,28 @@ def test_the_double_loop_follows_the_same_rule() -> None:
     engine = match(person, *offers).eligible_ids
     loop, _, _ = DoubleLoop(offers, reference()).match(person, TODAY)
     assert [oid for oid, _ in loop] == engine == [2, 4, 3, 1]
+
+
+def test_an_opportunity_listed_twice_is_explained_once_and_the_same_each_time() -> None:
+    """The answer lists an opportunity in `eligible` and in its need's group (a near miss in
+    `near_misses`, its group and the gap's causes): it is explained once, and each place shows
+    what a set that never explained it before would show."""
+    person = participant(needs=(HOUSING, HEALTH), programme="PHC", monthly_resources=300)
+    offers = [
+        opportunity(id=1, criteria=(criterion("driving_licence", "eq", True, hard=False),)),
+        opportunity(id=2, criteria=(criterion("programme", "eq", "CVG"),)),
+        flooded(id=3, domain="sante", subtypes=(), criteria=(criterion("monthly_resources", "gte", 500),)),
+        flooded(id=4, domain="emploi", subtypes=()),
+    ]
+    ranked = match(person, *offers)
+    answer = ranked.to_dict()
+    assert len(ranked._explained) == len(offers)  # every offer shows, each explained once
+    for section in ("eligible", "near_misses", "others"):
+        for shown in answer[section]:
+            fresh = match(person, *offers)
+            position = int(np.searchsorted(fresh.index.ids, shown["opportunity_id"]))
+            assert shown == fresh.proposal(position).to_dict()
+    by_id = {p["opportunity_id"]: p for p in answer["eligible"] + answer["near_misses"]}
+    for group in answer["by_need"]:
+        for shown in group["eligible"] + group["near_misses"]:
+            assert shown == by_id[shown["opportunity_id"]]

@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
+from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,6 +81,45 @@ def test_the_page_shows_the_picture_the_analytics_and_the_downloads(client: Flas
     assert "<script" not in html
     assert " style=" not in html
     assert "/static/network.css" in html
+
+
+def test_the_page_below_its_filter_is_drawn_once_per_kept_ecosystem(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    """The tables, lists and picture come from the kept ecosystem alone: drawn on the first
+    page, reused on the next (the same HTML), drawn again once the data changed."""
+    drawn: list[str] = []
+
+    def note(_sender: Flask, template: Any, **_context: Any) -> None:
+        drawn.append(template.name)
+
+    login(client, DEMO["coordinator"])
+    with template_rendered.connected_to(note, app):
+        first = client.get("/ecosysteme/lyon").get_data(as_text=True)
+        second = client.get("/ecosysteme/lyon").get_data(as_text=True)
+        assert drawn.count("network/_ecosystem.html") == 1
+        assert drawn.count("network/territory.html") == 2
+        assert first == second
+        # Another filter is another kept ecosystem.
+        client.get("/ecosysteme/lyon?domain=logement")
+        assert drawn.count("network/_ecosystem.html") == 2
+        # A change of the data it is drawn from (`cache.data_version`): drawn again, with it.
+        lyon = territory_by_slug(session, "lyon")
+        session.add(
+            Structure(
+                territory_id=lyon.id,
+                key="nouvelle-pour-la-carte",
+                name="Structure nouvelle pour la carte",
+                town="Lyon",
+                region="Auvergne-Rhône-Alpes",
+                carries_cvg=True,
+            )
+        )
+        session.commit()
+        third = client.get("/ecosysteme/lyon").get_data(as_text=True)
+    assert drawn.count("network/_ecosystem.html") == 3
+    assert "Structure nouvelle pour la carte" in third
+    assert "Structure nouvelle pour la carte" not in first
 
 
 def test_every_node_links_to_its_page_or_its_line(client: FlaskClient) -> None:

@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral.cases.models import Participant
+from referral.partners import opportunities
 from referral.referrals.models import ReferralState, ReferralTransition
 from referral.territories.models import Role
 from referral.territories.queries import user_by_email
+from referral.web.schemas.partners import OpportunitySchema
 from tests import factories
 from tests.helpers import DEMO, login
 
@@ -284,3 +286,36 @@ def test_my_people_page_shows_fifty_a_page_with_its_search(
     assert statements_for(client, count_statements, "/salaries/?page=2") == statements_for(
         client, count_statements, "/salaries/"
     )
+
+
+# --- The opportunity list: plain rows, the same answer as the schema's --------------------------
+
+
+@pytest.mark.parametrize("who", ["cp_logement", "admin", "cip"])
+def test_the_opportunity_list_answers_what_the_schema_dumps(
+    client: FlaskClient, session: Session, bearer: Headers, who: str
+) -> None:
+    """The list reads plain rows and writes them out itself: page after page, field for field
+    the same as `OpportunitySchema` dumping the opportunities, in the same order."""
+    user = user_by_email(session, DEMO[who])
+    assert user is not None
+    expected = OpportunitySchema(many=True).dump(opportunities.list_opportunities(session, user))
+    assert expected, "the demo has opportunities for every role"
+    served: list[dict[str, Any]] = []
+    url: str | None = "/api/v1/opportunities?limit=7"
+    while url:
+        response = client.get(url, headers=bearer(who))
+        assert response.status_code == 200
+        assert int(response.headers["X-Total-Count"]) == len(expected)
+        served += response.get_json()
+        url = links(response).get("next")
+    assert served == expected
+
+
+def test_an_opportunity_page_past_the_last_still_says_the_total(client: FlaskClient, bearer: Headers) -> None:
+    cp = bearer("cp_logement")
+    total = int(client.get("/api/v1/opportunities", headers=cp).headers["X-Total-Count"])
+    past = client.get("/api/v1/opportunities?page=999", headers=cp)
+    assert past.status_code == 200
+    assert past.get_json() == []
+    assert int(past.headers["X-Total-Count"]) == total

@@ -3,6 +3,7 @@ editor, states, history, search without JavaScript, meetings, office hours, work
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -381,3 +382,88 @@ def test_the_network_page_reads_a_fixed_number_of_times(
         )
     session.commit()
     assert queries_for("/reseau/") == before
+
+
+# --- The network page, 50 partners and 50 opportunities a page (issue 20) ---------------------
+
+
+def _grow_network(session: Session, count: int, prefix: str) -> None:
+    lyon = factories.territory(session)
+    for index in range(count):
+        partner = factories.partner(session, name=f"{prefix} {index:03d}")
+        session.add(PartnerTerritory(partner_id=partner.id, territory_id=lyon.id))
+        factories.opportunity(
+            session, partner_id=partner.id, territory_id=lyon.id, title=f"{prefix} offre {index:03d}"
+        )
+    session.commit()
+
+
+def _names(html: str, prefix: str) -> list[str]:
+    return re.findall(rf">({prefix}(?: offre)? \d{{3}})</a>", html)
+
+
+def _totals(html: str) -> tuple[int, int]:
+    partners, offers = re.findall(
+        r'(?:Partenaires|Opportunités) <span class="badge bg-secondary">(\d+)</span>', html
+    )
+    return int(partners), int(offers)
+
+
+def test_the_network_page_shows_fifty_partners_a_page_with_the_search_over_all(
+    cp_client: FlaskClient, session: Session, count_statements
+) -> None:
+    _grow_network(session, 60, "Zzpagine")
+    first = cp_client.get("/reseau/").get_data(as_text=True)
+    partners_total, offers_total = _totals(first)
+    last_partners, last_offers = -(-partners_total // 50), -(-offers_total // 50)
+    assert min(last_partners, last_offers) >= 2
+    assert f"page 1 sur {last_partners}" in first
+    assert f"page 1 sur {last_offers}" in first
+    assert 'href="/reseau/?page=2" rel="next"' in first
+    assert 'href="/reseau/?page_offres=2" rel="next"' in first
+
+    # Every partner and opportunity is reached exactly once, page after page, at most 50 a page;
+    # the last page of a list has no next link.
+    seen: list[str] = []
+    for number in range(1, max(last_partners, last_offers) + 1):
+        html = cp_client.get(f"/reseau/?page={number}&page_offres={number}").get_data(as_text=True)
+        partner_links = re.findall(r'href="/reseau/partenaires/\d+"', html)
+        offer_links = re.findall(r'href="/reseau/opportunites/\d+"', html)
+        assert len(partner_links) == min(50, max(0, partners_total - 50 * (number - 1)))
+        assert len(offer_links) == min(50, max(0, offers_total - 50 * (number - 1)))
+        if number == last_partners:
+            assert f"page {number} sur {number}" in html
+            assert f"page={number + 1}" not in html
+        seen += _names(html, "Zzpagine")
+    expected = [f"Zzpagine {i:03d}" for i in range(60)] + [f"Zzpagine offre {i:03d}" for i in range(60)]
+    assert sorted(seen) == sorted(expected)
+
+    # Each list's links keep the other's page.
+    middle = cp_client.get("/reseau/?page_offres=2").get_data(as_text=True)
+    assert "/reseau/?page_offres=2&amp;page=2" in middle
+    assert "/reseau/?page_offres=1" in middle
+
+    # A page number that is not one shows the first page; one past the last, an empty list.
+    for bad in ("abc", "0", "-2", "²", "9" * 20):
+        response = cp_client.get(f"/reseau/?page={bad}")
+        assert response.status_code == 200
+        assert f"page 1 sur {last_partners}" in response.get_data(as_text=True)
+    beyond = cp_client.get("/reseau/?page=999&page_offres=999").get_data(as_text=True)
+    assert _names(beyond, "Zzpagine") == []
+    assert _totals(beyond) == (partners_total, offers_total)
+
+    # The search looks through the whole network, not the page shown.
+    found = cp_client.get("/reseau/?q=zzpagine 059").get_data(as_text=True)
+    assert "Zzpagine 059" in found
+
+    # As many statements for a page whatever the network's size, and for any page.
+    with count_statements() as sent:
+        assert cp_client.get("/reseau/").status_code == 200
+    before = len(sent)
+    _grow_network(session, 30, "Encore")
+    with count_statements() as sent:
+        assert cp_client.get("/reseau/").status_code == 200
+    assert len(sent) == before
+    with count_statements() as sent:
+        assert cp_client.get("/reseau/?page=2&page_offres=2").status_code == 200
+    assert len(sent) == before

@@ -96,6 +96,63 @@ def test_an_inactive_account_token_is_refused(client: FlaskClient, session: Sess
     assert client.get("/api/v1/territories", headers=headers).status_code == 401
 
 
+def _sent(database: Database) -> list[str]:
+    """Every statement sent from now on, on the test's connection."""
+    sent: list[str] = []
+    event.listen(
+        database.bind, "before_cursor_execute", lambda _c, _k, statement, *_a: sent.append(statement)
+    )
+    return sent
+
+
+def test_a_recent_token_costs_one_read_and_no_write(
+    client: FlaskClient, session: Session, db: Database
+) -> None:
+    """Within the period the token and its user are one SELECT of the request's own session: no
+    side transaction (no savepoint here), no UPDATE, no second read of the user."""
+    user = session.scalar(select(User).where(User.email == DEMO["cip"]))
+    with time_machine.travel(T0, tick=False):
+        token, _row = issue_token(session, user)
+        session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/territories", headers=headers).status_code == 200  # noted: the first use
+        sent = _sent(db)
+        assert client.get("/api/v1/territories", headers=headers).status_code == 200
+    on_tokens = [statement for statement in sent if "api_tokens" in statement.lower()]
+    assert len(on_tokens) == 1
+    assert on_tokens[0].lstrip().upper().startswith("SELECT")
+    # Here the request's own session is a savepoint of the test's transaction; a side
+    # transaction would be a second one.
+    assert sum(statement.upper().startswith("SAVEPOINT") for statement in sent) == 1
+    assert not [
+        statement for statement in sent if "FROM users" in statement and "api_tokens" not in statement
+    ]
+
+
+@pytest.mark.parametrize("change", ["revoked", "expired", "deactivated"])
+def test_a_token_refused_within_the_period_is_refused_at_once(
+    client: FlaskClient, session: Session, change: str
+) -> None:
+    """Skipping the write never skips the checks: a token used a minute ago and revoked, expired
+    or whose account was closed since is refused on its next request."""
+    user = session.scalar(select(User).where(User.email == DEMO["cip"]))
+    with time_machine.travel(T0, tick=False):
+        token, row = issue_token(session, user, lifetime=timedelta(minutes=2))
+        session.commit()
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/territories", headers=headers).status_code == 200
+    assert _last_used(session, row.id) == T0
+    if change == "revoked":
+        session.get(ApiToken, row.id).revoked_at = T0 + timedelta(seconds=30)
+    elif change == "deactivated":
+        session.get(User, user.id).is_active = False
+    session.commit()
+    later = T0 + timedelta(minutes=3 if change == "expired" else 1)
+    assert later - T0 < TOKEN_USE_PERIOD  # the last use is still recent: no write was due
+    with time_machine.travel(later, tick=False):
+        assert client.get("/api/v1/territories", headers=headers).status_code == 401
+
+
 def _probe_pending_changes(app: Flask, seen: list[set[str]]) -> None:
     @app.get("/api/v1/_probe/pending")
     def pending() -> dict[str, bool]:

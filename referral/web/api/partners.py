@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify
 from flask_smorest import Blueprint
 
 from referral.paging import page_of_list
 from referral.partners import deployments, opportunities, search, services
 from referral.web.auth import current_user, login_required
-from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_request, paged
+from referral.web.paging import PAGE_HEADERS, PageQuerySchema, page_headers, page_request, paged
 from referral.web.request_session import db_session
 from referral.web.schemas.partners import (
     DeploymentInSchema,
@@ -30,6 +31,7 @@ from referral.web.schemas.partners import (
     PartnerQuerySchema,
     PartnerSchema,
     SearchQuerySchema,
+    opportunity_lines_json,
 )
 
 blp = Blueprint("partners", __name__, description="Partenaires et opportunités")
@@ -124,11 +126,11 @@ def list_opportunities(query: dict[str, Any]) -> Any:
     une page à la fois (`limit`, `page`, en-têtes `Link` et `X-Total-Count`)."""
     request = page_request(query)
     territory = query.pop("territory", None)
-    return paged(
-        opportunities.opportunities_page(
-            db_session(), current_user(), request, territory_slug=territory, **query
-        )
+    page = opportunities.opportunities_page(
+        db_session(), current_user(), request, territory_slug=territory, **query
     )
+    # Plain rows written out as `OpportunitySchema` would dump them (the schema documents them).
+    return jsonify(opportunity_lines_json(page.items)), 200, page_headers(page)
 
 
 @blp.route("/opportunities", methods=["POST"])

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
 from marshmallow import fields, validate
 
 from referral.matching.registry import FIELD_CODES, OPERATOR_CODES
 from referral.partners.models import DeploymentStatus, OpportunityStatus
+from referral.partners.opportunities import OpportunityLine
 from referral.web.limits import ID_MAX
 from referral.web.paging import PageQuerySchema
 from referral.web.schemas.base import BaseSchema, Id, enum_of, length, number_range, one_of
@@ -172,6 +177,59 @@ class OpportunitySchema(BaseSchema):
     published_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+def _strings(values: list[str] | None) -> list[str] | None:
+    return None if values is None else [str(value) for value in values]
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def opportunity_lines_json(lines: Iterable[OpportunityLine]) -> list[dict[str, Any]]:
+    """A page of opportunities as `OpportunitySchema` dumps them, written out field by field:
+    marshmallow took as long as the rest of the request for a page of 50 (issue 20). A test
+    holds the two to the same output."""
+    return [
+        {
+            "id": line.id,
+            "partner_id": line.partner_id,
+            "partner_name": line.partner_name,
+            "territory_id": line.territory_id,
+            "title": line.title,
+            "domain": line.domain_code,
+            "subtypes": list(line.subtypes),
+            "description": line.description,
+            "capacity": line.capacity,
+            "places_left": line.places_left,
+            "answer_delay_days": line.answer_delay_days,
+            "requires_cp_validation": line.requires_cp_validation,
+            "valid_from": _iso(line.valid_from),
+            "valid_until": _iso(line.valid_until),
+            "criteria": [
+                {
+                    "field": criterion.field,
+                    "op": criterion.op,
+                    "value": criterion.value,
+                    "hard": criterion.hard,
+                    "weight": None if criterion.weight is None else float(criterion.weight),
+                }
+                for criterion in line.criteria
+            ],
+            "procedure": line.procedure,
+            "documents_required": _strings(line.documents_required),
+            "shared_categories": _strings(line.shared_categories),
+            "tags": _strings(line.tags),
+            "status": line.status.value,
+            "places_taken": line.places_taken,
+            "version": line.version,
+            "published_at": _iso(line.published_at),
+            "created_at": _iso(line.created_at),
+            "updated_at": _iso(line.updated_at),
+        }
+        for line in lines
+    ]
 
 
 class CriterionInSchema(BaseSchema):

@@ -15,13 +15,13 @@ nothing is written. Pages work without JavaScript; the search box also searches 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from referral.exceptions import DomainError
+from referral.paging import PageRequest
 from referral.partners import deployments, opportunities, scope, search, services
 from referral.partners.exceptions import LikelyDuplicatePartner
 from referral.partners.models import DeploymentStatus, Partner
@@ -29,12 +29,17 @@ from referral.reference import queries as reference
 from referral.territories import queries as territory_queries
 from referral.web.auth import current_user, login_required
 from referral.web.forms import load_form
+from referral.web.paging import page_link, page_number
 from referral.web.request_session import db_session
 from referral.web.schemas.partner_forms import DeploymentFormSchema, PartnerEditFormSchema, PartnerFormSchema
 
 bp = Blueprint("partner_pages", __name__, url_prefix="/reseau")
 
 CONTACT_ROWS_EXTRA = 1
+# The network page shows this many partners, and this many opportunities, a page (issue 20); the
+# opportunities' page number has an argument of its own.
+PAGE_SIZE = 50
+OPPORTUNITY_PAGE = "page_offres"
 
 
 def territory_slug() -> str | None:
@@ -78,12 +83,25 @@ def index() -> str:
             session, user, query, territory_slug=slug, limit=20
         )
     else:
-        context["partners"] = services.list_partners(session, user, territory_slug=slug)
-        context["opportunities"] = opportunities.list_opportunities(session, user, territory_slug=slug)
-        # Counted from what the user may see (a CIP: published opportunities only), in one query.
-        context["opportunity_counts"] = Counter(
-            opportunity.partner_id for opportunity in context["opportunities"]
+        # 50 a page each, like « Mes salarié·es »; the search above looks through everything.
+        args = request.args
+        partners = services.partner_lines_page(
+            session, user, PageRequest(limit=PAGE_SIZE, number=page_number(args)), territory_slug=slug
         )
+        context["partners"] = partners
+        context["opportunities"] = opportunities.opportunities_page(
+            session,
+            user,
+            PageRequest(limit=PAGE_SIZE, number=page_number(args, OPPORTUNITY_PAGE)),
+            territory_slug=slug,
+            with_details=False,
+        )
+        # Counted from what the user may see (a CIP: published opportunities only), in one query.
+        context["opportunity_counts"] = opportunities.opportunity_counts(
+            session, user, (partner.id for partner in partners.items), territory_slug=slug
+        )
+        context["page_link"] = page_link
+        context["opportunity_page"] = OPPORTUNITY_PAGE
     context["kinds"] = reference.labels(session, "partner_kind")
     context["domains"] = {domain.code: domain.label for domain in reference.domains(session)}
     context["may_build"] = scope.may_manage_partners(user)
