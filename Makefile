@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_PARTICIPANTS ?= 60
-PYTEST_ARGS ?= -n auto --dist loadfile
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 .PHONY: install init-db seed run test fuzz lint format clean
 
