@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import (
@@ -125,12 +126,21 @@ class Context:
             return select(Structure.id).where(Structure.territory_id == self.scope.id)
         return select(Structure.id)
 
+    @cached_property
+    def territory_structures(self) -> list[int]:
+        """The structures of a territory scope, read once per report: written into each
+        statement as a list of ids, the database looks the people up by structure (index
+        `ix_participants_structure_id_last_name`) knowing how few they are. Behind a subquery,
+        PostgreSQL misjudged how many people a territory has and read all of them, then hashed
+        every offer of the country to join a hundred referrals (issue 17, point 11)."""
+        return list(self.session.scalars(self.structure_ids().order_by(Structure.id)))
+
     def paths(self) -> ColumnElement[bool]:
         """The records counted: those of the scope's structures, of the chosen programme."""
         if self.scope.kind == "structure":
             condition: ColumnElement[bool] = Participant.structure_id == self.scope.id
         elif self.scope.kind == "territory":
-            condition = Participant.structure_id.in_(self.structure_ids())
+            condition = Participant.structure_id.in_(self.territory_structures)
         else:
             condition = true()
         if self.programme is not None:

@@ -8,6 +8,8 @@ and small counts are protected there too (`figures.protect`).
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from referral.reporting.activity import activity
 from referral.reporting.context import Context
 from referral.reporting.exits import entry_exit, exits
@@ -26,8 +28,24 @@ SECTIONS = (
 )
 
 
+# PostgreSQL settings for the rest of the report's transaction (`SET LOCAL`: gone at its end).
+# - work_mem: the national report groups every path by person and every open need by domain;
+#   under the default 4 MB those sorts and hashes spill to disk (`EXPLAIN ANALYZE`: external
+#   merge, hash batches written). 64 MB holds them for 150,000 people; one report at a time per
+#   connection, so the memory is bounded by the pool.
+# - random_page_cost: the rows the indicators read are in the cache (every buffer a hit in
+#   `EXPLAIN (ANALYZE, BUFFERS)`), so fetching a row by index costs about what reading it in a
+#   scan does. With the default (4, a spinning disk's), a territory's page read all 105,000
+#   referrals or 82,000 exits and hashed all 21,000 offers to join its few hundred rows, rather
+#   than looking its 1,500 people's rows up by index (issue 17, point 11).
+POSTGRESQL_SETTINGS = ("SET LOCAL work_mem = '64MB'", "SET LOCAL random_page_cost = 1.1")
+
+
 def compute(ctx: Context) -> Report:
     """The indicators, exact (unprotected)."""
+    if not ctx.sqlite:
+        for setting in POSTGRESQL_SETTINGS:
+            ctx.session.execute(text(setting))
     sections = []
     for key, title, build in SECTIONS:
         tables = build(ctx)

@@ -9,6 +9,7 @@ transitions; the tables group those facts. Medians come from a histogram of whol
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 from sqlalchemy.sql import Subquery
@@ -205,38 +206,60 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
     person, and with no published offer of their domain in the person's territory today."""
     session, end = ctx.session, ctx.period.end
     _start, end_bound = ctx.period.bounds()
-    # The (person, domain) pairs with a referral before the end, grouped once and joined: one
-    # pass over the referrals rather than a lookup per need.
-    pairs = (
-        select(Referral.participant_id.label("participant_id"), Opportunity.domain_code.label("domain"))
-        .join(Opportunity, Opportunity.id == Referral.opportunity_id)
-        .where(Referral.created_at < end_bound)
-        .group_by(Referral.participant_id, Opportunity.domain_code)
-    )
-    # Only the scope's people: a territory's page does not group the country's referrals.
-    pairs = ctx.scoped(pairs, Referral.participant_id)
-    # Grouped once (MATERIALIZED on PostgreSQL, which would otherwise be free to rerun it per
-    # need when it misjudges how many needs there are).
-    referred = pairs.cte("referred").prefix_with("MATERIALIZED", dialect="postgresql")
-    referred_flag = Context.flag(referred.c.participant_id.is_not(None))
-    counts: dict[tuple[int | None, str, bool], int] = defaultdict(int)
-    for territory_id, domain, flag, count in session.execute(
+    # Whether the person has a referral of the need's domain before the end. SQLite looks it up
+    # among the person's referrals (index `ix_referrals_participant_id`): a fifth less work than
+    # grouping the scope's (person, domain) pairs first and joining them through an automatic
+    # index (national benchmark: 1.03 -> 0.84 s of CPU). PostgreSQL hashes the pairs once: the
+    # same look-up there is a hashed subplan evaluated for the select list and again for the
+    # grouping (0.8 -> 2.8 s), so it keeps the grouped pairs.
+    referred_flag: ColumnElement[Any]
+    if ctx.sqlite:
+        referred_flag = Context.flag(
+            select(Referral.id)
+            .join(Opportunity, Opportunity.id == Referral.opportunity_id)
+            .where(
+                Referral.participant_id == Need.participant_id,
+                Opportunity.domain_code == Need.domain_code,
+                Referral.created_at < end_bound,
+            )
+            .exists()
+        )
+        referred_join = None
+    else:
+        # The (person, domain) pairs with a referral before the end, grouped once and joined;
+        # only the scope's people: a territory's page does not group the country's referrals.
+        pairs = ctx.scoped(
+            select(Referral.participant_id.label("participant_id"), Opportunity.domain_code.label("domain"))
+            .join(Opportunity, Opportunity.id == Referral.opportunity_id)
+            .where(Referral.created_at < end_bound)
+            .group_by(Referral.participant_id, Opportunity.domain_code),
+            Referral.participant_id,
+        )
+        # MATERIALIZED: grouped once, not rerun per need when the planner misjudges how many
+        # needs there are.
+        referred = pairs.cte("referred").prefix_with("MATERIALIZED", dialect="postgresql")
+        referred_flag = Context.flag(referred.c.participant_id.is_not(None))
+        referred_join = (
+            referred,
+            and_(referred.c.participant_id == Need.participant_id, referred.c.domain == Need.domain_code),
+        )
+    statement = (
         select(Structure.territory_id, Need.domain_code, referred_flag, func.count())
         .join(Participant, Participant.id == Need.participant_id)
         .join(Structure, Structure.id == Participant.structure_id)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
-        .outerjoin(
-            referred,
-            and_(referred.c.participant_id == Need.participant_id, referred.c.domain == Need.domain_code),
-        )
-        .where(
+    )
+    if referred_join is not None:
+        statement = statement.outerjoin(*referred_join)
+    counts: dict[tuple[int | None, str, bool], int] = defaultdict(int)
+    for territory_id, domain, flag, count in session.execute(
+        statement.where(
             ctx.paths(),
             Need.opened_on <= end,
             Context.out_on(Need.resolved_on) > end,
             Participant.entered_on <= end,
             Context.out_on(Exit.exited_on) > end,
-        )
-        .group_by(Structure.territory_id, Need.domain_code, referred_flag)
+        ).group_by(Structure.territory_id, Need.domain_code, referred_flag)
     ):
         counts[(territory_id, domain, bool(flag))] += int(count)
     # Where each domain has a published offer today: a few hundred (territory, domain) pairs.
