@@ -23,6 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    text,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -105,6 +107,17 @@ class Participant(Base):
         CheckConstraint("monthly_resources IS NULL OR monthly_resources >= 0", name="resources_positive"),
         CheckConstraint("birth_date < entered_on", name="born_before_entry"),
         Index("ix_participants_structure_id_last_name", "structure_id", "last_name"),
+        # Who the person is across their records (`reporting.context.Context.person_columns`):
+        # the indicators group paths by it, and SQLite reads them in its order rather than
+        # sorting every record of the country (issue 17).
+        Index(
+            "ix_participants_person",
+            func.lower(text("first_name")),
+            func.lower(text("last_name")),
+            "birth_date",
+            "programme",
+            "entered_on",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -394,7 +407,17 @@ class FollowUp(Base):
     __table_args__ = (
         UniqueConstraint("exit_id", "kind"),
         CheckConstraint("(done_on IS NULL) = (outcome IS NULL)", name="done_has_outcome"),
-        Index("ix_follow_ups_due_on_done_on", "due_on", "done_on"),
+        # Covering for the indicators (issue 17): the follow-ups due in a period are read from the
+        # index alone, without a look-up of each row (national report: about half the time).
+        Index(
+            "ix_follow_ups_due_on_done_on",
+            "due_on",
+            "done_on",
+            "kind",
+            "outcome",
+            "exit_id",
+            "participant_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

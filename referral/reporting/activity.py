@@ -39,7 +39,7 @@ def active_in_period(ctx: Context) -> ColumnElement[bool]:
 
 
 def activity(ctx: Context) -> list[Table]:
-    session, period = ctx.session, ctx.period
+    period = ctx.period
     start, end = period.start, period.end
     entered = and_(Participant.entered_on >= start, Participant.entered_on <= end)
     exited = and_(Exit.exited_on >= start, Exit.exited_on <= end)
@@ -72,7 +72,7 @@ def activity(ctx: Context) -> list[Table]:
     def extra(column: Any) -> Any:
         return func.sum(case((column > one, column - one), else_=literal_column("0")))
 
-    values = session.execute(
+    values = ctx.rows(
         select(
             extra(per_person.c.paths),
             *(
@@ -99,7 +99,7 @@ def activity(ctx: Context) -> list[Table]:
     # Path lengths of the exits of the period: a histogram of days per programme.
     lengths: dict[str, list[tuple[float, int]]] = defaultdict(list)
     days = ctx.days(Participant.entered_on, Exit.exited_on)
-    for programme, length, count in session.execute(
+    for programme, length, count in ctx.rows(
         select(Participant.programme, days, func.count())
         .join(Exit, Exit.participant_id == Participant.id)
         .where(ctx.paths(), exited)
@@ -112,7 +112,7 @@ def activity(ctx: Context) -> list[Table]:
     # Renewals: asked in the period, decided in the period, waiting at its end.
     decided = and_(RenewalDecision.decided_on >= start, RenewalDecision.decided_on <= end)
     renewals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for programme, requested, granted, refused, pending in session.execute(
+    for programme, requested, granted, refused, pending in ctx.rows(
         select(
             Participant.programme,
             func.sum(
@@ -189,14 +189,14 @@ def monthly(ctx: Context) -> Table:
     """Entries and exits month by month: two grouped statements."""
     start, end = ctx.period.start, ctx.period.end
     entries: dict[str, int] = dict(
-        ctx.session.execute(
+        ctx.rows(
             select(ctx.month(Participant.entered_on), func.count())
             .where(ctx.paths(), Participant.entered_on >= start, Participant.entered_on <= end)
             .group_by(ctx.month(Participant.entered_on))
         ).all()
     )
     exits: dict[str, int] = dict(
-        ctx.session.execute(
+        ctx.rows(
             ctx.scoped(select(ctx.month(Exit.exited_on), func.count()), Exit.participant_id)
             .where(Exit.exited_on >= start, Exit.exited_on <= end)
             .group_by(ctx.month(Exit.exited_on))

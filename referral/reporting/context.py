@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +23,9 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from referral import clock
 from referral.cases.models import Participant
@@ -31,6 +33,7 @@ from referral.territories.models import Programme, Structure
 
 PARIS = clock.PARIS  # the one clock names the zone
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+RowTs = TypeVarTuple("RowTs")
 NEVER = date(9999, 12, 31)
 MONTHS_FR = (
     "janvier",
@@ -114,6 +117,12 @@ class Context:
     period: Period
     programme: Programme | None
     today: date
+
+    def rows(self, statement: TypedReturnsRows[*RowTs]) -> Result[*RowTs]:
+        """Rows of a statement of columns, through the session's connection: the ORM's handling
+        of each row (for entities the report never loads) cost a tenth of reading a large
+        grouping's rows."""
+        return self.session.connection().execute(statement)
 
     @property
     def sqlite(self) -> bool:

@@ -29,7 +29,7 @@ def _exits_in_period(ctx: Context) -> ColumnElement[bool]:
 def exits(ctx: Context) -> list[Table]:
     by_type: dict[str, int] = {
         code: int(count)
-        for code, count in ctx.session.execute(
+        for code, count in ctx.rows(
             ctx.scoped(select(Exit.exit_type, func.count()), Exit.participant_id)
             .where(_exits_in_period(ctx))
             .group_by(Exit.exit_type)
@@ -92,7 +92,7 @@ def entry_exit(ctx: Context) -> list[Table]:
     in_period = _exits_in_period(ctx)
     # Housing at entry and at exit: one grouped statement, codes grouped in Python.
     flows: dict[tuple[str, str], int] = defaultdict(int)
-    for at_entry, at_exit, count in session.execute(
+    for at_entry, at_exit, count in ctx.rows(
         select(Participant.housing_status_at_entry, Exit.housing_status, func.count())
         .join(Exit, Exit.participant_id == Participant.id)
         .where(ctx.paths(), in_period)
@@ -130,7 +130,7 @@ def entry_exit(ctx: Context) -> list[Table]:
     better = rights = known = doctor_entry = doctor_exit = covered_entry = covered_exit = 0
     health_total = 0
     rights_opened = Context.flag(func.json_array_length(Exit.rights_opened) > literal_column("0"))
-    for entry_cov, exit_cov, entry_doc, exit_doc, opened, count in session.execute(
+    for entry_cov, exit_cov, entry_doc, exit_doc, opened, count in ctx.rows(
         select(
             Participant.health_coverage_at_entry,
             Exit.health_coverage,

@@ -21,7 +21,7 @@ def follow_ups(ctx: Context) -> list[Table]:
     late = FollowUp.done_on.is_(None) & (FollowUp.due_on < today)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     outcomes: dict[tuple[str, str], int] = defaultdict(int)
-    for kind, is_done, is_late, outcome, count in session.execute(
+    for kind, is_done, is_late, outcome, count in ctx.rows(
         ctx.scoped(
             select(FollowUp.kind, Context.flag(done), Context.flag(late), FollowUp.outcome, func.count()),
             FollowUp.participant_id,

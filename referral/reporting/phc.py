@@ -43,7 +43,7 @@ def band(hours: float | None) -> str:
 def phc(ctx: Context) -> list[Table]:
     if ctx.programme is Programme.CVG:
         return []
-    session, end = ctx.session, ctx.period.end
+    end = ctx.period.end
     reached = or_(Contract.weekly_hours >= PHC_TARGET_HOURS, Contract.kind.in_(NEXT_STEP))
     per_person = (
         select(
@@ -77,7 +77,7 @@ def phc(ctx: Context) -> list[Table]:
     top_bands: dict[str, int] = defaultdict(int)
     weeks_histogram: list[tuple[float, int]] = []
     total = reached_count = 0
-    for first_hours, max_hours, weeks_to, count in session.execute(
+    for first_hours, max_hours, weeks_to, count in ctx.rows(
         select(first_tenths, per_person.c.max_hours, weeks, func.count())
         .select_from(Participant)
         .outerjoin(Exit, Exit.participant_id == Participant.id)
@@ -127,7 +127,7 @@ def phc(ctx: Context) -> list[Table]:
         (Column("paths", "Parcours"),),
         tuple(
             Row(str(structure_id), f"{name} ({town})", (int(count),))
-            for structure_id, name, town, count in session.execute(
+            for structure_id, name, town, count in ctx.rows(
                 select(Structure.id, Structure.name, Structure.town, func.count(Participant.id))
                 .join(Participant, Participant.structure_id == Structure.id)
                 .outerjoin(Exit, Exit.participant_id == Participant.id)
