@@ -40,8 +40,9 @@ STYLE = Style(
     colors=("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999", "#000000"),
 )
 WIDTH = 760
+LEGEND_LINE = 18  # pygal's height of a line of legend: 1.5 × its font size (`STYLE`)
 # The tables drawn: one picture per subject that a picture helps to read (a long list of types
-# or reasons reads better as its table). Each costs some tens of milliseconds to draw.
+# or reasons reads better as its table). Each costs a few milliseconds to draw.
 PICTURED = frozenset(
     {
         "activity_monthly",
@@ -222,12 +223,16 @@ def render(table: Table) -> bytes | None:
         for i in columns:
             chart.add(table.columns[i].label, [_count(row.cells[i]) for row in rows])
     elif table.chart == "flow":
-        chart = HorizontalStackedBar(**_config(table, len(rows)))
+        drawn = [i for i in columns if any(_count(row.cells[i]) for row in rows)]
+        # The situations at exit have long names: their legend is one per line, under the bars,
+        # cut to the room left beside the situations at entry (the table names them in full).
+        config = _config(table, len(rows))
+        config["height"] += LEGEND_LINE * (len(drawn) - 1)
+        config.update(legend_at_bottom_columns=1, truncate_legend=44)
+        chart = HorizontalStackedBar(**config)
         chart.x_labels = [row.label.removeprefix("À l'entrée : ") for row in rows]
-        for i in columns:
-            values = [_count(row.cells[i]) for row in rows]
-            if any(values):
-                chart.add(f"À la sortie : {table.columns[i].label}", values)
+        for i in drawn:
+            chart.add(f"À la sortie : {table.columns[i].label}", [_count(row.cells[i]) for row in rows])
     else:
         chart = HorizontalBar(**_config(table, len(rows) * max(1, len(columns))))
         chart.x_labels = [row.label for row in rows]
