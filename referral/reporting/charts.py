@@ -71,8 +71,10 @@ class _NoTooltips:
 
 
 # The names `prepare_values` keeps from the chart's state for each series: those of a new
-# `SerieConfig` (pygal tests each name of the state against ``dir()`` of one).
+# `SerieConfig` (pygal tests each name of the state against ``dir()`` of one), and the values
+# such a `SerieConfig` already holds (a state's value that is the same object changes nothing).
 _SERIES_NAMES = frozenset(dir(SerieConfig()))
+_SERIES_DEFAULTS = vars(SerieConfig())
 
 
 class _SeriesOptions:
@@ -97,7 +99,8 @@ class _StateInPlace:
     `prepare_values` gives each series the chart's options that a series has too, testing each
     of the state's ~100 names against ``dir()`` of a new `SerieConfig`: ~2,000 ``dir()`` calls for
     the seven pictures, a quarter of their time. It reads nothing else of ``self.state``, which is,
-    while it runs, the state narrowed to those names (`_SERIES_NAMES`)."""
+    while it runs, the state narrowed to those names (`_SERIES_NAMES`), less the values a new
+    `SerieConfig` holds already (`_SERIES_DEFAULTS`): one or two names a series."""
 
     __getattribute__ = object.__getattribute__
 
@@ -111,7 +114,13 @@ class _StateInPlace:
     def prepare_values(self, raw: Any, offset: int = 0) -> Any:
         own = self.__dict__
         state = own["state"]
-        own["state"] = _SeriesOptions({key: own[key] for key in _SERIES_NAMES if key in own})
+        own["state"] = _SeriesOptions(
+            {
+                key: own[key]
+                for key in _SERIES_NAMES
+                if key in own and own[key] is not _SERIES_DEFAULTS.get(key, _SeriesOptions)
+            }
+        )
         try:
             return super().prepare_values(raw, offset)  # type: ignore[misc]
         finally:
