@@ -4,6 +4,7 @@ page, refusals with French messages, and no participant's name anywhere."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import html as html_lib
 import io
@@ -52,6 +53,9 @@ def test_every_role_has_the_page_in_its_navigation_with_pictures_and_tables(
     assert "data:image/svg+xml;base64," in html
     assert 'alt="Graphique : ' in html
     assert "<script" not in html.split("<main", 1)[1]
+    pictures = [base64.b64decode(p) for p in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    assert pictures
+    assert all(p.startswith(b"<?xml") and b"<svg" in p and b"<script" not in p for p in pictures)
     tables = page_tables(html)
     assert {"activity", "exits_by_family", "housing_flows", "follow_ups", "referrals_by_domain"} <= set(
         tables
