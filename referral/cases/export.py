@@ -107,7 +107,8 @@ def labelled(member: LabelledEnum | None) -> dict[str, str] | None:
 
 def _access(entry: AuditEntry, names: Names) -> dict[str, Any]:
     """One line of « who read or changed the record »: fields changed are named, never their values
-    (the log holds none)."""
+    (the log holds none, but for a correction of the situation at entry, whose values are the
+    file's own « situation »)."""
     subject = AUDITED_ENTITIES.get(entry.entity, entry.entity)
     if entry.action in (AuditAction.READ, AuditAction.EXPORT) and entry.details.get("what"):
         what = str(entry.details["what"])

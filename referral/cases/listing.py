@@ -65,6 +65,8 @@ API_COLUMNS = (
     Participant.entered_on,
     Participant.housing_status,
     Participant.health_coverage,
+    Participant.housing_status_at_entry,
+    Participant.health_coverage_at_entry,
     Participant.residence_status,
     Participant.residence_permit_expires_on,
     Participant.language_level,

@@ -151,3 +151,30 @@ def test_a_period_beyond_any_log_is_refused_not_a_500(client: FlaskClient, beare
         response = client.get(f"{path}?participant_id=1&since={day}&until={day}", headers=bearer("admin"))
         assert response.status_code == 422, path
         assert set(response.get_json()["errors"]) == {"since", "until"}
+
+
+def test_a_correction_of_the_entry_situation_shows_its_values_and_reason(
+    client: FlaskClient, session: Session, bearer, person: int
+) -> None:
+    """The one entry that holds values (issue 17): the API and the CSV give the codes, the page
+    their labels."""
+    corrected = client.patch(
+        f"/api/v1/participants/{person}/entry-situation",
+        json={
+            "housing_status_at_entry": "rue",
+            "had_treating_doctor_first": True,
+            "reason": "Erreur de saisie.",
+        },
+        headers=bearer("cip"),
+    )
+    assert corrected.status_code == 200
+    body = client.get(f"/api/v1/audit-log?participant_id={person}", headers=bearer("admin")).get_json()
+    [entry] = [e for e in body["entries"] if "motif" in e["detail"]]
+    assert "housing_status_at_entry : chu → rue" in entry["detail"]
+    assert "had_treating_doctor_first : non → oui" in entry["detail"]
+    assert "motif : Erreur de saisie." in entry["detail"]
+
+    login(client, DEMO["admin"])
+    html = client.get(f"/journal/?participant_id={person}&since={TODAY}").get_data(as_text=True)
+    assert "housing_status_at_entry : Centre d’hébergement d’urgence (CHU) → À la rue (sans abri)" in html
+    assert "motif : Erreur de saisie." in html

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
+from referral.cases import entry_situation
 from referral.cases import services as cases
 from referral.cases.models import Participant
 from referral.reporting import indicators
@@ -154,6 +155,49 @@ def test_entry_figures_keep_the_situation_the_record_had_at_entry(
     health = report.table("health")
     assert health.cell("doctor_entry", "people") == 0  # Bruno's doctor came during the path
     assert health.cell("better_health_care", "share") == Ratio(2, 3)
+
+
+def test_entry_figures_count_a_corrected_entry_situation(empty_session: Session, world: World) -> None:
+    """A record created with a wrong situation at entry, corrected through the service: the
+    entry → exit figures count the corrected entry, not the one first typed."""
+    created = cases.create_participant(
+        empty_session,
+        world.cip_a,
+        {
+            "first_name": "Inès",
+            "last_name": "Lefort",
+            "birth_date": date(1984, 2, 9),
+            "programme": "CVG",
+            "entered_on": date(2026, 3, 2),
+            "housing_status": "chu",  # typed by mistake: she slept in the street
+            "health_coverage": "puma",
+            "residence_status": "francaise",
+        },
+        confirm_new=True,
+    )
+    dataset.leave(
+        empty_session, created, "2026-11-30", "cdi", housing_status="logement_social", health_coverage="puma"
+    )
+    before = compute(empty_session, lyon(world)).table("housing_flows")
+    assert (before.cell("urgence", "logement"), before.cell("rue", "logement")) == (1, 1)  # Inès; Alice
+
+    entry_situation.correct_entry_situation(
+        empty_session,
+        world.cip_a,
+        created.id,
+        {
+            "housing_status_at_entry": "rue",
+            "health_coverage_at_entry": "aucune",
+            "reason": "Erreur de saisie.",
+        },
+    )
+    report = compute(empty_session, lyon(world))
+    flows = report.table("housing_flows")
+    assert flows.cell("urgence", "logement") == 0
+    assert flows.cell("rue", "logement") == 2  # Alice and Inès
+    assert flows.cell("total", "total") == 4
+    assert report.table("coverage_flows").cell("aucune", "puma") == 1  # Inès, now « aucune » at entry
+    assert report.table("housing_share").cell("entry", "share") == Ratio(0, 4)
 
 
 def test_premieres_heures_progression(empty_session: Session, world: World) -> None:

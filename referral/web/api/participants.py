@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from werkzeug.wrappers import Response
 
-from referral.cases import listing, services
+from referral.cases import entry_situation, listing, services
 from referral.cases import path as case_path
 from referral.cases import timeline as record_timeline
 from referral.cases import transfers as case_transfers
@@ -21,6 +21,8 @@ from referral.web.schemas.participants import (
     ConsentSchema,
     ContractInSchema,
     ContractSchema,
+    EntryCorrectionSchema,
+    EntrySituationSchema,
     ExitInSchema,
     ExitSchema,
     FollowUpInSchema,
@@ -101,6 +103,19 @@ def update_participant(payload: dict[str, Any], participant_id: int) -> Any:
     return services.update_participant(db_session(), current_user(), participant_id, payload)
 
 
+@blp.route("/participants/<int:participant_id>/entry-situation", methods=["PATCH"])
+@blp.arguments(EntryCorrectionSchema)
+@blp.response(200, EntrySituationSchema)
+@blp.doc(security=SECURITY)
+@login_required
+def correct_entry_situation(payload: dict[str, Any], participant_id: int) -> Any:
+    """Corriger la situation à l'entrée (logement, couverture santé, médecin traitant) enregistrée
+    par erreur, avec un motif obligatoire (`reason`) : seuls ces champs changent, la situation
+    actuelle reste celle du dossier ; la correction est inscrite au journal avec l'ancienne et la
+    nouvelle valeur. 422 sans motif, avec un code inconnu ou sans rien à corriger."""
+    return entry_situation.correct_entry_situation(db_session(), current_user(), participant_id, payload)
+
+
 @blp.route("/participants/<int:participant_id>/contracts", methods=["POST"])
 @blp.arguments(ContractInSchema)
 @blp.response(201, ContractSchema)
@@ -177,6 +192,7 @@ def get_health(participant_id: int) -> Any:
     record = services.get_health(db_session(), current_user(), participant_id)
     return record or {
         "has_treating_doctor": False,
+        "had_treating_doctor_first": False,
         "rqth": False,
         "css": False,
         "psychological_follow_up": False,

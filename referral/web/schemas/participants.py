@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
+from referral.cases.entry_situation import NO_REASON, REASON_MAX_LENGTH
 from referral.cases.models import (
     ConsentRecipient,
     ContractKind,
@@ -32,6 +33,14 @@ class ParticipantSchema(BaseSchema):
     entered_on = fields.Date()
     housing_status = fields.String()
     health_coverage = fields.String()
+    housing_status_at_entry = fields.String(
+        metadata={"description": "Logement à l'entrée : le dossier tel que créé (corrigé avec un motif)."}
+    )
+    health_coverage_at_entry = fields.String(
+        metadata={
+            "description": "Couverture santé à l'entrée : le dossier tel que créé (corrigée avec un motif)."
+        },
+    )
     residence_status = fields.String()
     residence_permit_expires_on = fields.Date(allow_none=True)
     language_level = fields.String(allow_none=True)
@@ -72,6 +81,30 @@ class ParticipantCreateSchema(BaseSchema):
 
 
 ParticipantPatchSchema = patch_schema(ParticipantCreateSchema, "ParticipantPatchSchema")
+
+
+class EntryCorrectionSchema(BaseSchema):
+    """A correction of the situation at entry: what was recorded wrong, and why (mandatory)."""
+
+    housing_status_at_entry = fields.String(allow_none=True, **CODE)
+    health_coverage_at_entry = fields.String(allow_none=True, **CODE)
+    had_treating_doctor_first = fields.Boolean(allow_none=True)
+    reason = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, error=NO_REASON), length(maximum=REASON_MAX_LENGTH)],
+        metadata={"description": "Motif, inscrit au journal avec l'ancienne valeur et la nouvelle."},
+    )
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        super().on_bind_field(field_name, field_obj)
+        if field_name == "reason":
+            field_obj.error_messages["required"] = NO_REASON  # rather than « Champ obligatoire. »
+
+
+class EntrySituationSchema(BaseSchema):
+    housing_status_at_entry = fields.String()
+    health_coverage_at_entry = fields.String()
+    had_treating_doctor_first = fields.Boolean()
 
 
 class ContractInSchema(BaseSchema):
@@ -302,6 +335,10 @@ class ParticipantDetailSchema(ParticipantSchema):
 
 class HealthSchema(BaseSchema):
     has_treating_doctor = fields.Boolean()
+    # Set once, corrected only through …/entry-situation with a reason: never part of an update.
+    had_treating_doctor_first = fields.Boolean(
+        dump_only=True, metadata={"description": "Médecin traitant à l'entrée (premières informations)."}
+    )
     treating_doctor = fields.String(allow_none=True, validate=length(maximum=200))
     rqth = fields.Boolean()
     rqth_expires_on = fields.Date(allow_none=True)

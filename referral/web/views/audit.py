@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -11,11 +12,14 @@ from referral.exceptions import InvalidInput
 from referral.territories import audit_log
 from referral.web.api.audit import audit_filter, csv_download
 from referral.web.auth import current_user, login_required
+from referral.web.filters import label
 from referral.web.forms import load_form
 from referral.web.request_session import db_session
 from referral.web.schemas.audit import AuditQuerySchema
 
 bp = Blueprint("audit_pages", __name__, url_prefix="/journal")
+# On the page, the codes an entry holds (a corrected situation at entry) are shown by their labels.
+DESCRIBE = partial(audit_log.describe, label=label)
 
 
 @bp.get("/")
@@ -31,7 +35,7 @@ def index() -> Any:
             errors={},
             message=None,
             args=request.args,
-            describe=audit_log.describe,
+            describe=DESCRIBE,
         )
     try:
         query = load_form(AuditQuerySchema(), request.args)
@@ -45,7 +49,7 @@ def index() -> Any:
             errors=refusal.errors,
             message=refusal.message,
             args=request.args,
-            describe=audit_log.describe,
+            describe=DESCRIBE,
         ), 422
     return render_template(
         "audit/log.html",
@@ -53,7 +57,7 @@ def index() -> Any:
         errors={},
         message=None,
         args=request.args,
-        describe=audit_log.describe,
+        describe=DESCRIBE,
     )
 
 

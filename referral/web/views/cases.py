@@ -16,8 +16,8 @@ from marshmallow import Schema
 from werkzeug.wrappers import Response
 
 from referral import clock
+from referral.cases import entry_situation, listing, services
 from referral.cases import export as record_export
-from referral.cases import listing, services
 from referral.cases import path as case_path
 from referral.cases import timeline as record_timeline
 from referral.cases import transfers as case_transfers
@@ -183,6 +183,18 @@ def update(participant_id: int) -> Any:
         schemas.ParticipantPatchSchema(),
         _edit(participant_id),
         "Situation mise à jour.",
+    )
+
+
+@bp.post("/<int:participant_id>/situation-entree")
+@login_required
+def correct_entry_situation(participant_id: int) -> Any:
+    return _act(
+        participant_id,
+        "situation-entree",
+        schemas.EntryCorrectionSchema(),
+        lambda p: entry_situation.correct_entry_situation(db_session(), current_user(), participant_id, p),
+        "Situation à l'entrée corrigée ; la correction et son motif sont inscrits au journal.",
     )
 
 
