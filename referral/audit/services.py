@@ -7,9 +7,9 @@ log entry with it. Reads of a person's record are logged explicitly by the servi
 one (`record_read`), since only they know a record was shown.
 
 Entries name fields, never their values: the log must not become a second copy of health or
-residence data. One exception, asked for by issue 17: a correction of the situation at entry
-(`cases.entry_situation`) is logged with its old and new values (codes of the reference lists, a
-yes/no) and its reason, since a figure of the indicators changes with it.
+residence data. A correction of the situation at entry (`cases.entry_situation`) names its
+fields and carries its reason, since a figure of the indicators changes with it; its old and new
+values are not written here either (a coverage « AME » says a residence status).
 """
 
 from __future__ import annotations

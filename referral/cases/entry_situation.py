@@ -5,7 +5,7 @@ treating doctor was there when the health details were first recorded — apart 
 situation the CIP updates (migration 0013): the entry → exit indicators compare the exit with
 it. No update of the record changes it; when it was recorded wrong, the people who may change
 the record correct it here, with a reason, and the correction is written to the audit log with
-the old and the new values.
+the fields it changed and its reason (never their values: the log is no second copy of the record).
 
 Its own room because it is one subject (a correction with its reason and its log entry), and
 `services.py` is close to the size where a module holds two.
@@ -97,32 +97,28 @@ def correct_entry_situation(
 
     `values` may name `housing_status_at_entry` and `health_coverage_at_entry` (codes of their
     reference lists) and `had_treating_doctor_first`; what is absent or equal stays. Only these
-    fields change: the current situation is the record's own. The log entry holds the old and
-    new values and the reason. Every refusal happens before anything is written.
+    fields change: the current situation is the record's own. The log entry names
+    the fields it changed and holds the reason, not their values. Every refusal happens before
+    anything is written.
     """
     require_cip(actor)
     person = load_to_change(session, actor, participant_id, for_update=True)
     reason, given = _checked(session, values)
     health = _health_of(session, person)
     before = entry_situation_of(person, health)
-    # Each change names the reference list of its codes, so the log's readers show labels.
-    changes = {
-        field: {"old": getattr(before, field), "new": value, "list": CODED_ENTRY_FIELDS.get(field)}
-        for field, value in given.items()
-        if getattr(before, field) != value
-    }
+    changes = {field: value for field, value in given.items() if getattr(before, field) != value}
     if not changes:
         raise InvalidInput(NOTHING_CHANGED, errors={next(iter(given)): [NOTHING_CHANGED]})
     for field in CODED_ENTRY_FIELDS:
         if field in changes:
-            setattr(person, field, changes[field]["new"])
+            setattr(person, field, changes[field])
     if DOCTOR_FIELD in changes:
         # No health details recorded yet: the correction starts them, the current situation
         # reading as before (no treating doctor known today).
         if health is None:
             health = HealthRecord(participant_id=person.id, has_treating_doctor=False)
             session.add(health)
-        health.had_treating_doctor_first = changes[DOCTOR_FIELD]["new"]
+        health.had_treating_doctor_first = changes[DOCTOR_FIELD]
         health.updated_by_id = actor.id
     session.flush()
     record(
@@ -131,6 +127,6 @@ def correct_entry_situation(
         entity="participants",
         entity_id=person.id,
         participant_id=person.id,
-        details={"what": CORRECTION, "fields": sorted(changes), "changes": changes, "reason": reason},
+        details={"what": CORRECTION, "fields": sorted(changes), "reason": reason},
     )
     return entry_situation_of(person, health)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -156,34 +155,18 @@ CSV_COLUMNS = (
 )
 
 
-def describe(entry: AuditEntry, label: Callable[[Any, str | None], str] | None = None) -> str:
-    """What an entry says beyond its columns, in French: field names, never their values — but
-    for a correction of the situation at entry, logged with its old and new values and its
-    reason. `label` gives a code's French label from its list (the page's; the API and the CSV
-    keep the codes)."""
+def describe(entry: AuditEntry) -> str:
+    """What an entry says beyond its columns, in French: field names, never their values, and
+    the reason of a correction of the situation at entry."""
     details = entry.details or {}
     parts = []
     if details.get("what"):
         parts.append(str(details["what"]))
     if details.get("fields"):
         parts.append("champs : " + ", ".join(str(name) for name in details["fields"]))
-    changes = details.get("changes")
-    if isinstance(changes, dict):
-        for name, change in changes.items():
-            if isinstance(change, dict):
-                old, new = (_value(change.get(key), change.get("list"), label) for key in ("old", "new"))
-                parts.append(f"{name} : {old} → {new}")
     if details.get("reason"):
         parts.append(f"motif : {details['reason']}")
     return " ; ".join(parts)
-
-
-def _value(value: Any, list_name: str | None, label: Callable[[Any, str | None], str] | None) -> str:
-    if isinstance(value, bool):
-        return "oui" if value else "non"
-    if value is None:
-        return "—"
-    return label(value, list_name) if label is not None else str(value)
 
 
 def csv_rows(entries: Iterable[AuditEntry]) -> Iterable[list[str]]:

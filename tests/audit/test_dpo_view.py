@@ -153,11 +153,11 @@ def test_a_period_beyond_any_log_is_refused_not_a_500(client: FlaskClient, beare
         assert set(response.get_json()["errors"]) == {"since", "until"}
 
 
-def test_a_correction_of_the_entry_situation_shows_its_values_and_reason(
+def test_a_correction_of_the_entry_situation_shows_its_fields_and_reason_not_values(
     client: FlaskClient, session: Session, bearer, person: int
 ) -> None:
-    """The one entry that holds values (issue 17): the API and the CSV give the codes, the page
-    their labels."""
+    """A correction of the situation at entry (issue 17) names its fields and gives its reason;
+    the log holds no value of the record, on the API as on the page."""
     corrected = client.patch(
         f"/api/v1/participants/{person}/entry-situation",
         json={
@@ -170,11 +170,13 @@ def test_a_correction_of_the_entry_situation_shows_its_values_and_reason(
     assert corrected.status_code == 200
     body = client.get(f"/api/v1/audit-log?participant_id={person}", headers=bearer("admin")).get_json()
     [entry] = [e for e in body["entries"] if "motif" in e["detail"]]
-    assert "housing_status_at_entry : chu → rue" in entry["detail"]
-    assert "had_treating_doctor_first : non → oui" in entry["detail"]
+    assert "had_treating_doctor_first, housing_status_at_entry" in entry["detail"]
     assert "motif : Erreur de saisie." in entry["detail"]
+    assert "chu" not in entry["detail"]
+    assert "rue" not in entry["detail"]
 
     login(client, DEMO["admin"])
     html = client.get(f"/journal/?participant_id={person}&since={TODAY}").get_data(as_text=True)
-    assert "housing_status_at_entry : Centre d’hébergement d’urgence (CHU) → À la rue (sans abri)" in html
     assert "motif : Erreur de saisie." in html
+    assert "Centre d’hébergement d’urgence" not in html
+    assert "À la rue" not in html

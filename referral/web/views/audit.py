@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -12,14 +11,11 @@ from referral.exceptions import InvalidInput
 from referral.territories import audit_log
 from referral.web.api.audit import audit_filter, csv_download
 from referral.web.auth import current_user, login_required
-from referral.web.filters import label
 from referral.web.forms import load_form
 from referral.web.request_session import db_session
 from referral.web.schemas.audit import AuditQuerySchema
 
 bp = Blueprint("audit_pages", __name__, url_prefix="/journal")
-# On the page, the codes an entry holds (a corrected situation at entry) are shown by their labels.
-DESCRIBE = partial(audit_log.describe, label=label)
 
 
 @bp.get("/")
@@ -35,7 +31,7 @@ def index() -> Any:
             errors={},
             message=None,
             args=request.args,
-            describe=DESCRIBE,
+            describe=audit_log.describe,
         )
     try:
         query = load_form(AuditQuerySchema(), request.args)
@@ -49,7 +45,7 @@ def index() -> Any:
             errors=refusal.errors,
             message=refusal.message,
             args=request.args,
-            describe=DESCRIBE,
+            describe=audit_log.describe,
         ), 422
     return render_template(
         "audit/log.html",
@@ -57,7 +53,7 @@ def index() -> Any:
         errors={},
         message=None,
         args=request.args,
-        describe=DESCRIBE,
+        describe=audit_log.describe,
     )
 
 
