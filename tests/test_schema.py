@@ -49,8 +49,6 @@ def test_upgrade_from_empty_matches_the_models(
                 "lower(first_name)",
                 "lower(last_name)",
                 "birth_date",
-                "programme",
-                "entered_on",
             ]
 
         # The way back works too, and the way forward again after it.

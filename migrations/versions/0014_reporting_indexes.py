@@ -1,7 +1,7 @@
 """cases: indexes for the indicators (issue 17)
 
 - `ix_participants_person`: who the person is across their records (names folded to lower case
-  and birth date), with the programme and entry day. The indicators group the paths of the
+  and birth date). The indicators group the paths of the
   period by person; SQLite reads them in the index's order instead of sorting them.
 - `ix_follow_ups_due_on_done_on` now also holds the kind, outcome, exit and person: the
   follow-ups due in a period are counted from the index alone. Its first two columns are
@@ -31,8 +31,6 @@ def upgrade() -> None:
             sa.func.lower(sa.text("first_name")),
             sa.func.lower(sa.text("last_name")),
             "birth_date",
-            "programme",
-            "entered_on",
         ],
     )
     op.drop_index("ix_follow_ups_due_on_done_on", table_name="follow_ups")
