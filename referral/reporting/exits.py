@@ -90,36 +90,15 @@ def _group(code: str | None) -> str:
 def entry_exit(ctx: Context) -> list[Table]:
     session = ctx.session
     in_period = _exits_in_period(ctx)
-    # The exits of the period by situation at entry and at exit — housing, health coverage,
-    # treating doctor, rights opened — in one grouped statement (one reading of the exits and
-    # their people), read twice below: housing, then health.
-    rights_opened = Context.flag(func.json_array_length(Exit.rights_opened) > literal_column("0"))
-    situations = ctx.rows(
-        select(
-            Participant.housing_status_at_entry,
-            Exit.housing_status,
-            Participant.health_coverage_at_entry,
-            Exit.health_coverage,
-            HealthRecord.had_treating_doctor_first,
-            Exit.has_treating_doctor,
-            rights_opened,
-            func.count(),
-        )
-        .join(Exit, Exit.participant_id == Participant.id)
-        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
-        .where(ctx.paths(), in_period)
-        .group_by(
-            Participant.housing_status_at_entry,
-            Exit.housing_status,
-            Participant.health_coverage_at_entry,
-            Exit.health_coverage,
-            HealthRecord.had_treating_doctor_first,
-            Exit.has_treating_doctor,
-            rights_opened,
-        )
-    ).all()
+    # Housing at entry and at exit: one grouped statement, codes grouped in Python.
     flows: dict[tuple[str, str], int] = defaultdict(int)
-    for at_entry, at_exit, *_health, count in situations:
+    for at_entry, at_exit, count in ctx.rows(
+        select(Participant.housing_status_at_entry, Exit.housing_status, func.count())
+        .join(Exit, Exit.participant_id == Participant.id)
+        .where(ctx.paths(), in_period)
+        .group_by(Participant.housing_status_at_entry, Exit.housing_status)
+        .order_by(Participant.housing_status_at_entry, Exit.housing_status)
+    ):
         flows[(_group(at_entry), _group(at_exit))] += int(count)
     groups = [*HOUSING_GROUPS.keys(), UNKNOWN]
     labels = {key: label for key, (label, _codes) in HOUSING_GROUPS.items()} | {UNKNOWN: UNKNOWN_LABEL}
@@ -150,7 +129,27 @@ def entry_exit(ctx: Context) -> list[Table]:
     coverage_flows: dict[tuple[str, str], int] = defaultdict(int)
     better = rights = known = doctor_entry = doctor_exit = covered_entry = covered_exit = 0
     health_total = 0
-    for _housing_entry, _housing_exit, entry_cov, exit_cov, entry_doc, exit_doc, opened, count in situations:
+    rights_opened = Context.flag(func.json_array_length(Exit.rights_opened) > literal_column("0"))
+    for entry_cov, exit_cov, entry_doc, exit_doc, opened, count in ctx.rows(
+        select(
+            Participant.health_coverage_at_entry,
+            Exit.health_coverage,
+            HealthRecord.had_treating_doctor_first,
+            Exit.has_treating_doctor,
+            rights_opened,
+            func.count(),
+        )
+        .join(Exit, Exit.participant_id == Participant.id)
+        .outerjoin(HealthRecord, HealthRecord.participant_id == Participant.id)
+        .where(ctx.paths(), in_period)
+        .group_by(
+            Participant.health_coverage_at_entry,
+            Exit.health_coverage,
+            HealthRecord.had_treating_doctor_first,
+            Exit.has_treating_doctor,
+            rights_opened,
+        )
+    ):
         count = int(count)
         health_total += count
         coverage_flows[(entry_cov or UNKNOWN, exit_cov or UNKNOWN)] += count
