@@ -297,6 +297,7 @@ def render(table: Table) -> bytes | None:
         for i in columns:
             chart.add(table.columns[i].label, [_count(row.cells[i]) for row in rows])
     elif table.chart == "flow":
+        rows.reverse()  # pygal draws the first bar at the bottom: the table's first row on top
         drawn = [i for i in columns if any(_count(row.cells[i]) for row in rows)]
         # The situations at exit have long names: their legend is one a line, under the bars,
         # across the picture (`_LegendAcross`), cut at its width (the table names them in full).
@@ -312,6 +313,7 @@ def render(table: Table) -> bytes | None:
         for i in drawn:
             chart.add(f"À la sortie : {table.columns[i].label}", [_count(row.cells[i]) for row in rows])
     else:
+        rows.reverse()  # as above
         chart = HorizontalBar(
             **_config(table, len(rows) * max(1, len(columns)), len(columns)), max_scale=GRADUATIONS
         )

@@ -107,6 +107,11 @@ def test_bars_show_the_title_the_rows_the_values_and_the_legend_without_the_prot
     shown = texts(root)
     assert "Besoins sans réponse" in shown
     assert {"Emploi", "Logement", "Santé"} <= set(shown)
+    # In the table's order from the top (pygal would draw the first row at the bottom).
+    heights = {
+        t.text: float(t.get("y") or 0) for t in root.iter(f"{SVG}text") if t.text in {"Emploi", "Santé"}
+    }
+    assert heights["Emploi"] < heights["Santé"]
     assert {"Freins ouverts", "Sans orientation"} <= set(shown)
     assert "Part sans orientation" not in shown  # a share is not a count: not drawn
     assert sorted(v for v in values(root) if v) == sorted(["145", "50", "90", "65"])
