@@ -21,6 +21,7 @@ from pygal.config import SerieConfig
 from pygal.state import State
 from pygal.style import Style
 from pygal.svg import Svg
+from pygal.util import truncate
 
 from referral.reporting.figures import Table
 
@@ -31,16 +32,37 @@ STYLE = Style(
     foreground_strong="#111111",
     foreground_subtle="#666666",
     font_family="Marianne, Arial, Helvetica, sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    value_font_size=11,
-    legend_font_size=12,
-    title_font_size=15,
+    # The picture is shown at its width on a wide screen and shrunk to the column on a phone
+    # (~366 px of a 390 px screen, × 0.76): 15 px drawn are ~11 px there, 14 px ~10.7 px.
+    label_font_size=15,
+    major_label_font_size=15,
+    value_font_size=14,
+    legend_font_size=15,
+    title_font_size=17,
     # Colour-blind-safe palette (Okabe–Ito), dark enough against white.
     colors=("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#999999", "#000000"),
 )
-WIDTH = 760
-LEGEND_LINE = 18  # pygal's height of a line of legend: 1.5 × its font size (`STYLE`)
+# Narrow enough that a phone shrinks it little (issue 17: drawn 760 px wide, its 12 px text was
+# ~6 px on a phone); the page shows it at this width at most (`indicators/index.html`).
+WIDTH = 480
+MARGIN = 12
+LEGEND_LINE = 1.5 * STYLE.legend_font_size  # pygal's height of a line of legend
+BAR = 30  # the height given to each bar (a value is printed in it)
+# Labels beside the bars are cut to this many characters (the table beside names them in full):
+# pygal gives them 0.6 × their font size a character, ~215 px of the 480. pygal cuts the labels
+# under a line's points (`truncate_label`), not those beside bars: `_beside` cuts them.
+LABEL_CHARACTERS = 24
+# At most this many graduations on the axis of the counts (pygal's default, up to 16, runs them
+# together in a narrow picture).
+GRADUATIONS = 6
+# Months under a line: at most this many named (every other one, or every third, beyond), slanted
+# enough that their names do not overlap.
+MONTHS_NAMED = 12
+SLICE = 8  # a part of a stacked bar shorter than 1/SLICE of the longest bar has no number printed
+# A legend is under the picture, one name a line, across its width (`_LegendAcross`): ~430 px
+# after its coloured box, 50 characters of 15 px in Arial or Helvetica (~8.3 px each; pygal's
+# own guess, 9 px, would cut them at 47).
+LEGEND_CHARACTERS = 50
 # The tables drawn: one picture per subject that a picture helps to read (a long list of types
 # or reasons reads better as its table). Each costs a few milliseconds to draw.
 PICTURED = frozenset(
@@ -158,9 +180,24 @@ class _ImageSvg(Svg):
             self.node(self.defs, "style", type="text/css").text = sheet
 
 
-class _Picture(_StateInPlace, _NoTooltips):
-    """What the three kinds of picture share: the state in place, no tooltips, a fixed id, and
-    `_ImageSvg` to write them."""
+class _LegendAcross:
+    """pygal starts a legend under the chart where the plot starts, right of the labels beside
+    the bars: in a narrow picture that leaves a long name (a situation at exit) some fifteen
+    characters. Here it starts at the picture's margin and has its whole width."""
+
+    def _legend(self) -> None:
+        box = self.margin_box  # type: ignore[attr-defined]
+        left = box.left
+        box.left = self.margin  # type: ignore[attr-defined]
+        try:
+            super()._legend()  # type: ignore[misc]
+        finally:
+            box.left = left
+
+
+class _Picture(_StateInPlace, _LegendAcross, _NoTooltips):
+    """What the three kinds of picture share: the state in place, the legend across, no
+    tooltips, a fixed id, and `_ImageSvg` to write them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -202,22 +239,38 @@ def _count_columns(table: Table) -> list[int]:
     return [i for i, column in enumerate(table.columns) if column.kind == "count" and column.key not in skip]
 
 
-def _config(table: Table, rows: int) -> dict[str, Any]:
+def _spaced(value: float) -> str:
+    return f"{value:,.0f}".replace(",", "\u202f")
+
+
+def _printed_from(least: float) -> Any:
+    """pygal's formatter of the values printed in the bars: none below `least`."""
+    return lambda value: _spaced(value) if value >= least else ""
+
+
+def _config(table: Table, rows: int, series: int = 1) -> dict[str, Any]:
+    """pygal's options for `table` drawn with `rows` bars (or points) and `series` names in its
+    legend, one a line (the height grows with them, so that the plot keeps its own)."""
     return {
         "js": [],
         "style": STYLE,
         "width": WIDTH,
-        "height": max(220, 60 + 34 * rows),
+        "height": max(240, 60 + BAR * rows) + LEGEND_LINE * (series - 1),
         "print_values": True,
         "print_zeroes": False,
         "legend_at_bottom": True,
-        "truncate_label": 60,
-        "truncate_legend": 60,
+        "legend_at_bottom_columns": 1,
+        "truncate_label": LABEL_CHARACTERS,
+        "truncate_legend": LEGEND_CHARACTERS,
         "show_y_guides": False,
-        "margin": 12,
+        "margin": MARGIN,
         "no_data_text": "Aucune donnée à dessiner",
-        "value_formatter": lambda value: f"{value:,.0f}".replace(",", "\u202f"),
+        "value_formatter": _spaced,
     }
+
+
+def _beside(label: str) -> str:
+    return truncate(label, LABEL_CHARACTERS)
 
 
 def render(table: Table) -> bytes | None:
@@ -230,24 +283,41 @@ def render(table: Table) -> bytes | None:
         return None
     chart: Any
     if table.chart == "series":
-        chart = Line(**_config(table, 6), x_label_rotation=30, show_minor_x_labels=True, fill=False)
+        every = -(-len(rows) // MONTHS_NAMED)
+        chart = Line(
+            # Taller than the bars' least: the slanted months take ~100 px under the plot.
+            **_config(table, 11, len(columns)),
+            max_scale=GRADUATIONS,
+            x_label_rotation=60,
+            show_minor_x_labels=every == 1,
+            x_labels_major_every=every,
+            fill=False,
+        )
         chart.x_labels = [row.label for row in rows]
         for i in columns:
             chart.add(table.columns[i].label, [_count(row.cells[i]) for row in rows])
     elif table.chart == "flow":
+        rows.reverse()  # pygal draws the first bar at the bottom: the table's first row on top
         drawn = [i for i in columns if any(_count(row.cells[i]) for row in rows)]
-        # The situations at exit have long names: their legend is one per line, under the bars,
-        # cut to the room left beside the situations at entry (the table names them in full).
-        config = _config(table, len(rows))
-        config["height"] += LEGEND_LINE * (len(drawn) - 1)
-        config.update(legend_at_bottom_columns=1, truncate_legend=44)
-        chart = HorizontalStackedBar(**config)
-        chart.x_labels = [row.label.removeprefix("À l'entrée : ") for row in rows]
+        # The situations at exit have long names: their legend is one a line, under the bars,
+        # across the picture (`_LegendAcross`), cut at its width (the table names them in full).
+        # A count is printed in its part of a bar when the part has room for it, an eighth of the
+        # longest bar (~30 px: three digits); narrower, the numbers of the parts would overlap.
+        longest = max(sum(_count(row.cells[i]) or 0 for i in drawn) for row in rows)
+        chart = HorizontalStackedBar(
+            **_config(table, len(rows), len(drawn)),
+            max_scale=GRADUATIONS,
+            formatter=_printed_from(longest / SLICE),
+        )
+        chart.x_labels = [_beside(row.label.removeprefix("À l'entrée : ")) for row in rows]
         for i in drawn:
             chart.add(f"À la sortie : {table.columns[i].label}", [_count(row.cells[i]) for row in rows])
     else:
-        chart = HorizontalBar(**_config(table, len(rows) * max(1, len(columns))))
-        chart.x_labels = [row.label for row in rows]
+        rows.reverse()  # as above
+        chart = HorizontalBar(
+            **_config(table, len(rows) * max(1, len(columns)), len(columns)), max_scale=GRADUATIONS
+        )
+        chart.x_labels = [_beside(row.label) for row in rows]
         for i in columns:
             chart.add(table.columns[i].label, [_count(row.cells[i]) for row in rows])
     chart.title = table.title

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
+from referral.reporting import charts
 from tests.browser.conftest import LiveServer
 from tests.browser.worlds import sign_in
 from tests.helpers import DEMO
@@ -34,6 +36,20 @@ def test_coordinator_sees_lyon_indicators_and_downloads_the_xlsx(live_server: Li
     first = pictures.first
     assert first.get_attribute("alt").startswith("Graphique : ")
     assert first.evaluate("img => img.complete && img.naturalWidth > 0")
+    # Shown at its drawn width on a wide screen (not stretched), across its column on a phone,
+    # where its labels still come out at 10 px or more.
+    assert first.bounding_box()["width"] == pytest.approx(charts.WIDTH, abs=1)
+    page.set_viewport_size({"width": 390, "height": 844})
+    on_phone = first.bounding_box()["width"]
+    column = first.evaluate(
+        "img => { const p = img.parentElement, s = getComputedStyle(p);"
+        " return p.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight); }"
+    )
+    assert on_phone == pytest.approx(column, abs=1)
+    assert on_phone < 390
+    assert charts.STYLE.label_font_size * on_phone / charts.WIDTH >= 10
+    assert charts.STYLE.value_font_size * on_phone / charts.WIDTH >= 10
+    page.set_viewport_size({"width": 1280, "height": 720})
     activity = page.locator("#indicateur-activity table")
     assert activity.is_visible()
     assert "Personnes accompagnées (file active)" in activity.inner_text()

@@ -107,6 +107,11 @@ def test_bars_show_the_title_the_rows_the_values_and_the_legend_without_the_prot
     shown = texts(root)
     assert "Besoins sans réponse" in shown
     assert {"Emploi", "Logement", "Santé"} <= set(shown)
+    # In the table's order from the top (pygal would draw the first row at the bottom).
+    heights = {
+        t.text: float(t.get("y") or 0) for t in root.iter(f"{SVG}text") if t.text in {"Emploi", "Santé"}
+    }
+    assert heights["Emploi"] < heights["Santé"]
     assert {"Freins ouverts", "Sans orientation"} <= set(shown)
     assert "Part sans orientation" not in shown  # a share is not a count: not drawn
     assert sorted(v for v in values(root) if v) == sorted(["145", "50", "90", "65"])
@@ -121,21 +126,28 @@ def test_bars_show_the_title_the_rows_the_values_and_the_legend_without_the_prot
 def test_a_flow_stacks_the_exits_of_each_situation_at_entry() -> None:
     _, root = picture(flows())
     shown = texts(root)
-    # One bar per situation at entry (the prefix dropped), one series per situation at exit
-    # that has someone; « Non renseigné » has nobody and no legend.
-    assert {"Rue, squat, abri de fortune", "Hébergement d'urgence ou hôtel"} <= set(shown)
+    # One bar per situation at entry (the prefix dropped, a long name cut to the room beside the
+    # bars), one series per situation at exit that has someone; « Non renseigné » has nobody and
+    # no legend.
+    assert {"Rue, squat, abri de for…", "Hébergement d'urgence o…", "Logement autonome (soci…"} <= set(shown)
     assert not any(text.startswith("À l'entrée") for text in shown)
     legend = [g for g in root.iter(f"{SVG}g") if "legend" in (g.get("class") or "").split()]
     legends = [t.text for g in legend for t in g.iter(f"{SVG}text")]
-    # One per line under the bars, a long name cut to the room beside the situations at entry.
+    # One a line under the bars, from the picture's left margin (not from the bars), in full when
+    # it fits the picture's width.
     assert legends == [
         "À la sortie : Rue, squat, abri de fortune",
         "À la sortie : Hébergement d'urgence ou hôtel",
-        "À la sortie : Logement autonome (social ou …",
+        "À la sortie : Logement autonome (social ou privé)",
     ]
     lines = {float(t.get("y") or 0) for g in legend for t in g.iter(f"{SVG}text")}
     assert len(lines) == 3
-    assert sorted(int(v) for v in values(root) if v) == sorted([25, 40, 10, 60, 35, 85])
+    starts = {g.get("transform") for g in root.iter(f"{SVG}g") if g.get("class") == "legends"}
+    assert len(starts) == 1
+    assert starts.pop().startswith(f"translate({charts.MARGIN + 10}, ")  # margin + pygal's spacing
+    # Each part of a bar has its count, unless it is too short to hold it: 10 of the longest
+    # bar's 95 (less than an eighth) is drawn and not written (the table says it).
+    assert sorted(int(v) for v in values(root) if v) == sorted([25, 40, 60, 35, 85])
 
 
 def test_a_monthly_series_is_a_line_with_thousands_spaced() -> None:
@@ -165,11 +177,13 @@ def test_nothing_to_draw_gives_no_picture() -> None:
 
 
 def _as_pygal_draws(monkeypatch: pytest.MonkeyPatch, table: Table) -> bytes:
-    """`table` drawn by pygal as it is, with only the tooltip data left out (the class names
-    are the same: pygal names the picture's main group after its chart's class)."""
+    """`table` drawn by pygal as it is, with only the tooltip data left out and the legend
+    moved across (`_LegendAcross`, a layout, not a way to draw for less). The class names are
+    the same: pygal names the picture's main group after its chart's class."""
     with monkeypatch.context() as patch:
         for kind in (pygal.Line, pygal.HorizontalBar, pygal.HorizontalStackedBar):
-            patch.setattr(charts, kind.__name__, type(kind.__name__, (charts._NoTooltips, kind), {}))
+            bases = (charts._LegendAcross, charts._NoTooltips, kind)
+            patch.setattr(charts, kind.__name__, type(kind.__name__, bases, {}))
         patch.setattr(charts, "tostring", lambda chart: chart.render())
         svg = charts.render(table)
     assert svg is not None
@@ -198,3 +212,46 @@ def test_a_drawn_state_serves_only_its_chart() -> None:
     labels = [t.text for t in second.render_tree().iter("text")]
     assert "Deux" in labels
     assert "Une" not in labels
+
+
+def test_a_narrow_picture_cuts_long_labels_beside_bars_and_lists_its_legend_one_a_line() -> None:
+    columns = (
+        Column("employment", "En emploi ou en parcours"),
+        Column("lost", "Sans offre sur le territoire"),
+    )
+    rows = (
+        Row("mental", "Santé mentale et addictions", (70, 35)),
+        Row("short", "Emploi", (20, 10)),
+    )
+    _, root = picture(Table("needs_without_answer", "Besoins sans réponse", columns, rows, chart="bars"))
+    assert root.get("viewBox", "").split()[2] == str(charts.WIDTH)
+    shown = texts(root)
+    # 24 characters beside the bars at most (the table names the row in full).
+    assert "Santé mentale et addict…" in shown
+    assert "Santé mentale et addictions" not in shown
+    assert "Emploi" in shown
+    legend = [g for g in root.iter(f"{SVG}g") if "legend" in (g.get("class") or "").split()]
+    assert [t.text for g in legend for t in g.iter(f"{SVG}text")] == [
+        "En emploi ou en parcours",
+        "Sans offre sur le territoire",
+    ]
+    assert len({float(t.get("y") or 0) for g in legend for t in g.iter(f"{SVG}text")}) == 2
+    # A few graduations under the bars, not pygal's dozen run together.
+    graduations = [
+        t.text for g in root.iter(f"{SVG}g") if "axis" in (g.get("class") or "") for t in g.iter(f"{SVG}text")
+    ]
+    assert 3 <= len([t for t in graduations if t and t.isdigit()]) <= charts.GRADUATIONS + 1
+
+
+def test_a_long_series_names_every_other_month() -> None:
+    months = [f"mois {i}" for i in range(24)]
+    table = Table(
+        "activity_monthly",
+        "Entrées et sorties par mois",
+        (Column("entries", "Entrées"),),
+        tuple(Row(f"m{i}", month, (10 + i,)) for i, month in enumerate(months)),
+        chart="series",
+    )
+    _, root = picture(table)
+    named = [text for text in texts(root) if text.startswith("mois ")]
+    assert named == months[::2]

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 
 from referral.audit import services as audit
 from referral.audit.models import AuditAction
-from referral.reporting import evaluation, exports, services
+from referral.reporting import charts, evaluation, exports, services
 from referral.reporting.context import paris_today
 from referral.reporting.definitions import DEFINITIONS, definition
 from referral.reporting.exceptions import InvalidReportRequest
@@ -86,6 +86,7 @@ def index() -> Any:
         {},
         report,
         pictures=shown.pictures(),
+        picture_width=charts.WIDTH,
         query=values,
         evaluation_link=evaluation.may_export(current_user()),
     )
