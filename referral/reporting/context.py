@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar, TypeVarTuple
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Float,
     Integer,
     Select,
     case,
@@ -205,7 +206,11 @@ class Context:
         """Days (with decimals) between two timestamps."""
         if self.sqlite:
             return func.julianday(later) - func.julianday(earlier)
-        return func.extract("epoch", later - earlier) / literal_column("86400")
+        # date_part, not EXTRACT: EXTRACT gives a numeric, whose arithmetic cost a third of
+        # the referrals' grouping in the national report; date_part a double precision.
+        # (`op`: SQLAlchemy's `/` would cast the divisor to numeric.)
+        seconds = func.date_part(literal_column("'epoch'"), later - earlier, type_=Float)
+        return seconds.op("/")(literal_column("86400"))
 
     def month(self, day: Any) -> ColumnElement[Any]:
         """``YYYY-MM`` of a date column."""

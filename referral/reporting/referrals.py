@@ -58,6 +58,7 @@ def _facts(ctx: Context) -> CTE:
     referral alone (its offer is one of its columns), so the database aggregates its moves as it
     reads them in order. Materialized: the two groupings below read it, and it is computed once."""
     state = ReferralTransition.to_state
+    start, _end = ctx.period.bounds()
     return (
         ctx.scoped(
             select(
@@ -70,7 +71,14 @@ def _facts(ctx: Context) -> CTE:
             ).select_from(Referral),
             Referral.participant_id,
         )
-        .outerjoin(ReferralTransition, ReferralTransition.referral_id == Referral.id)
+        # A referral's moves are never before its creation (the first one is its creation, at
+        # the same moment): only the moves from the start of the period can be those of the
+        # referrals created in it. PostgreSQL then joins the year's moves, not every move ever
+        # made (105,000 of 280,000 for the national report).
+        .outerjoin(
+            ReferralTransition,
+            and_(ReferralTransition.referral_id == Referral.id, ReferralTransition.at >= start),
+        )
         .where(_created_in_period(ctx))
         .group_by(Referral.id)
         .cte("referral_facts")
