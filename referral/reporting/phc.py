@@ -1,15 +1,15 @@
 """Point 4 — Premières Heures: hours at the start and at their highest (4 h → 20 h), the share
 reaching 20 h a week or a CDDI and the median weeks it took, and the paths per worksite.
 
-Per person the contracts are reduced by the database (first start, highest hours, first day at
-20 h or on a CDDI); the page then groups those by hours band: one statement for the progression,
-one for the worksites."""
+Per path the contracts are reduced by the database (first start, highest hours, first day at
+20 h or on a CDDI); the page then groups those by hours band: one statement for the progression
+and the worksites."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, null, or_, select, union_all
 
 from referral.cases.models import Contract, ContractKind, Exit, Participant
 from referral.reporting.activity import active_in_period
@@ -29,6 +29,7 @@ BANDS = (
     ("20", "20 h et plus", 19.99, 99.0),
 )
 NO_CONTRACT = "none"
+MANY_WORKSITES = 500
 
 
 def band(hours: float | None) -> str:
@@ -45,9 +46,15 @@ def phc(ctx: Context) -> list[Table]:
         return []
     end = ctx.period.end
     reached = or_(Contract.weekly_hours >= PHC_TARGET_HOURS, Contract.kind.in_(NEXT_STEP))
-    per_person = (
+    phc_paths = and_(ctx.paths(), Participant.programme == Programme.PHC, active_in_period(ctx))
+    # One row per Premières Heures path of the period, its contracts reduced as they are read
+    # beside it (the contracts' index by person): the first contract's hours, the highest, and
+    # whole weeks from entry to the first day at 20 h or on a CDDI (integer division in both
+    # databases; SQLAlchemy's `//` is FLOOR(), a Python function on SQLite). Materialized: the
+    # bands and the worksites read it.
+    paths = (
         select(
-            Contract.participant_id.label("participant_id"),
+            Participant.structure_id.label("structure_id"),
             # The first contract's hours, read in the same pass: the smallest (day, tenths of an
             # hour) packed in one integer, unpacked by `% 1000` below.
             func.min(
@@ -55,36 +62,44 @@ def phc(ctx: Context) -> list[Table]:
                 + cast(Contract.weekly_hours * literal_column("10"), Integer)
             ).label("first_key"),
             func.max(Contract.weekly_hours).label("max_hours"),
-            func.min(case((reached, Contract.starts_on))).label("reached_on"),
+            ctx.days(Participant.entered_on, func.min(case((reached, Contract.starts_on))))
+            .op("/")(literal_column("7"))
+            .label("weeks"),
         )
-        .where(
-            Contract.kind.in_(INSERTION),
-            Contract.starts_on <= end,
-            # Only the scope's PHC people: a territory's page does not read the country's contracts.
-            Contract.participant_id.in_(
-                select(Participant.id).where(ctx.paths(), Participant.programme == Programme.PHC)
+        .select_from(Participant)
+        .outerjoin(Exit, Exit.participant_id == Participant.id)
+        .outerjoin(
+            Contract,
+            and_(
+                Contract.participant_id == Participant.id,
+                Contract.kind.in_(INSERTION),
+                Contract.starts_on <= end,
             ),
         )
-        .group_by(Contract.participant_id)
-        .subquery()
+        .where(phc_paths)
+        .group_by(Participant.id)
+        .cte("phc_paths")
+        .prefix_with("MATERIALIZED")
     )
-    first_tenths = per_person.c.first_key.op("%")(literal_column("1000"))
-    # Whole weeks: integer division in both databases (SQLAlchemy's `//` is FLOOR(), a Python
-    # function on SQLite).
-    weeks = ctx.days(Participant.entered_on, per_person.c.reached_on).op("/")(literal_column("7"))
-    phc_paths = and_(ctx.paths(), Participant.programme == Programme.PHC, active_in_period(ctx))
+    first_tenths = paths.c.first_key.op("%")(literal_column("1000"))
+    # Read two ways in one statement: by hours and delay (structure NULL), by worksite.
+    bands_rows = select(
+        first_tenths, paths.c.max_hours, paths.c.weeks, null().label("structure_id"), func.count()
+    ).group_by(first_tenths, paths.c.max_hours, paths.c.weeks)
+    worksite_rows = select(null(), null(), null(), paths.c.structure_id, func.count()).group_by(
+        paths.c.structure_id
+    )
     start_bands: dict[str, int] = defaultdict(int)
     top_bands: dict[str, int] = defaultdict(int)
     weeks_histogram: list[tuple[float, int]] = []
+    per_structure: dict[int, int] = {}
     total = reached_count = 0
-    for first_hours, max_hours, weeks_to, count in ctx.rows(
-        select(first_tenths, per_person.c.max_hours, weeks, func.count())
-        .select_from(Participant)
-        .outerjoin(Exit, Exit.participant_id == Participant.id)
-        .outerjoin(per_person, per_person.c.participant_id == Participant.id)
-        .where(phc_paths)
-        .group_by(first_tenths, per_person.c.max_hours, weeks)
+    for first_hours, max_hours, weeks_to, structure_id, count in ctx.rows(
+        select(union_all(bands_rows, worksite_rows).subquery())
     ):
+        if structure_id is not None:
+            per_structure[structure_id] = int(count)
+            continue
         first_hours = None if first_hours is None else int(first_hours) / 10
         count = int(count)
         total += count
@@ -121,20 +136,18 @@ def phc(ctx: Context) -> list[Table]:
         ),
         chart="none",
     )
+    # A page's few worksites by id; the country's thousands in one read of the table.
+    worksites = select(Structure.id, Structure.name, Structure.town).order_by(Structure.name, Structure.id)
+    if len(per_structure) <= MANY_WORKSITES:
+        worksites = worksites.where(Structure.id.in_(list(per_structure)))
     by_structure = Table(
         "phc_by_structure",
         "Premières Heures : parcours par chantier",
         (Column("paths", "Parcours"),),
         tuple(
-            Row(str(structure_id), f"{name} ({town})", (int(count),))
-            for structure_id, name, town, count in ctx.rows(
-                select(Structure.id, Structure.name, Structure.town, func.count(Participant.id))
-                .join(Participant, Participant.structure_id == Structure.id)
-                .outerjoin(Exit, Exit.participant_id == Participant.id)
-                .where(phc_paths)
-                .group_by(Structure.id, Structure.name, Structure.town)
-                .order_by(Structure.name, Structure.id)
-            )
+            Row(str(structure_id), f"{name} ({town})", (per_structure[structure_id],))
+            for structure_id, name, town in ctx.rows(worksites)
+            if structure_id in per_structure
         ),
     )
     return [progression, summary, by_structure]
