@@ -79,7 +79,9 @@ def phc(ctx: Context) -> list[Table]:
         .where(phc_paths)
         .group_by(Participant.id)
         .cte("phc_paths")
-        .prefix_with("MATERIALIZED")
+        # PostgreSQL is told; SQLite materializes a CTE read twice of itself (and its keyword
+        # needs SQLite 3.35, newer than some systems' own).
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     first_tenths = paths.c.first_key.op("%")(literal_column("1000"))
     # Read two ways in one statement: by hours and delay (structure NULL), by worksite.

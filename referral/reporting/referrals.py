@@ -82,7 +82,9 @@ def _facts(ctx: Context) -> CTE:
         .where(_created_in_period(ctx))
         .group_by(Referral.id)
         .cte("referral_facts")
-        .prefix_with("MATERIALIZED")
+        # PostgreSQL is told; SQLite materializes a CTE read twice of itself (and its keyword
+        # needs SQLite 3.35, newer than some systems' own).
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
 
 
