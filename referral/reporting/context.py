@@ -5,6 +5,7 @@ date). No rule on who may see what: `services.py` resolves the scope before buil
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -36,6 +37,7 @@ PARIS = clock.PARIS  # the one clock names the zone
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 RowTs = TypeVarTuple("RowTs")
 NEVER = date(9999, 12, 31)
+MANY_IDS = 500  # `Context.among`
 MONTHS_FR = (
     "janvier",
     "février",
@@ -124,6 +126,14 @@ class Context:
         of each row (for entities the report never loads) cost a tenth of reading a large
         grouping's rows."""
         return self.session.connection().execute(statement)
+
+    def among(self, statement: SelectT, column: Any, ids: Collection[int]) -> SelectT:
+        """`statement` limited to the rows whose `column` is one of `ids` — when they are few (a
+        page's partners or worksites). The country's thousands are read with the whole table
+        and picked in Python: thousands of bound parameters would cost more than the rows."""
+        if len(ids) <= MANY_IDS:
+            return statement.where(column.in_(list(ids)))
+        return statement
 
     @property
     def sqlite(self) -> bool:

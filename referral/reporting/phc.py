@@ -29,7 +29,6 @@ BANDS = (
     ("20", "20 h et plus", 19.99, 99.0),
 )
 NO_CONTRACT = "none"
-MANY_WORKSITES = 500
 
 
 def band(hours: float | None) -> str:
@@ -138,10 +137,11 @@ def phc(ctx: Context) -> list[Table]:
         ),
         chart="none",
     )
-    # A page's few worksites by id; the country's thousands in one read of the table.
-    worksites = select(Structure.id, Structure.name, Structure.town).order_by(Structure.name, Structure.id)
-    if len(per_structure) <= MANY_WORKSITES:
-        worksites = worksites.where(Structure.id.in_(list(per_structure)))
+    worksites = ctx.among(
+        select(Structure.id, Structure.name, Structure.town).order_by(Structure.name, Structure.id),
+        Structure.id,
+        per_structure,
+    )
     by_structure = Table(
         "phc_by_structure",
         "Premières Heures : parcours par chantier",

@@ -39,7 +39,6 @@ from referral.reporting.context import Context
 from referral.reporting.figures import Column, Ratio, Row, Stat, Table, histogram_stats
 from referral.territories.models import Structure
 
-MANY_PARTNERS = 500
 ANSWERS = (ReferralState.ACCEPTED, ReferralState.WAITLISTED, ReferralState.REFUSED)
 REASON_ACTIONS = {
     "decline": ("referral_decline_reason", "Refusée par le ou la CP"),
@@ -186,11 +185,7 @@ def referrals(ctx: Context) -> list[Table]:
     totals = [sum(figures[i] for figures in by_domain.values()) for i in range(4)]
     domain_rows.append(line("total", "Toutes les orientations", totals, total=True))
 
-    # A page's few partners by id; the country's many in one read of the table (tens of thousands
-    # of bound parameters would cost more than the rows).
-    named = select(Partner.id, Partner.name)
-    if len(by_partner) <= MANY_PARTNERS:
-        named = named.where(Partner.id.in_(list(by_partner)))
+    named = ctx.among(select(Partner.id, Partner.name), Partner.id, by_partner)
     names = {pid: name for pid, name in ctx.rows(named) if pid in by_partner}
     partner_rows = tuple(
         Row(
