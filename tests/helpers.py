@@ -11,6 +11,10 @@ from flask.testing import FlaskClient
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from referral.audit.services import Actor, set_actor
+from referral.territories.models import User
+from referral.territories.queries import user_by_email
+
 
 def refused_by_database(session: Session, action: Callable[[], Any]) -> None:
     """`action` must be refused by the database itself (a constraint), leaving the session usable."""
@@ -51,3 +55,17 @@ def csrf_token(html: str) -> str:
 def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD):
     token = csrf_token(client.get("/connexion").get_data(as_text=True))
     return client.post("/connexion", data={"email": email, "password": password, "csrf_token": token})
+
+
+def demo_user(session: Session, who: str) -> User:
+    """The demo account `who` (a key of `DEMO`: "cip", "cp", "coordinator"…)."""
+    user = user_by_email(session, DEMO[who])
+    assert user is not None
+    return user
+
+
+def acting(session: Session, who: str) -> User:
+    """The demo user `who`, also set as the audit log's actor, as a request would."""
+    actor = demo_user(session, who)
+    set_actor(session, Actor(user_id=actor.id, email=actor.email, role=actor.role.value))
+    return actor

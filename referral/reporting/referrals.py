@@ -104,7 +104,6 @@ def _grouped_facts(ctx: Context) -> Select[*tuple[Any, ...]]:
         or_(facts.c.accepted == literal_column("1"), facts.c.refused == literal_column("1"))
     )
     days = func.round(ctx.days_between_times(facts.c.sent_at, facts.c.answer_at))
-    no_text: ColumnElement[Any] = null()
     by_domain = (
         select(
             Opportunity.domain_code.label("domain"),
@@ -121,7 +120,7 @@ def _grouped_facts(ctx: Context) -> Select[*tuple[Any, ...]]:
     )
     by_partner = (
         select(
-            no_text.label("domain"),
+            null().label("domain"),
             Opportunity.partner_id,
             null(),
             func.count(),

@@ -6,19 +6,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from referral.territories.models import Structure, Territory, User
-from referral.territories.queries import user_by_email
-from tests.helpers import DEMO
+from referral.territories.models import Structure, Territory
+from tests.helpers import demo_user
 from tests.mailbox import mailbox  # noqa: F401 - the fixture
 
 # A password the strength check accepts (four unrelated words).
 NEW_PASSWORD = "girafe parapluie cornichon lanterne"
 
 
-def demo(session: Session, who: str) -> User:
-    user = user_by_email(session, DEMO[who])
-    assert user is not None
-    return user
+demo = demo_user  # the name these tests import
 
 
 @pytest.fixture

@@ -20,15 +20,8 @@ from referral.cases.models import HealthRecord, Participant
 from referral.db import utcnow
 from referral.exceptions import InvalidInput
 from referral.territories.models import User
-from referral.territories.queries import user_by_email
 from tests import factories
-from tests.helpers import DEMO
-
-
-def demo_user(session: Session, who: str) -> User:
-    user = user_by_email(session, DEMO[who])
-    assert user is not None
-    return user
+from tests.helpers import demo_user
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from referral import clock
 from referral.audit.models import AuditAction, AuditEntry
-from referral.audit.services import Actor, set_actor
 from referral.cases import export as record_export
 from referral.cases import path, rules, services, transfers
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
@@ -21,10 +20,9 @@ from referral.db import utcnow
 from referral.partners.models import OfficeHour
 from referral.reference import queries as reference
 from referral.referrals.models import ReferralState, ReferralTransition
-from referral.territories.models import Role, User
-from referral.territories.queries import user_by_email
+from referral.territories.models import Role
 from tests import factories
-from tests.helpers import DEMO
+from tests.helpers import acting, demo_user
 
 TODAY = clock.today()
 # A Convergence path in its last six months of the first 24: a renewal may be asked for today.
@@ -32,17 +30,7 @@ ENTRY = rules.add_months(TODAY, -22)
 EXPORT_ENTRY = {"what": "export du dossier (droit d'accès)"}
 
 
-def user(session: Session, who: str) -> User:
-    found = user_by_email(session, DEMO[who])
-    assert found is not None
-    return found
-
-
-def acting(session: Session, who: str) -> User:
-    """The demo user `who`, also set as the audit log's actor, as a request would."""
-    actor = user(session, who)
-    set_actor(session, Actor(user_id=actor.id, email=actor.email, role=actor.role.value))
-    return actor
+user = demo_user
 
 
 def exports_logged(session: Session, participant_id: int) -> list[AuditEntry]:

@@ -20,11 +20,9 @@ from referral.ecosystem.models import NetworkFigures
 from referral.ecosystem.services import NetworkFilter
 from referral.exceptions import InvalidInput, NotFound, PermissionDenied
 from referral.scheduling.jobs import JOBS_BY_NAME
-from referral.territories.models import User
-from referral.territories.queries import user_by_email
 from tests.ecosystem import territory_data
 from tests.ecosystem.territory_data import Clairval
-from tests.helpers import DEMO
+from tests.helpers import demo_user
 
 
 @pytest.fixture
@@ -32,10 +30,7 @@ def clairval(session: Session) -> Clairval:
     return territory_data.build(session)
 
 
-def demo(session: Session, who: str) -> User:
-    user = user_by_email(session, DEMO[who])
-    assert user is not None
-    return user
+demo = demo_user
 
 
 def test_the_coordinator_sees_the_gap_and_the_dependence(session: Session, clairval: Clairval) -> None:
