@@ -120,10 +120,26 @@ _edits: dict[str, int] = {}
 _seen_edits: dict[str, int] = {}
 
 
+# In a session's `info` while its transaction holds flushed changes to what the indicators read:
+# other connections cannot see them yet (`parallel`).
+UNSAVED_EDITS = "reporting_unsaved_edits"
+
+
 def _note_edits(session: Session, _context: Any, _instances: Any) -> None:
     if any(isinstance(obj, WATCHED) for obj in chain(session.new, session.dirty, session.deleted)):
         database = database_key(session)
         _edits[database] = _edits.get(database, 0) + 1
+        session.info[UNSAVED_EDITS] = True
+
+
+def _end_of_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(UNSAVED_EDITS, None)
+
+
+def has_unsaved_edits(session: Session) -> bool:
+    """Whether this session's transaction has flushed changes to what the indicators read."""
+    return bool(session.info.get(UNSAVED_EDITS))
 
 
 def install() -> None:
@@ -131,6 +147,7 @@ def install() -> None:
     twice changes nothing)."""
     if not event.contains(Session, "before_flush", _note_edits):
         event.listen(Session, "before_flush", _note_edits)
+        event.listen(Session, "after_transaction_end", _end_of_transaction)
 
 
 def kept(session: Session, key: Hashable, today: date, build: Callable[[], T]) -> T:

@@ -245,11 +245,10 @@ def referrals(ctx: Context) -> list[Table]:
             (Column("referrals", "Orientations"),),
             tuple(reason_rows),
         ),
-        needs_without_answer(ctx, domains),
     ]
 
 
-def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
+def needs_without_answer(ctx: Context) -> list[Table]:
     """Needs still open at the end of the period, with no referral in their domain for the
     person, and with no published offer of their domain in the person's territory today."""
     end = ctx.period.end
@@ -337,18 +336,21 @@ def needs_without_answer(ctx: Context, domains: dict[str, str]) -> Table:
             figures[1] += count
         if (territory_id, domain) not in covered:
             figures[2] += count
+    domains = {d.code: d.label for d in reference.domains(ctx.session)}
     rows = [
         Row(code, label, tuple(per_domain[code])) for code, label in domains.items() if code in per_domain
     ]
     total = tuple(sum(figures[i] for figures in per_domain.values()) for i in range(3))
     rows.append(Row("total", "Tous les domaines", total, total=True))
-    return Table(
-        "needs_without_answer",
-        "Besoins sans réponse",
-        (
-            Column("open", "Freins ouverts"),
-            Column("without_referral", "Sans orientation"),
-            Column("without_offer", "Sans offre sur le territoire"),
-        ),
-        tuple(rows),
-    )
+    return [
+        Table(
+            "needs_without_answer",
+            "Besoins sans réponse",
+            (
+                Column("open", "Freins ouverts"),
+                Column("without_referral", "Sans orientation"),
+                Column("without_offer", "Sans offre sur le territoire"),
+            ),
+            tuple(rows),
+        )
+    ]
