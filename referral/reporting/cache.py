@@ -138,8 +138,11 @@ def _end_of_transaction(session: Session, transaction: Any) -> None:
 
 
 def has_unsaved_edits(session: Session) -> bool:
-    """Whether this session's transaction has flushed changes to what the indicators read."""
-    return bool(session.info.get(UNSAVED_EDITS))
+    """Whether this session holds changes to what the indicators read that are not committed:
+    flushed in its transaction (noted once `install` has run) or still pending."""
+    if session.info.get(UNSAVED_EDITS):
+        return True
+    return any(isinstance(obj, WATCHED) for obj in chain(session.new, session.dirty, session.deleted))
 
 
 def install() -> None:

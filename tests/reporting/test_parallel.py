@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine, delete, func, select
@@ -140,8 +141,9 @@ def test_a_commit_while_the_readers_start_is_seen_by_none_of_them(
     assert open_needs(after) == open_needs(before) + 1  # type: ignore[operator]
 
 
-def test_what_the_request_flushed_is_counted(database: Database, lyon: Scope) -> None:
-    """Other connections cannot see a flush not yet committed: the request reads it itself."""
+def test_what_the_request_changed_and_did_not_commit_is_counted(database: Database, lyon: Scope) -> None:
+    """Other connections cannot see a change not yet committed, flushed or not: the request
+    reads the report itself."""
     with database.session() as session:
         before = indicators.compute(context(session, lyon))
         add_newcomer(session)
@@ -151,6 +153,13 @@ def test_what_the_request_flushed_is_counted(database: Database, lyon: Scope) ->
     assert open_needs(during) == open_needs(before) + 1  # type: ignore[operator]
     with database.session() as session:
         assert indicators.compute(context(session, lyon)) == before
+        # Not even flushed yet: the request's own reading flushes it first.
+        farid = session.scalars(select(Participant).where(Participant.first_name == "Farid")).one()
+        farid.entered_on = date(2025, 4, 1)
+        pending = indicators.compute(context(session, lyon))
+        session.rollback()
+    entries = before.table("activity").cell("entries", "total")
+    assert cell_value(pending.table("activity").cell("entries", "total")) == cell_value(entries) - 1  # type: ignore[operator]
 
 
 def test_rows_committed_after_the_request_began_on_sqlite(
