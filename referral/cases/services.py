@@ -630,7 +630,12 @@ def update_health(
 ) -> HealthRecord:
     require_cip(actor)
     person = load_to_change(session, actor, participant_id)
-    record = person.health_record or HealthRecord(participant_id=person.id)
+    record = person.health_record
+    if record is None:
+        # Set through the relationship, not the foreign key alone: the record then knows its
+        # health details at once, and a second update in the same session changes them rather
+        # than inserting a second row (refused by the unique participant).
+        record = person.health_record = HealthRecord()
     for field in HEALTH_FIELDS:
         if field in values:
             setattr(record, field, values[field])

@@ -41,7 +41,6 @@ def person(session: Session, cip: User) -> Participant:
     )
     services.update_health(session, cip, person.id, {"has_treating_doctor": False})
     session.commit()
-    session.expire_all()  # as a new request would (`update_health` reads the record's relationship)
     services.update_health(session, cip, person.id, {"has_treating_doctor": True})
     session.commit()
     return person
@@ -344,3 +343,18 @@ def test_entry_of_a_record_created_through_the_api_is_its_situation_then(client:
     ).get_json()
     assert (created["housing_status"], created["housing_status_at_entry"]) == ("squat", "squat")
     assert date.fromisoformat(created["entered_on"])
+
+
+def test_two_health_updates_in_one_session_change_one_record(session: Session, cip: User) -> None:
+    """The second update finds the health details the first created (no second row, which the
+    unique person would refuse), and the doctor « at entry » stays what the first one wrote."""
+    person = factories.participant(session, structure_id=cip.structure_id)
+    services.update_health(session, cip, person.id, {"has_treating_doctor": False})
+    services.update_health(
+        session, cip, person.id, {"has_treating_doctor": True, "treating_doctor": "Dr Martin"}
+    )
+    session.expire_all()
+    rows = session.scalars(select(HealthRecord).where(HealthRecord.participant_id == person.id)).all()
+    assert [
+        (row.has_treating_doctor, row.treating_doctor, row.had_treating_doctor_first) for row in rows
+    ] == [(True, "Dr Martin", False)]

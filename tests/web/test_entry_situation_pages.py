@@ -31,7 +31,6 @@ def person(session: Session) -> Participant:
     )
     services.update_health(session, cip, person.id, {"has_treating_doctor": False})
     session.commit()
-    session.expire_all()
     services.update_participant(
         session, cip, person.id, {"housing_status": "logement_social", "health_coverage": "css"}
     )
