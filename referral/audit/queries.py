@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
-from referral.audit.models import AuditEntry
+from referral.audit.models import AuditAction, AuditEntry
 
 
 def _where(
@@ -46,3 +46,19 @@ def count_entries(
 ) -> int:
     conditions = _where(participant_id=participant_id, actor_id=actor_id, since=since, until=until)
     return int(session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0)
+
+
+def updates_of(session: Session, participant_id: int, *, entity: str) -> list[AuditEntry]:
+    """The changes logged about a person's `entity` rows, oldest first (index
+    `ix_audit_entries_participant_id_at`)."""
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.participant_id == participant_id,
+                AuditEntry.action == AuditAction.UPDATE,
+                AuditEntry.entity == entity,
+            )
+            .order_by(AuditEntry.at, AuditEntry.id)
+        )
+    )

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from referral.audit import queries as audit_queries
 from referral.audit.models import AuditAction
 from referral.audit.services import record
 from referral.cases.models import HealthRecord, Participant
@@ -35,12 +37,27 @@ CODED_ENTRY_FIELDS = {
 }
 DOCTOR_FIELD = "had_treating_doctor_first"
 ENTRY_FIELDS = (*CODED_ENTRY_FIELDS, DOCTOR_FIELD)
+# As the record's history names them.
+ENTRY_FIELD_LABELS = {
+    "housing_status_at_entry": "logement",
+    "health_coverage_at_entry": "couverture maladie",
+    DOCTOR_FIELD: "médecin traitant",
+}
 REASON_MAX_LENGTH = 2000
 CORRECTION = "correction de la situation à l'entrée"
 
 NO_REASON = "Indiquez le motif de la correction."
 NOTHING_GIVEN = "Indiquez au moins une donnée de la situation à l'entrée à corriger."
 NOTHING_CHANGED = "Rien à corriger : la situation à l'entrée enregistrée est déjà celle-ci."
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction of the situation at entry, as its log entry keeps it."""
+
+    at: datetime
+    fields: tuple[str, ...]  # French names, in the order of the form
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,20 @@ def entry_situation_of(person: Participant, health: HealthRecord | None) -> Entr
         person.health_coverage_at_entry,
         bool(health and health.had_treating_doctor_first),
     )
+
+
+def corrections_of(session: Session, participant_id: int) -> list[Correction]:
+    """The corrections of a record's situation at entry, oldest first (read from the log,
+    which is where they are kept)."""
+    found = []
+    for entry in audit_queries.updates_of(session, participant_id, entity="participants"):
+        details = entry.details or {}
+        if details.get("what") != CORRECTION:
+            continue
+        fields = details.get("fields") or []
+        names = tuple(ENTRY_FIELD_LABELS[field] for field in ENTRY_FIELDS if field in fields)
+        found.append(Correction(entry.at, names, str(details.get("reason") or "")))
+    return found
 
 
 def _health_of(session: Session, person: Participant) -> HealthRecord | None:
@@ -116,8 +147,7 @@ def correct_entry_situation(
         # No health details recorded yet: the correction starts them, the current situation
         # reading as before (no treating doctor known today).
         if health is None:
-            health = HealthRecord(participant_id=person.id, has_treating_doctor=False)
-            session.add(health)
+            health = person.health_record = HealthRecord(has_treating_doctor=False)
         health.had_treating_doctor_first = changes[DOCTOR_FIELD]
         health.updated_by_id = actor.id
     session.flush()

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from referral import clock
+from referral.cases.entry_situation import corrections_of
 from referral.cases.models import Participant
 from referral.cases.providers import Providers
 from referral.cases.services import get_participant
@@ -42,7 +43,8 @@ def register_timeline_source(name: str, source: TimelineSource) -> None:
 
 def timeline(session: Session, actor: User, participant_id: int) -> list[TimelineEvent]:
     """Every event of the record in date order (DESIGN §4): entry, contracts, needs, consents,
-    notes, referents, referrals and their moves, renewals, exit and follow-ups."""
+    notes, referents, referrals and their moves, renewals, corrections of the situation at
+    entry, exit and follow-ups."""
     person = get_participant(session, actor, participant_id)
     labels = reference.labels(session, "exit_type")
     domains = {domain.code: domain.label for domain in reference.domains(session)}
@@ -108,6 +110,15 @@ def timeline(session: Session, actor: User, participant_id: int) -> list[Timelin
                 f" jusqu'au {renewal.valid_until:%d/%m/%Y}" if renewal.valid_until else ""
             )
             events.append(TimelineEvent(renewal.decided_on, "renewal_decided", outcome))
+    for correction in corrections_of(session, person.id):
+        events.append(
+            TimelineEvent(
+                clock.paris_day(correction.at),
+                "entry_corrected",
+                "Situation à l'entrée corrigée : " + ", ".join(correction.fields),
+                correction.reason,
+            )
+        )
     for _name, source in TIMELINE_SOURCES.all():
         events.extend(source(session, person))
     if person.exit is not None:
@@ -140,6 +151,7 @@ def timeline(session: Session, actor: User, participant_id: int) -> list[Timelin
                 "consent_revoked",
                 "renewal_requested",
                 "renewal_decided",
+                "entry_corrected",
                 "exit",
                 "follow_up",
                 "follow_up_due",

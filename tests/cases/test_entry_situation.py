@@ -11,12 +11,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from referral import clock
 from referral.audit.models import AuditAction, AuditEntry
 from referral.audit.services import Actor, set_actor
 from referral.cases import entry_situation, services
 from referral.cases.entry_situation import EntrySituation, correct_entry_situation
 from referral.cases.exceptions import ParticipantNotFound, RecordAnonymised, RecordsNotVisible
 from referral.cases.models import HealthRecord, Participant
+from referral.cases.timeline import TimelineEvent, timeline
 from referral.db import utcnow
 from referral.exceptions import InvalidInput
 from referral.territories.models import User
@@ -358,3 +360,45 @@ def test_two_health_updates_in_one_session_change_one_record(session: Session, c
     assert [
         (row.has_treating_doctor, row.treating_doctor, row.had_treating_doctor_first) for row in rows
     ] == [(True, "Dr Martin", False)]
+
+
+def test_the_record_s_timeline_shows_each_correction_with_its_fields_and_reason(
+    session: Session, cip: User, person: Participant
+) -> None:
+    set_actor(session, Actor(cip.id, cip.email, cip.role.value))
+    correct_entry_situation(
+        session, cip, person.id, {"housing_status_at_entry": "rue", "reason": "Dormait dehors."}
+    )
+    correct_entry_situation(
+        session,
+        cip,
+        person.id,
+        {"health_coverage_at_entry": "ame", "had_treating_doctor_first": True, "reason": "Attestation AME."},
+    )
+    services.update_participant(session, cip, person.id, {"housing_status": "chrs"})  # not a correction
+    events = [e for e in timeline(session, cip, person.id) if e.kind == "entry_corrected"]
+    today = clock.today()
+    assert events == [
+        TimelineEvent(
+            today, "entry_corrected", "Situation à l'entrée corrigée : logement", "Dormait dehors."
+        ),
+        TimelineEvent(
+            today,
+            "entry_corrected",
+            "Situation à l'entrée corrigée : couverture maladie, médecin traitant",
+            "Attestation AME.",
+        ),
+    ]
+
+
+def test_a_correction_that_starts_the_health_details_then_a_health_update_keep_one_record(
+    session: Session, cip: User
+) -> None:
+    person = factories.participant(session, structure_id=cip.structure_id)
+    correct_entry_situation(
+        session, cip, person.id, {"had_treating_doctor_first": True, "reason": "Déclaré."}
+    )
+    services.update_health(session, cip, person.id, {"has_treating_doctor": True})
+    session.expire_all()
+    rows = session.scalars(select(HealthRecord).where(HealthRecord.participant_id == person.id)).all()
+    assert [(row.has_treating_doctor, row.had_treating_doctor_first) for row in rows] == [(True, True)]
