@@ -197,3 +197,31 @@ def test_the_api_answers_the_same_figures_as_the_page(client: FlaskClient, beare
     ] == page
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/indicators" in spec["paths"]
+
+
+def test_a_flow_grid_reads_as_its_list_of_moves_on_a_phone(client: FlaskClient) -> None:
+    """The entry × exit grids are too wide for a phone: beside each, the list of its moves (its
+    cells that are not 0, as the grid shows them) and its total, shown where the grid is not."""
+    login(client, DEMO["coordinator"])
+    html = client.get("/indicateurs/", query_string=PERIOD).get_data(as_text=True)
+    tables = page_tables(html)
+    for key in ("housing_flows", "coverage_flows"):
+        article = html.split(f'id="indicateur-{key}"', 1)[1].split("</article>", 1)[0]
+        assert 'class="table-responsive d-none d-md-block"' in article
+        listed = re.search(r'<ul class="list-unstyled d-md-none mouvements"[^>]*>(.*?)</ul>', article, re.S)
+        assert listed is not None
+        items = [
+            " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", item)).split())
+            for item in re.findall(r"<li[^>]*>(.*?)</li>", listed.group(1), re.S)
+        ]
+        columns = re.findall(r'<th scope="col" class="text-end">(.*?)</th>', article)
+        moves = [
+            f"{row[0]} → à la sortie : {html_lib.unescape(columns[index])} — {cell}"
+            for row in tables[key]
+            if not row[0].startswith("Total")
+            for index, cell in enumerate(row[1:-1])
+            if cell != "0"
+        ]
+        totals = [f"{row[0]} — {row[-1]}" for row in tables[key] if row[0].startswith("Total")]
+        assert moves
+        assert items == moves + totals
