@@ -48,17 +48,12 @@ def count_entries(
     return int(session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0)
 
 
-def updates_of(session: Session, participant_id: int, *, entity: str) -> list[AuditEntry]:
-    """The changes logged about a person's `entity` rows, oldest first (index
-    `ix_audit_entries_participant_id_at`)."""
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.participant_id == participant_id,
-                AuditEntry.action == AuditAction.UPDATE,
-                AuditEntry.entity == entity,
-            )
-            .order_by(AuditEntry.at, AuditEntry.id)
-        )
-    )
+def logged_about(
+    session: Session, participant_id: int, action: AuditAction, *, entity: str | None = None
+) -> list[AuditEntry]:
+    """The entries of one `action` about a person (of their `entity` rows when given), oldest
+    first (index `ix_audit_entries_participant_id_at`)."""
+    conditions = [AuditEntry.participant_id == participant_id, AuditEntry.action == action]
+    if entity is not None:
+        conditions.append(AuditEntry.entity == entity)
+    return list(session.scalars(select(AuditEntry).where(*conditions).order_by(AuditEntry.at, AuditEntry.id)))

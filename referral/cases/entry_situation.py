@@ -82,7 +82,9 @@ def corrections_of(session: Session, participant_id: int) -> list[Correction]:
     """The corrections of a record's situation at entry, oldest first (read from the log,
     which is where they are kept)."""
     found = []
-    for entry in audit_queries.updates_of(session, participant_id, entity="participants"):
+    for entry in audit_queries.logged_about(
+        session, participant_id, AuditAction.UPDATE, entity="participants"
+    ):
         details = entry.details or {}
         if details.get("what") != CORRECTION:
             continue

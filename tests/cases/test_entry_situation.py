@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from referral import clock
 from referral.audit.models import AuditAction, AuditEntry
+from referral.audit.queries import logged_about
 from referral.audit.services import Actor, set_actor
 from referral.cases import entry_situation, services
 from referral.cases.entry_situation import EntrySituation, correct_entry_situation
@@ -64,23 +65,11 @@ def state(session: Session, participant_id: int) -> dict[str, object]:
     }
 
 
-def corrections(session: Session, participant_id: int) -> list[AuditEntry]:
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.participant_id == participant_id,
-                AuditEntry.action == AuditAction.UPDATE,
-                AuditEntry.entity == "participants",
-            )
-            .order_by(AuditEntry.id)
-        )
-    )
-
-
 def correction_entries(session: Session, participant_id: int) -> list[AuditEntry]:
     return [
-        e for e in corrections(session, participant_id) if e.details.get("what") == entry_situation.CORRECTION
+        e
+        for e in logged_about(session, participant_id, AuditAction.UPDATE, entity="participants")
+        if e.details.get("what") == entry_situation.CORRECTION
     ]
 
 

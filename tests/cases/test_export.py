@@ -7,11 +7,11 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from referral import clock
 from referral.audit.models import AuditAction, AuditEntry
+from referral.audit.queries import logged_about
 from referral.cases import export as record_export
 from referral.cases import path, rules, services, transfers
 from referral.cases.exceptions import ParticipantNotFound, RecordsNotVisible
@@ -34,16 +34,7 @@ user = demo_user
 
 
 def exports_logged(session: Session, participant_id: int) -> list[AuditEntry]:
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.participant_id == participant_id,
-                AuditEntry.action == AuditAction.EXPORT,
-            )
-            .order_by(AuditEntry.id)
-        )
-    )
+    return logged_about(session, participant_id, AuditAction.EXPORT)
 
 
 @pytest.fixture
