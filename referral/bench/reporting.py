@@ -6,7 +6,8 @@ scale 1) and the paths drawn from it (`synthetic_reporting`: exits, follow-ups, 
 referrals and their moves) are written into each database with Core inserts. Then, per database:
 
 - the national report (every indicator, all territories, the year of the data's « today »),
-  repeated, median — `indicators.compute`, exactly what the page and the exports call;
+  repeated, median — `indicators.compute`, exactly what the page and the exports call, its parts
+  read by `parallel.READERS` connections at once (`reporting/parallel.py`; pandas uses one core);
 - a territory's page for its coordinator, over sampled territories: the scope checked, the
   report, its protection and its pictures (`services.shown_report`), p50 and p95 — the page minus
   HTTP and the template — twice: the first views, with nothing kept (as after any change of the
@@ -48,7 +49,7 @@ from referral.cases.models import Contract, Exit, FollowUp, RenewalDecision
 from referral.db import Database, make_engine
 from referral.referrals.models import Referral, ReferralTransition
 from referral.reporting import cache as report_cache
-from referral.reporting import indicators
+from referral.reporting import indicators, parallel
 from referral.reporting import services as reporting
 from referral.reporting.context import Context, Period, Scope
 from referral.reporting.definitions import (
@@ -519,6 +520,8 @@ def run(
             "python": platform.python_version(),
             "pandas": pd.__version__,
             "cpus": os.cpu_count(),
+            # Connections reading a report's parts at once (pandas computes on one core).
+            "report_readers": parallel.READERS,
             "platform": platform.platform(),
         },
         "sizes": {
