@@ -18,8 +18,9 @@ disagree (entries counted without their exits). So every reader sees one snapsho
 
 Read one after the other on the request's session instead — same figures, one core — when
 there is a single connection to the database (an in-memory database, the tests' rolled-back
-connection: another connection would not see the uncommitted rows), or when this transaction
-has flushed changes to what the indicators count (other connections cannot see them).
+connection: another connection would not see the uncommitted rows), or when the request holds
+changes to what the indicators count that it has not committed, flushed or not (other
+connections cannot see them).
 """
 
 from __future__ import annotations
@@ -51,9 +52,8 @@ def read_parts(
     ctx: Context,
     parts: Sequence[Callable[[Context], T]],
     prepare: Callable[[Context], None],
-    readers: int | None = None,
 ) -> list[T]:
-    """Each part's result, in the order given, read by up to `readers` connections at once,
+    """Each part's result, in the order given, read by up to `READERS` connections at once,
     each first set up by `prepare`. Parts are handed out in that order as readers come free:
     put the longest first."""
 
@@ -61,10 +61,9 @@ def read_parts(
         prepare(ctx)
         return [part(ctx) for part in parts]
 
-    readers = READERS if readers is None else readers
-    if readers < 2 or len(parts) < 2 or not _can_share(ctx):
+    if READERS < 2 or len(parts) < 2 or not _can_share(ctx):
         return alone()
-    with _readers(ctx, min(readers, len(parts)), prepare) as contexts:
+    with _readers(ctx, min(READERS, len(parts)), prepare) as contexts:
         if contexts is None:
             return alone()
         waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
