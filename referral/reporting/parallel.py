@@ -25,6 +25,7 @@ connections cannot see them).
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -43,7 +44,8 @@ from referral.reporting.context import Context
 
 T = TypeVar("T")
 # Two: the benchmark machine has two cores, and a report's parts split into two even halves
-# (`indicators.PARTS`). A third reader would wait for a core.
+# (`indicators.PARTS`). A third reader would wait for a core. SQLite reads in this process: it
+# has no more readers than the process has cores (`_readers_for`).
 READERS = 2
 SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
@@ -61,9 +63,10 @@ def read_parts(
         prepare(ctx)
         return [part(ctx) for part in parts]
 
-    if READERS < 2 or len(parts) < 2 or not _can_share(ctx):
+    readers = min(_readers_for(ctx), len(parts))
+    if readers < 2 or not _can_share(ctx):
         return alone()
-    with _readers(ctx, min(READERS, len(parts)), prepare) as contexts:
+    with _readers(ctx, readers, prepare) as contexts:
         if contexts is None:
             return alone()
         waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -90,6 +93,22 @@ def read_parts(
             for other in others:
                 other.result()
         return [results[index] for index in range(len(parts))]
+
+
+def _readers_for(ctx: Context) -> int:
+    """PostgreSQL reads in its server's processes, maybe on another machine; SQLite in this
+    process, whose cores may be fewer (one CPU: two readers would only take turns)."""
+    if not ctx.sqlite:
+        return READERS
+    return min(READERS, _cores())
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every system (macOS)
+        return os.cpu_count() or 1
 
 
 def _can_share(ctx: Context) -> bool:

@@ -180,6 +180,28 @@ def test_rows_committed_after_the_request_began_on_sqlite(
     assert people(report) == expected
 
 
+def test_sqlite_has_no_more_readers_than_the_process_has_cores(
+    database: Database, lyon: Scope, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On one CPU, SQLite's readers (in this process) would take turns: the request reads alone.
+    PostgreSQL's server may have its own cores: its readers stay."""
+    monkeypatch.setattr(parallel, "_cores", lambda: 1)
+    threads = set()
+    # Where two readers are expected, each part waits for the other's (as above).
+    together = threading.Barrier(1 if backend == "sqlite" else 2, timeout=10)
+
+    def part(_ctx: Context) -> None:
+        together.wait()
+        threads.add(threading.current_thread())
+
+    with database.session() as session:
+        parallel.read_parts(context(session, lyon), [part, part, part, part], lambda _ctx: None)
+    if backend == "sqlite":
+        assert threads == {threading.current_thread()}
+    else:
+        assert len(threads) == 2
+
+
 def test_a_failing_part_fails_the_report_and_gives_the_connections_back(
     database: Database, lyon: Scope
 ) -> None:
