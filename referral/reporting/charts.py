@@ -23,7 +23,7 @@ from pygal.style import Style
 from pygal.svg import Svg
 from pygal.util import truncate
 
-from referral.reporting.figures import Table
+from referral.reporting.figures import Row, Table
 
 STYLE = Style(
     background="white",
@@ -58,6 +58,21 @@ GRADUATIONS = 6
 # Months under a line: at most this many named (every other one, or every third, beyond), slanted
 # enough that their names do not overlap.
 MONTHS_NAMED = 12
+# Months as the line's axis names them (the table beside it names them in full).
+MONTHS_SHORT_FR = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
 SLICE = 8  # a part of a stacked bar shorter than 1/SLICE of the longest bar has no number printed
 # A legend is under the picture, one name a line, across its width (`_LegendAcross`): ~430 px
 # after its coloured box, 50 characters of 15 px in Arial or Helvetica (~8.3 px each; pygal's
@@ -269,6 +284,15 @@ def _config(table: Table, rows: int, series: int = 1) -> dict[str, Any]:
     }
 
 
+def _short_month(row: Row) -> str:
+    """« janv. 26 » for the row of month ``2026-01`` (under the line, in the narrow picture of a
+    phone); the row's own label otherwise."""
+    year, _, month = row.key.partition("-")
+    if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+        return row.label
+    return f"{MONTHS_SHORT_FR[int(month) - 1]} {year[-2:]}"
+
+
 def _beside(label: str) -> str:
     return truncate(label, LABEL_CHARACTERS)
 
@@ -285,15 +309,18 @@ def render(table: Table) -> bytes | None:
     if table.chart == "series":
         every = -(-len(rows) // MONTHS_NAMED)
         chart = Line(
-            # Taller than the bars' least: the slanted months take ~100 px under the plot.
-            **_config(table, 11, len(columns)),
+            # Taller than the bars' least: the slanted months take ~50 px under the plot.
+            **_config(table, 9, len(columns)),
             max_scale=GRADUATIONS,
             x_label_rotation=60,
             show_minor_x_labels=every == 1,
             x_labels_major_every=every,
             fill=False,
+            # A month left out (« < 5 ») breaks the line: joined across it, the line would
+            # draw a slope through months nobody counted.
+            allow_interruptions=True,
         )
-        chart.x_labels = [row.label for row in rows]
+        chart.x_labels = [_short_month(row) for row in rows]
         for i in columns:
             chart.add(table.columns[i].label, [_count(row.cells[i]) for row in rows])
     elif table.chart == "flow":

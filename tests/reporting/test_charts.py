@@ -255,3 +255,26 @@ def test_a_long_series_names_every_other_month() -> None:
     _, root = picture(table)
     named = [text for text in texts(root) if text.startswith("mois ")]
     assert named == months[::2]
+
+
+def test_months_of_the_period_are_named_short_and_a_hidden_month_breaks_the_line() -> None:
+    """Under the line, « janv. 26 » (the table beside names the month in full); a month whose
+    count is protected is left out and the line stops there rather than joining across it."""
+
+    def series(entries: list[Any]) -> Table:
+        return Table(
+            "activity_monthly",
+            "Entrées et sorties par mois",
+            (Column("entries", "Entrées"),),
+            tuple(Row(f"2026-{i + 1:02d}", f"mois {i + 1}", (count,)) for i, count in enumerate(entries)),
+            chart="series",
+        )
+
+    def lines(table: Table) -> int:
+        _, root = picture(table)
+        return sum(1 for path in root.iter(f"{SVG}path") if path.get("class") == "line reactive nofill")
+
+    _, root = picture(series([12, 30, 7, 9]))
+    assert [t for t in texts(root) if t.endswith(" 26")] == ["janv. 26", "févr. 26", "mars 26", "avr. 26"]
+    assert lines(series([12, 30, 7, 9])) == 1
+    assert lines(series([12, 30, SMALL, 9, 15])) == 2
