@@ -96,8 +96,15 @@ def read_parts(
 
 
 def _readers_for(ctx: Context) -> int:
-    """PostgreSQL reads in its server's processes, maybe on another machine; SQLite in this
-    process, whose cores may be fewer (one CPU: two readers would only take turns)."""
+    """How many readers for this report.
+
+    - One structure's: a few milliseconds of reading (its few dozen people), less than it costs
+      to start readers (the benchmark's largest structure, SQLite: 17 ms alone, 23 ms with two).
+    - PostgreSQL reads in its server's processes, maybe on another machine: `READERS`.
+    - SQLite reads in this process, whose cores may be fewer (one CPU: two readers would only
+      take turns)."""
+    if ctx.scope.kind == "structure":
+        return 1
     if not ctx.sqlite:
         return READERS
     return min(READERS, _cores())

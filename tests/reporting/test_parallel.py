@@ -202,6 +202,24 @@ def test_sqlite_has_no_more_readers_than_the_process_has_cores(
         assert len(threads) == 2
 
 
+def test_one_structure_s_report_is_read_by_the_request_alone(
+    database: Database, lyon: Scope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A structure's few dozen people are read faster than readers are started."""
+
+    def no_readers(*_args: object) -> None:
+        raise AssertionError("readers started for one structure")
+
+    monkeypatch.setattr(parallel, "_readers", no_readers)
+    with database.session() as session:
+        structure_id = session.scalars(
+            select(Participant.structure_id).where(Participant.first_name == "Bruno")
+        ).one()
+        scope = Scope("structure", structure_id, "A", protected=False, territory_id=lyon.id)
+        report = indicators.compute(context(session, scope))
+    assert people(report) == 3  # Alice (twice), Bruno, Chloé of structure A: three people
+
+
 def test_a_failing_part_fails_the_report_and_gives_the_connections_back(
     database: Database, lyon: Scope
 ) -> None:
