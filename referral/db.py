@@ -17,7 +17,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Engine,
+    Float,
+    MetaData,
+    create_engine,
+    event,
+    func,
+    literal_column,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Connection, CursorResult, Result
 from sqlalchemy.exc import DBAPIError
@@ -178,6 +189,18 @@ def _make_sqlite_transactional(engine: Engine, *, in_file: bool) -> None:
         # loser of two simultaneous submits got a 500.
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def days_between_timestamps(dialect: str, earlier: Any, later: Any) -> ColumnElement[Any]:
+    """Days, with decimals, from the timestamp `earlier` to `later`, computed by the database of
+    `dialect` (NULL when either is). SQLite stores the UTC timestamps as text, which `julianday`
+    reads. PostgreSQL: `date_part`, a double precision, not `EXTRACT`, a numeric, whose
+    arithmetic was a third of the indicators' grouping of referrals and whose values come back
+    as `Decimal`s. (`op`: SQLAlchemy's `/` would cast the divisor to numeric.)"""
+    if dialect == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    seconds = func.date_part(literal_column("'epoch'"), later - earlier, type_=Float)
+    return seconds.op("/")(literal_column("86400"))
 
 
 def assign_changed(row: Any, **values: Any) -> bool:

@@ -47,6 +47,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, selectinload
 
 from referral import clock
 from referral.cases.models import Exit, Need, NeedStatus, Participant
+from referral.db import days_between_timestamps
 from referral.network.snapshot import (
     CPInfo,
     CPPartnerLink,
@@ -461,12 +462,9 @@ class _Loader:
         """Days from `earlier` to `later`, computed by the database (NULL when `later` is).
 
         In SQL rather than Python because converting thousands of timestamps to datetimes was
-        the largest part of the page's database read. SQLite stores these UTC timestamps as text,
-        which `julianday` reads; PostgreSQL subtracts them as timestamps.
+        the largest part of the page's database read (`days_between_timestamps`).
         """
-        if self.session.get_bind().dialect.name == "sqlite":
-            return func.julianday(later) - func.julianday(earlier)
-        return func.extract("epoch", later - earlier) / 86400
+        return days_between_timestamps(self.session.get_bind().dialect.name, earlier, later)
 
     def _needs(self) -> tuple[OpenNeeds, ...]:
         rows = self.session.execute(

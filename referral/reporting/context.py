@@ -14,7 +14,6 @@ from typing import Any, Literal, TypeVar, TypeVarTuple
 from sqlalchemy import (
     ColumnElement,
     Date,
-    Float,
     Integer,
     Select,
     case,
@@ -31,6 +30,7 @@ from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from referral import clock
 from referral.cases.models import Participant
+from referral.db import days_between_timestamps
 from referral.territories.models import Programme, Structure
 
 PARIS = clock.PARIS  # the one clock names the zone
@@ -214,13 +214,7 @@ class Context:
 
     def days_between_times(self, earlier: Any, later: Any) -> ColumnElement[Any]:
         """Days (with decimals) between two timestamps."""
-        if self.sqlite:
-            return func.julianday(later) - func.julianday(earlier)
-        # date_part, not EXTRACT: EXTRACT gives a numeric, whose arithmetic cost a third of
-        # the referrals' grouping in the national report; date_part a double precision.
-        # (`op`: SQLAlchemy's `/` would cast the divisor to numeric.)
-        seconds = func.date_part(literal_column("'epoch'"), later - earlier, type_=Float)
-        return seconds.op("/")(literal_column("86400"))
+        return days_between_timestamps(self.session.get_bind().dialect.name, earlier, later)
 
     def month(self, day: Any) -> ColumnElement[Any]:
         """``YYYY-MM`` of a date column."""
