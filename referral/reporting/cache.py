@@ -77,6 +77,12 @@ def data_version(session: Session, today: date) -> tuple[Any, ...]:
     Sums and counts over the large tables would see more, but cost a scan of each: over a
     second for the national benchmark's 150,000 people, more than a territory's page itself.
     """
+    return (today, int(time.time() // AT_MOST_SECONDS), rows_version(session))
+
+
+def rows_version(session: Session) -> tuple[Any, ...]:
+    """The rows part of `data_version`: what this session's snapshot holds (`parallel` compares
+    it between connections)."""
 
     def highest(column: Any) -> Any:
         return select(func.max(column)).scalar_subquery()
@@ -103,7 +109,7 @@ def data_version(session: Session, today: date) -> tuple[Any, ...]:
             count(ReferenceCode.code),
         )
     ).one()
-    return (today, int(time.time() // AT_MOST_SECONDS), tuple(row))
+    return tuple(row)
 
 
 VIEWS: VersionedCache[tuple[Any, ...], KeptValues] = VersionedCache(
@@ -125,8 +131,13 @@ _seen_edits: dict[str, int] = {}
 UNSAVED_EDITS = "reporting_unsaved_edits"
 
 
+def _touches_watched(session: Session) -> bool:
+    """Whether the session holds a change, not yet flushed, to what the indicators read."""
+    return any(isinstance(obj, WATCHED) for obj in chain(session.new, session.dirty, session.deleted))
+
+
 def _note_edits(session: Session, _context: Any, _instances: Any) -> None:
-    if any(isinstance(obj, WATCHED) for obj in chain(session.new, session.dirty, session.deleted)):
+    if _touches_watched(session):
         database = database_key(session)
         _edits[database] = _edits.get(database, 0) + 1
         session.info[UNSAVED_EDITS] = True
@@ -140,9 +151,7 @@ def _end_of_transaction(session: Session, transaction: Any) -> None:
 def has_unsaved_edits(session: Session) -> bool:
     """Whether this session holds changes to what the indicators read that are not committed:
     flushed in its transaction (noted once `install` has run) or still pending."""
-    if session.info.get(UNSAVED_EDITS):
-        return True
-    return any(isinstance(obj, WATCHED) for obj in chain(session.new, session.dirty, session.deleted))
+    return bool(session.info.get(UNSAVED_EDITS)) or _touches_watched(session)
 
 
 def install() -> None:

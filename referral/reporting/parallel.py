@@ -12,7 +12,7 @@ disagree (entries counted without their exits). So every reader sees one snapsho
   reader opens a read-only REPEATABLE READ transaction on it (`SET TRANSACTION SNAPSHOT`);
 - SQLite: a reader's snapshot is fixed by its first read (write-ahead log), and cannot be
   shared; the readers start together and check that they and the request see the same rows
-  (`cache.data_version`, the highest id of every table counted). If another worker added a row
+  (`cache.rows_version`, the highest id of every table counted). If another worker added a row
   in between, the report is read on the request's own connection, as without readers. (An edit
   in place in that instant of a few milliseconds is not seen by that check.)
 
@@ -139,8 +139,8 @@ def _readers(ctx: Context, count: int, prepare: Callable[[Context], None]) -> It
             # IMMEDIATE: a second one would wait for its lock).
             for session in sessions:
                 session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
-            seen = cache.data_version(ctx.session, ctx.today)[2]
-            if any(cache.data_version(session, ctx.today)[2] != seen for session in sessions):
+            seen = cache.rows_version(ctx.session)
+            if any(cache.rows_version(session) != seen for session in sessions):
                 yield None
                 return
         else:
